@@ -1,0 +1,39 @@
+use std::io::Write;
+
+use crate::cli::{Deny, GlobalArgs, ValidateArgs};
+use crate::exit::Exit;
+use crate::load;
+use crate::report::OutputFormat;
+use crate::report::findings::{Tally, print_github, print_human, print_json};
+use crate::report::progress::Progress;
+
+pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
+    let config = super::load_config(global)?;
+    let progress = Progress::new(!global.no_progress);
+    let outcome = load::load(&config, &progress, &mut |_, _| Ok(()))?;
+    let tally = Tally::of(&outcome.findings);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match global.format {
+        OutputFormat::Json => print_json(&mut out, &outcome.findings, &outcome.counts)?,
+        OutputFormat::Github => print_github(&mut out, &outcome.findings)?,
+        OutputFormat::Human => {
+            print_human(&mut out, &outcome.findings, args.max_per_rule)?;
+            let counts = &outcome.counts;
+            writeln!(
+                out,
+                "{} product rows ({} SKUs, {} left out), {} inventory rows, {} locations: {} errors, {} warnings",
+                counts.product_rows,
+                counts.variants,
+                counts.rejected_rows,
+                counts.inventory_rows,
+                counts.locations,
+                tally.errors,
+                tally.warnings
+            )?;
+        }
+    }
+    out.flush()?;
+    let failing = tally.errors > 0 || (args.deny == Some(Deny::Warnings) && tally.warnings > 0);
+    Ok(if failing { Exit::Invalid } else { Exit::Ok })
+}

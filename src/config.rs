@@ -1,0 +1,258 @@
+//! `omnifeed.toml`: where the catalog is, how its columns map onto the canonical model, and
+//! the defaults rows fall back on. Doc comments here are the user reference.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::field::Field;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}\n  hint: {hint}")]
+    Invalid {
+        path: PathBuf,
+        message: String,
+        hint: String,
+    },
+    #[error(
+        "no config file `{0}` and no --catalog DIR given\n  hint: run in a folder with omnifeed.toml, pass --config FILE, or pass --catalog DIR"
+    )]
+    NothingToRead(PathBuf),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub catalog: RawCatalog,
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Folder with one `*.toml` file per feed (default `feeds`).
+    pub feeds_dir: Option<PathBuf>,
+    /// Folder with the user's own channel specs, which add to or override the shipped ones
+    /// (default `channel-specs`).
+    pub specs_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub state: RawState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    /// SQLite file that remembers what each channel accepted (default `.omnifeed/state.db`).
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalog {
+    /// Folder the catalog files are read from, relative to this config file.
+    pub dir: Option<PathBuf>,
+    /// Canonical fields every product row must have (default: sku, title, price, currency).
+    pub required: Option<Vec<String>>,
+    #[serde(default)]
+    pub products: RawTable,
+    #[serde(default)]
+    pub inventory: RawTable,
+    #[serde(default)]
+    pub locations: RawTable,
+}
+
+/// One input table. Every key is optional: the defaults read the canonical CSV layout.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    /// File name inside the catalog folder (defaults: products.csv, inventory.csv, locations.csv).
+    pub file: Option<PathBuf>,
+    /// `csv`, `tsv` or `jsonl`; by default taken from the file extension.
+    pub format: Option<String>,
+    /// One-character delimiter for `csv` (default `,`).
+    pub delimiter: Option<String>,
+    /// One-character quote for `csv` and `tsv` (default `"`).
+    pub quote: Option<String>,
+    /// Separator inside list cells such as `additional_image_links` (default `|`).
+    pub list_separator: Option<String>,
+    /// Canonical field -> column name in your file, e.g. `sku = "Artikelnummer"`.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Prices in several currencies on one row: one entry per currency.
+    #[serde(default)]
+    pub prices: Vec<RawPriceColumns>,
+    /// Set to false when the file is optional and may be absent (inventory only).
+    pub required: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceColumns {
+    pub currency: String,
+    pub price: String,
+    pub sale_price: Option<String>,
+}
+
+/// Values a row falls back on when it does not say.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Currency for rows without a currency column, e.g. `EUR`.
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 country the catalog sells in, e.g. `DE`.
+    pub country: Option<String>,
+    /// ISO 639-1 language of the catalog's texts, e.g. `de`.
+    pub language: Option<String>,
+    /// IANA time zone for dates without an offset (default `UTC`).
+    pub time_zone: Option<String>,
+}
+
+/// The config after layering defaults and command-line overrides.
+#[derive(Debug)]
+pub struct Config {
+    /// The config file, or `None` when running on `--catalog DIR` alone.
+    pub path: Option<PathBuf>,
+    /// Folder relative paths in the config are resolved against.
+    pub base_dir: PathBuf,
+    pub catalog_dir: PathBuf,
+    pub required: Vec<Field>,
+    pub products: RawTable,
+    pub inventory: RawTable,
+    pub locations: RawTable,
+    pub defaults: Defaults,
+    pub time_zone: jiff::tz::TimeZone,
+    pub feeds_dir: PathBuf,
+    pub specs_dir: PathBuf,
+    pub state_path: PathBuf,
+}
+
+impl Config {
+    /// Reads `config_path` if it exists (it must when given explicitly), then lets `catalog`
+    /// override the catalog folder.
+    pub fn load(
+        config_path: &Path,
+        explicit: bool,
+        catalog: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
+        let (raw, path) = if config_path.exists() || explicit {
+            let text =
+                std::fs::read_to_string(config_path).map_err(|source| ConfigError::Read {
+                    path: config_path.to_owned(),
+                    source,
+                })?;
+            let raw: RawConfig = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+                path: config_path.to_owned(),
+                message: render_toml_error(&text, &err),
+            })?;
+            (raw, Some(config_path.to_owned()))
+        } else if catalog.is_some() {
+            (RawConfig::default(), None)
+        } else {
+            return Err(ConfigError::NothingToRead(config_path.to_owned()));
+        };
+        let base_dir = path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_owned)
+            .unwrap_or_default();
+        let invalid = |message: String, hint: &str| ConfigError::Invalid {
+            path: config_path.to_owned(),
+            message,
+            hint: hint.to_owned(),
+        };
+        let catalog_dir = match catalog {
+            Some(dir) => dir.to_owned(),
+            None => base_dir.join(raw.catalog.dir.clone().unwrap_or_else(|| ".".into())),
+        };
+        let required = match &raw.catalog.required {
+            None => vec![Field::Sku, Field::Title, Field::Price, Field::Currency],
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    Field::parse(name).ok_or_else(|| {
+                        invalid(
+                            format!("[catalog] required names unknown field `{name}`"),
+                            &format!("canonical fields are: {}", Field::names().join(", ")),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        for table in [
+            &raw.catalog.products,
+            &raw.catalog.inventory,
+            &raw.catalog.locations,
+        ] {
+            for field in table.columns.keys() {
+                if Field::parse(field).is_none() && !is_table_field(field) {
+                    return Err(invalid(
+                        format!("column mapping names unknown field `{field}`"),
+                        &format!("canonical fields are: {}", Field::names().join(", ")),
+                    ));
+                }
+            }
+        }
+        if let Some(code) = &raw.defaults.currency
+            && crate::model::Currency::parse(code).is_none()
+        {
+            return Err(invalid(
+                format!("[defaults] currency `{code}` is not an ISO 4217 code"),
+                "use three upper-case letters such as EUR",
+            ));
+        }
+        let time_zone = match &raw.defaults.time_zone {
+            None => jiff::tz::TimeZone::UTC,
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+                invalid(
+                    format!("[defaults] time_zone `{name}` is not an IANA time zone"),
+                    "use a name such as Europe/Berlin or America/New_York",
+                )
+            })?,
+        };
+        Ok(Config {
+            path,
+            catalog_dir,
+            required,
+            products: raw.catalog.products,
+            inventory: raw.catalog.inventory,
+            locations: raw.catalog.locations,
+            defaults: raw.defaults,
+            time_zone,
+            feeds_dir: base_dir.join(raw.feeds_dir.unwrap_or_else(|| "feeds".into())),
+            specs_dir: base_dir.join(raw.specs_dir.unwrap_or_else(|| "channel-specs".into())),
+            state_path: base_dir.join(
+                raw.state
+                    .path
+                    .unwrap_or_else(|| ".omnifeed/state.db".into()),
+            ),
+            base_dir,
+        })
+    }
+}
+
+/// Columns of the inventory and locations tables, which are not product fields.
+fn is_table_field(name: &str) -> bool {
+    matches!(
+        name,
+        "location_id" | "quantity" | "kind" | "name" | "store_code"
+    )
+}
+
+/// Renders a TOML error with its line and column, so the user sees where to look.
+pub fn render_toml_error(text: &str, err: &toml::de::Error) -> String {
+    match err.span() {
+        Some(span) => {
+            let line = text[..span.start].matches('\n').count() + 1;
+            let column = span.start - text[..span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", err.message())
+        }
+        None => err.message().to_owned(),
+    }
+}

@@ -1,0 +1,24 @@
+//! omnifeed: one product catalog in, channel-ready feeds out.
+//!
+//! Stages, one module each: [`load`] reads and checks the catalog into the typed [`model`];
+//! [`report`] prints findings; [`commands`] glue the stages behind the CLI.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod exit;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;
+
+use cli::{Cli, Command};
+use exit::Exit;
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Explain { rule } => commands::explain::run(rule.as_deref()),
+    }
+}

@@ -1,0 +1,600 @@
+//! Turns raw product rows into typed [`Variant`]s, with a finding for every cell that is
+//! wrong. Pure and per-row, so batches convert in parallel.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
+
+use super::dates::parse_datetime;
+use super::table::{Header, LoadError, RawRow};
+use crate::config::RawTable;
+use crate::diag::Finding;
+use crate::model::{
+    AmountError, Availability, Currency, Field, Gtin, Money, Price, Sale, Variant, parse_amount,
+};
+use crate::rules::{self, Rule};
+
+/// Where each canonical field sits in one header, worked out once per header.
+pub struct ProductPlan {
+    label: Arc<str>,
+    header: Arc<Header>,
+    columns: Vec<Option<usize>>,
+    prices: PriceColumns,
+    custom: Vec<usize>,
+    list_separator: String,
+    default_currency: Option<Currency>,
+    required: Vec<Field>,
+    time_zone: TimeZone,
+}
+
+enum PriceColumns {
+    /// `price` (+ `sale_price`) in the currency of the `currency` column or the default.
+    Single,
+    /// One price column (and optional sale column) per currency.
+    PerCurrency(Vec<(Currency, usize, Option<usize>)>),
+}
+
+pub struct PlanInput<'a> {
+    pub table: &'a RawTable,
+    pub path: &'a Path,
+    pub label: Arc<str>,
+    pub required: &'a [Field],
+    pub default_currency: Option<Currency>,
+    pub time_zone: &'a TimeZone,
+}
+
+impl ProductPlan {
+    pub fn new(input: &PlanInput<'_>, header: &Arc<Header>) -> Result<ProductPlan, LoadError> {
+        let layout = |message: String, hint: String| LoadError::Layout {
+            path: input.path.to_owned(),
+            message,
+            hint,
+        };
+        let find = |column: &str| header.index_of(column);
+        let mut columns = vec![None; Field::ALL.len()];
+        let mut used = vec![false; header.names.len()];
+        for &field in Field::ALL {
+            let mapped = input.table.columns.get(field.name());
+            let index = match mapped {
+                Some(column) => Some(find(column).ok_or_else(|| {
+                    layout(
+                        format!(
+                            "column `{column}` (mapped to `{}`) is not in the header",
+                            field.name()
+                        ),
+                        format!("the header has: {}", header_list(header)),
+                    )
+                })?),
+                None => find(field.name()),
+            };
+            if let Some(index) = index {
+                used[index] = true;
+            }
+            columns[field as usize] = index;
+        }
+        let prices = if input.table.prices.is_empty() {
+            PriceColumns::Single
+        } else {
+            let mut per_currency = Vec::new();
+            for entry in &input.table.prices {
+                let currency = Currency::parse(&entry.currency).ok_or_else(|| {
+                    layout(
+                        format!("prices entry currency `{}` is not ISO 4217", entry.currency),
+                        "use a code such as EUR".into(),
+                    )
+                })?;
+                let column = |name: &str| {
+                    find(name).ok_or_else(|| {
+                        layout(
+                            format!("price column `{name}` for {currency} is not in the header"),
+                            format!("the header has: {}", header_list(header)),
+                        )
+                    })
+                };
+                let price = column(&entry.price)?;
+                used[price] = true;
+                let sale = entry.sale_price.as_deref().map(column).transpose()?;
+                if let Some(sale) = sale {
+                    used[sale] = true;
+                }
+                per_currency.push((currency, price, sale));
+            }
+            PriceColumns::PerCurrency(per_currency)
+        };
+        for &field in input.required {
+            let present = match (field, &prices) {
+                (Field::Price, PriceColumns::PerCurrency(_)) => true,
+                (Field::Currency, PriceColumns::PerCurrency(_)) => true,
+                (Field::Currency, PriceColumns::Single) => {
+                    columns[field as usize].is_some() || input.default_currency.is_some()
+                }
+                _ => columns[field as usize].is_some(),
+            };
+            if !present {
+                return Err(layout(
+                    format!("no column holds the required field `{}`", field.name()),
+                    format!(
+                        "map it in omnifeed.toml, e.g. [catalog.products.columns] {} = \"YourColumn\"{}; the header has: {}",
+                        field.name(),
+                        if field == Field::Currency {
+                            ", or set [defaults] currency"
+                        } else {
+                            ""
+                        },
+                        header_list(header)
+                    ),
+                ));
+            }
+        }
+        let custom = (0..header.names.len()).filter(|&i| !used[i]).collect();
+        Ok(ProductPlan {
+            label: Arc::clone(&input.label),
+            header: Arc::clone(header),
+            columns,
+            prices,
+            custom,
+            list_separator: input
+                .table
+                .list_separator
+                .clone()
+                .unwrap_or_else(|| "|".into()),
+            default_currency: input.default_currency,
+            required: input.required.to_vec(),
+            time_zone: input.time_zone.clone(),
+        })
+    }
+
+    pub fn header(&self) -> &Arc<Header> {
+        &self.header
+    }
+
+    fn column_name(&self, field: Field) -> Option<&Arc<str>> {
+        self.columns[field as usize].map(|i| &self.header.names[i])
+    }
+}
+
+fn header_list(header: &Header) -> String {
+    header
+        .names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Collects the findings of one row, each already pinned to the row's line and SKU.
+struct RowFindings<'p, 'f> {
+    plan: &'p ProductPlan,
+    line: u64,
+    sku: &'f str,
+    out: &'f mut Vec<Finding>,
+    errors: bool,
+}
+
+impl RowFindings<'_, '_> {
+    fn push(&mut self, rule: &'static Rule, field: Field, message: String) {
+        let mut finding = Finding::new(rule, &self.plan.label, message)
+            .line(self.line)
+            .field(field.name())
+            .sku(self.sku);
+        if let Some(column) = self.plan.column_name(field)
+            && **column != *field.name()
+        {
+            finding = finding.column(column);
+        }
+        self.errors |= finding.is_error();
+        self.out.push(finding);
+    }
+}
+
+/// The outcome of one row: the variant when the row has a SKU and readable text, and
+/// whether any of its findings is an error (then it goes into no feed).
+pub struct Converted<'a> {
+    pub variant: Option<Variant<'a>>,
+    pub has_errors: bool,
+}
+
+pub fn convert<'a>(plan: &ProductPlan, row: &'a RawRow, out: &mut Vec<Finding>) -> Converted<'a> {
+    let mut cells: Vec<&'a str> = Vec::with_capacity(row.record.len());
+    for (index, raw) in row.record.iter().enumerate() {
+        match std::str::from_utf8(raw) {
+            Ok(text) => cells.push(text.trim()),
+            Err(err) => {
+                let column = &plan.header.names[index];
+                let sku = row
+                    .record
+                    .get(plan.columns[Field::Sku as usize].unwrap_or(0))
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .unwrap_or("");
+                let mut finding = Finding::new(
+                    &rules::INVALID_UTF8,
+                    &plan.label,
+                    format!(
+                        "column `{column}` is not UTF-8 at byte {} of the cell (row starts at byte {} of the file)",
+                        err.valid_up_to(),
+                        row.byte
+                    ),
+                )
+                .line(row.line)
+                .sku(sku);
+                if let Some(field) = Field::ALL
+                    .iter()
+                    .find(|f| plan.columns[**f as usize] == Some(index))
+                {
+                    finding = finding.field(field.name());
+                }
+                out.push(finding);
+                return Converted {
+                    variant: None,
+                    has_errors: true,
+                };
+            }
+        }
+    }
+    let cell = |field: Field| -> &'a str { plan.columns[field as usize].map_or("", |i| cells[i]) };
+    let sku = cell(Field::Sku);
+    let mut findings = RowFindings {
+        plan,
+        line: row.line,
+        sku,
+        out,
+        errors: false,
+    };
+    for &field in &plan.required {
+        let missing = match (field, &plan.prices) {
+            (Field::Price, PriceColumns::PerCurrency(columns)) => {
+                columns.iter().all(|&(_, price, _)| cells[price].is_empty())
+            }
+            (Field::Currency, PriceColumns::PerCurrency(_)) => false,
+            (Field::Currency, PriceColumns::Single) => {
+                cell(Field::Currency).is_empty() && plan.default_currency.is_none()
+            }
+            _ => cell(field).is_empty(),
+        };
+        if missing {
+            findings.push(
+                &rules::MISSING_REQUIRED,
+                field,
+                format!("required field `{}` is empty", field.name()),
+            );
+        }
+    }
+    if sku.is_empty() {
+        return Converted {
+            variant: None,
+            has_errors: true,
+        };
+    }
+
+    let gtin = match cell(Field::Gtin) {
+        "" => None,
+        text => match Gtin::parse(text) {
+            Ok(gtin) => Some(gtin),
+            Err(err) => {
+                findings.push(&rules::INVALID_GTIN, Field::Gtin, err.to_string());
+                None
+            }
+        },
+    };
+    for field in [Field::Link, Field::ImageLink] {
+        check_url(&mut findings, field, cell(field));
+    }
+    let mut additional_image_links = Vec::new();
+    let extra = cell(Field::AdditionalImageLinks);
+    if !extra.is_empty() {
+        for link in extra.split(plan.list_separator.as_str()).map(str::trim) {
+            if !link.is_empty() && check_url(&mut findings, Field::AdditionalImageLinks, link) {
+                additional_image_links.push(link);
+            }
+        }
+    }
+
+    let prices = read_prices(plan, &cells, &mut findings);
+
+    let stock = match cell(Field::Stock) {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(quantity) if quantity < 0 => {
+                findings.push(
+                    &rules::NEGATIVE_STOCK,
+                    Field::Stock,
+                    format!("stock {quantity} is below zero"),
+                );
+                None
+            }
+            Ok(quantity) => Some(quantity),
+            Err(_) => {
+                findings.push(
+                    &rules::INVALID_NUMBER,
+                    Field::Stock,
+                    format!("stock `{text}` is not a whole number"),
+                );
+                None
+            }
+        },
+    };
+    let availability = match cell(Field::Availability) {
+        "" => None,
+        text => {
+            let parsed = Availability::parse(text);
+            if parsed.is_none() {
+                findings.push(
+                    &rules::INVALID_VALUE,
+                    Field::Availability,
+                    format!(
+                        "availability `{text}` is not one of in_stock, out_of_stock, preorder, backorder"
+                    ),
+                );
+            }
+            parsed
+        }
+    };
+    let availability_date = match cell(Field::AvailabilityDate) {
+        "" => None,
+        text => {
+            let parsed = parse_datetime(text, &plan.time_zone);
+            if parsed.is_none() {
+                findings.push(
+                    &rules::INVALID_VALUE,
+                    Field::AvailabilityDate,
+                    format!("availability_date `{text}` is not an ISO 8601 date-time"),
+                );
+            }
+            parsed
+        }
+    };
+    let has_errors = findings.errors;
+    let custom = plan
+        .custom
+        .iter()
+        .filter(|&&i| !cells[i].is_empty())
+        .map(|&i| (Arc::clone(&plan.header.names[i]), cells[i]))
+        .collect();
+    Converted {
+        variant: Some(Variant {
+            line: row.line,
+            sku,
+            group_id: cell(Field::GroupId),
+            title: cell(Field::Title),
+            description: cell(Field::Description),
+            brand: cell(Field::Brand),
+            gtin,
+            mpn: cell(Field::Mpn),
+            condition: cell(Field::Condition),
+            prices,
+            link: cell(Field::Link),
+            image_link: cell(Field::ImageLink),
+            additional_image_links,
+            google_product_category: cell(Field::GoogleProductCategory),
+            product_type: cell(Field::ProductType),
+            color: cell(Field::Color),
+            size: cell(Field::Size),
+            gender: cell(Field::Gender),
+            age_group: cell(Field::AgeGroup),
+            material: cell(Field::Material),
+            pattern: cell(Field::Pattern),
+            weight: cell(Field::Weight),
+            availability,
+            availability_date,
+            stock,
+            custom,
+        }),
+        has_errors,
+    }
+}
+
+/// Checks an absolute http(s) URL; returns whether it is usable.
+fn check_url(findings: &mut RowFindings<'_, '_>, field: Field, text: &str) -> bool {
+    if text.is_empty() {
+        return false;
+    }
+    let problem = match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            if text.contains(char::is_whitespace) {
+                Some("contains white space (encode it as %20)".to_owned())
+            } else {
+                None
+            }
+        }
+        Ok(url) => Some(format!("has scheme `{}`; use http or https", url.scheme())),
+        Err(err) => Some(format!("is not an absolute URL ({err})")),
+    };
+    match problem {
+        Some(problem) => {
+            findings.push(
+                &rules::INVALID_URL,
+                field,
+                format!("{} `{text}` {problem}", field.name()),
+            );
+            false
+        }
+        None => true,
+    }
+}
+
+fn read_prices(
+    plan: &ProductPlan,
+    cells: &[&str],
+    findings: &mut RowFindings<'_, '_>,
+) -> Vec<Price> {
+    let cell = |field: Field| plan.columns[field as usize].map_or("", |i| cells[i]);
+    let window = read_sale_window(plan, &cell, findings);
+    let mut prices = Vec::with_capacity(1);
+    match &plan.prices {
+        PriceColumns::Single => {
+            let code = cell(Field::Currency);
+            let currency = if code.is_empty() {
+                plan.default_currency
+            } else {
+                let parsed = Currency::parse(code);
+                if parsed.is_none() {
+                    findings.push(
+                        &rules::UNKNOWN_CURRENCY,
+                        Field::Currency,
+                        format!("currency `{code}` is not a current ISO 4217 code"),
+                    );
+                }
+                parsed
+            };
+            if let Some(currency) = currency
+                && let Some(price) = read_price(
+                    currency,
+                    cell(Field::Price),
+                    cell(Field::SalePrice),
+                    window,
+                    findings,
+                )
+            {
+                prices.push(price);
+            }
+        }
+        PriceColumns::PerCurrency(columns) => {
+            for &(currency, price, sale) in columns {
+                let sale_text = sale.map_or("", |i| cells[i]);
+                if let Some(price) = read_price(currency, cells[price], sale_text, window, findings)
+                {
+                    prices.push(price);
+                }
+            }
+        }
+    }
+    if window.is_some() && prices.iter().all(|p| p.sale.is_none()) && !prices.is_empty() {
+        findings.push(
+            &rules::INVALID_SALE_WINDOW,
+            Field::SaleStart,
+            "a sale window is given but no sale price".into(),
+        );
+    }
+    prices
+}
+
+fn read_price(
+    currency: Currency,
+    price_text: &str,
+    sale_text: &str,
+    window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    findings: &mut RowFindings<'_, '_>,
+) -> Option<Price> {
+    if price_text.is_empty() {
+        return None;
+    }
+    let regular = read_amount(currency, price_text, Field::Price, findings)?;
+    let sale = match sale_text {
+        "" => None,
+        text => read_amount(currency, text, Field::SalePrice, findings),
+    };
+    if let Some(sale) = sale
+        && sale >= regular
+    {
+        findings.push(
+            &rules::SALE_NOT_BELOW_PRICE,
+            Field::SalePrice,
+            format!("sale price {sale} {currency} is not below the price {regular} {currency}"),
+        );
+    }
+    let money = |amount| Money { amount, currency };
+    Some(Price {
+        regular: money(regular),
+        sale: sale.map(|amount| Sale {
+            price: money(amount),
+            window,
+        }),
+    })
+}
+
+fn read_amount(
+    currency: Currency,
+    text: &str,
+    field: Field,
+    findings: &mut RowFindings<'_, '_>,
+) -> Option<Decimal> {
+    match parse_amount(text, currency) {
+        Ok(amount) if amount <= Decimal::ZERO => {
+            findings.push(
+                &rules::NON_POSITIVE_PRICE,
+                field,
+                format!("{} {text} {currency} is not above zero", field.name()),
+            );
+            None
+        }
+        Ok(amount) => Some(amount),
+        Err(err @ (AmountError::NotANumber(_) | AmountError::TooPrecise { .. })) => {
+            findings.push(
+                &rules::INVALID_PRICE,
+                field,
+                format!("{}: {err}", field.name()),
+            );
+            None
+        }
+    }
+}
+
+fn read_sale_window<'a>(
+    plan: &ProductPlan,
+    cell: &impl Fn(Field) -> &'a str,
+    findings: &mut RowFindings<'_, '_>,
+) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+    let range = cell(Field::SaleEffectiveDate);
+    let (start, end, start_field, end_field) = if !range.is_empty() {
+        let Some((start, end)) = range.split_once('/') else {
+            findings.push(
+                &rules::INVALID_SALE_WINDOW,
+                Field::SaleEffectiveDate,
+                format!("`{range}` is not a `start/end` range"),
+            );
+            return None;
+        };
+        (
+            start.trim(),
+            end.trim(),
+            Field::SaleEffectiveDate,
+            Field::SaleEffectiveDate,
+        )
+    } else {
+        (
+            cell(Field::SaleStart),
+            cell(Field::SaleEnd),
+            Field::SaleStart,
+            Field::SaleEnd,
+        )
+    };
+    if start.is_empty() && end.is_empty() {
+        return None;
+    }
+    let mut parse = |text: &str, field: Field| {
+        if text.is_empty() {
+            findings.push(
+                &rules::INVALID_SALE_WINDOW,
+                field,
+                format!(
+                    "{} is empty but the other end of the window is set",
+                    field.name()
+                ),
+            );
+            return None;
+        }
+        let parsed = parse_datetime(text, &plan.time_zone);
+        if parsed.is_none() {
+            findings.push(
+                &rules::INVALID_SALE_WINDOW,
+                field,
+                format!("{} `{text}` is not an ISO 8601 date-time", field.name()),
+            );
+        }
+        parsed
+    };
+    let start_at = parse(start, start_field);
+    let end_at = parse(end, end_field);
+    let (start_at, end_at) = (start_at?, end_at?);
+    if end_at <= start_at {
+        findings.push(
+            &rules::INVALID_SALE_WINDOW,
+            end_field,
+            format!("the sale ends ({end}) before it starts ({start})"),
+        );
+        return None;
+    }
+    Some((start_at, end_at))
+}

@@ -1,0 +1,418 @@
+//! Reads one input table (CSV, TSV or JSON Lines) into batches of raw rows. Rows stay bytes
+//! here; turning them into typed values is the next stage's job, done in parallel.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use csv::ByteRecord;
+
+use crate::config::RawTable;
+use crate::diag::Finding;
+use crate::rules;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "cannot open catalog file `{path}`: {source}\n  hint: check [catalog] dir and the table's `file` in omnifeed.toml, or --catalog DIR"
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read `{path}` near line {line}: {message}")]
+    Read {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("`{path}`: {message}\n  hint: {hint}")]
+    Layout {
+        path: PathBuf,
+        message: String,
+        hint: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Delimited { delimiter: u8, quote: u8 },
+    JsonLines,
+}
+
+impl TableFormat {
+    pub fn from_config(table: &RawTable, path: &Path) -> Result<TableFormat, LoadError> {
+        let layout = |message: String, hint: &str| LoadError::Layout {
+            path: path.to_owned(),
+            message,
+            hint: hint.to_owned(),
+        };
+        let one_byte = |value: &Option<String>, default: u8, what: &str| match value {
+            None => Ok(default),
+            Some(text) if text == "\\t" => Ok(b'\t'),
+            Some(text) if text.len() == 1 => Ok(text.as_bytes()[0]),
+            Some(text) => Err(layout(
+                format!("{what} `{text}` must be one ASCII character"),
+                "write e.g. delimiter = \";\" or delimiter = \"\\t\"",
+            )),
+        };
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let format = table.format.clone().unwrap_or(match extension.as_str() {
+            "tsv" | "tab" | "txt" => "tsv".into(),
+            "jsonl" | "ndjson" => "jsonl".into(),
+            _ => "csv".into(),
+        });
+        match format.as_str() {
+            "csv" => Ok(TableFormat::Delimited {
+                delimiter: one_byte(&table.delimiter, b',', "delimiter")?,
+                quote: one_byte(&table.quote, b'"', "quote")?,
+            }),
+            "tsv" => Ok(TableFormat::Delimited {
+                delimiter: b'\t',
+                quote: one_byte(&table.quote, b'"', "quote")?,
+            }),
+            "jsonl" => Ok(TableFormat::JsonLines),
+            other => Err(layout(
+                format!("unknown format `{other}`"),
+                "use format = \"csv\", \"tsv\" or \"jsonl\"",
+            )),
+        }
+    }
+}
+
+/// Column names as the file spells them. JSON Lines tables grow it as new keys show up.
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub names: Vec<Arc<str>>,
+}
+
+impl Header {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| &**n == name)
+    }
+}
+
+#[derive(Debug)]
+pub struct RawRow {
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// Byte offset of the row's start in the file.
+    pub byte: u64,
+    pub record: ByteRecord,
+}
+
+/// A run of consecutive rows read under one header.
+#[derive(Debug)]
+pub struct Batch {
+    pub header: Arc<Header>,
+    pub rows: Vec<RawRow>,
+    /// Rows the reader could not hand on (ragged, not JSON), already reported.
+    pub findings: Vec<Finding>,
+}
+
+pub struct TableReader {
+    pub path: PathBuf,
+    pub label: Arc<str>,
+    header: Arc<Header>,
+    source: Source,
+}
+
+enum Source {
+    Delimited(csv::Reader<Box<dyn Read + Send>>),
+    JsonLines {
+        input: BufReader<Box<dyn Read + Send>>,
+        line: u64,
+        byte: u64,
+        buf: Vec<u8>,
+    },
+}
+
+impl TableReader {
+    pub fn open(
+        path: &Path,
+        format: TableFormat,
+        label: Arc<str>,
+    ) -> Result<TableReader, LoadError> {
+        let file = File::open(path).map_err(|source| LoadError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let input: Box<dyn Read + Send> = Box::new(file);
+        Self::from_reader(input, path, format, label)
+    }
+
+    pub fn from_reader(
+        input: Box<dyn Read + Send>,
+        path: &Path,
+        format: TableFormat,
+        label: Arc<str>,
+    ) -> Result<TableReader, LoadError> {
+        match format {
+            TableFormat::Delimited { delimiter, quote } => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .delimiter(delimiter)
+                    .quote(quote)
+                    // Ragged rows become findings, not a fatal error for the whole file.
+                    .flexible(true)
+                    .buffer_capacity(1 << 20)
+                    .from_reader(input);
+                let header = reader
+                    .byte_headers()
+                    .map_err(|err| read_error(path, &err))?;
+                let mut names = Vec::with_capacity(header.len());
+                for (i, raw) in header.iter().enumerate() {
+                    let name = std::str::from_utf8(raw).map_err(|_| LoadError::Layout {
+                        path: path.to_owned(),
+                        message: format!("header cell {} is not valid UTF-8", i + 1),
+                        hint: "save the file as UTF-8".into(),
+                    })?;
+                    names.push(Arc::from(name.trim()));
+                }
+                if names.iter().all(|n: &Arc<str>| n.is_empty()) {
+                    return Err(LoadError::Layout {
+                        path: path.to_owned(),
+                        message: "the file is empty or has no header row".into(),
+                        hint: "the first row must name the columns, e.g. sku,title,price,currency"
+                            .into(),
+                    });
+                }
+                Ok(TableReader {
+                    path: path.to_owned(),
+                    label,
+                    header: Arc::new(Header { names }),
+                    source: Source::Delimited(reader),
+                })
+            }
+            TableFormat::JsonLines => Ok(TableReader {
+                path: path.to_owned(),
+                label,
+                header: Arc::new(Header::default()),
+                source: Source::JsonLines {
+                    input: BufReader::with_capacity(1 << 20, input),
+                    line: 0,
+                    byte: 0,
+                    buf: Vec::new(),
+                },
+            }),
+        }
+    }
+
+    pub fn header(&self) -> &Arc<Header> {
+        &self.header
+    }
+
+    /// Reads up to `max` rows. Returns `None` at the end of the file.
+    pub fn next_batch(&mut self, max: usize) -> Result<Option<Batch>, LoadError> {
+        let mut rows = Vec::with_capacity(max);
+        let mut findings = Vec::new();
+        let ended = match &mut self.source {
+            Source::Delimited(reader) => {
+                let width = self.header.names.len();
+                let mut ended = false;
+                while rows.len() < max {
+                    let mut record = ByteRecord::new();
+                    match reader.read_byte_record(&mut record) {
+                        Ok(false) => {
+                            ended = true;
+                            break;
+                        }
+                        Ok(true) => {}
+                        Err(err) => return Err(read_error(&self.path, &err)),
+                    }
+                    let position = record
+                        .position()
+                        .cloned()
+                        .unwrap_or_else(csv::Position::new);
+                    // A blank line inside a file is not a product; csv already skips them.
+                    if record.len() != width {
+                        findings.push(
+                            Finding::new(
+                                &rules::RAGGED_ROW,
+                                &self.label,
+                                format!("row has {} cells, the header has {width}", record.len()),
+                            )
+                            .line(position.line())
+                            .sku(
+                                std::str::from_utf8(record.get(0).unwrap_or_default())
+                                    .unwrap_or(""),
+                            ),
+                        );
+                        continue;
+                    }
+                    rows.push(RawRow {
+                        line: position.line(),
+                        byte: position.byte(),
+                        record,
+                    });
+                }
+                ended
+            }
+            Source::JsonLines {
+                input,
+                line,
+                byte,
+                buf,
+            } => {
+                let mut header = None::<Header>;
+                let mut ended = false;
+                while rows.len() < max {
+                    buf.clear();
+                    let read = input
+                        .read_until(b'\n', buf)
+                        .map_err(|err| LoadError::Read {
+                            path: self.path.clone(),
+                            line: *line + 1,
+                            message: err.to_string(),
+                        })?;
+                    if read == 0 {
+                        ended = true;
+                        break;
+                    }
+                    *line += 1;
+                    let row_byte = *byte;
+                    *byte += read as u64;
+                    let text = buf.trim_ascii();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let object = match serde_json::from_slice::<
+                        serde_json::Map<String, serde_json::Value>,
+                    >(text)
+                    {
+                        Ok(object) => object,
+                        Err(err) => {
+                            let rule = if std::str::from_utf8(text).is_err() {
+                                &rules::INVALID_UTF8
+                            } else {
+                                &rules::INVALID_JSON
+                            };
+                            findings.push(
+                                Finding::new(
+                                    rule,
+                                    &self.label,
+                                    format!("not a JSON object: {err}"),
+                                )
+                                .line(*line),
+                            );
+                            continue;
+                        }
+                    };
+                    let header = header.get_or_insert_with(|| (*self.header).clone());
+                    let mut cells = vec![String::new(); header.names.len()];
+                    for (key, value) in object {
+                        let index = match header.index_of(&key) {
+                            Some(index) => index,
+                            None => {
+                                header.names.push(Arc::from(key.as_str()));
+                                cells.push(String::new());
+                                header.names.len() - 1
+                            }
+                        };
+                        cells[index] = json_cell(value);
+                    }
+                    let mut record = ByteRecord::new();
+                    for cell in &cells {
+                        record.push_field(cell.as_bytes());
+                    }
+                    rows.push(RawRow {
+                        line: *line,
+                        byte: row_byte,
+                        record,
+                    });
+                }
+                if let Some(header) = header {
+                    self.header = Arc::new(header);
+                }
+                ended
+            }
+        };
+        if ended && rows.is_empty() && findings.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Batch {
+            header: Arc::clone(&self.header),
+            rows,
+            findings,
+        }))
+    }
+}
+
+/// JSON values become cell text: strings as they are, arrays of scalars joined with `|`
+/// (the default list separator), anything else as JSON text.
+fn json_cell(value: serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text,
+        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
+            .into_iter()
+            .map(json_cell)
+            .collect::<Vec<_>>()
+            .join("|"),
+        other => other.to_string(),
+    }
+}
+
+fn read_error(path: &Path, err: &csv::Error) -> LoadError {
+    LoadError::Read {
+        path: path.to_owned(),
+        line: err.position().map_or(0, |p| p.line()),
+        message: err.to_string(),
+    }
+}
+
+/// Runs `reader` on its own thread, handing batches to `consume` in file order, so parsing
+/// the next batch overlaps with processing this one.
+pub fn stream<F>(
+    mut reader: TableReader,
+    batch_rows: usize,
+    mut consume: F,
+) -> Result<(), anyhow::Error>
+where
+    F: FnMut(Batch) -> Result<(), anyhow::Error>,
+{
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Batch, LoadError>>(2);
+        let producer = scope.spawn(move || {
+            loop {
+                match reader.next_batch(batch_rows) {
+                    Ok(Some(batch)) => {
+                        if sender.send(Ok(batch)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(err) => {
+                        let _ = sender.send(Err(err));
+                        return;
+                    }
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for batch in receiver.iter() {
+            match batch {
+                Ok(batch) => {
+                    if let Err(err) = consume(batch) {
+                        outcome = Err(err);
+                        break;
+                    }
+                }
+                Err(err) => {
+                    outcome = Err(err.into());
+                    break;
+                }
+            }
+        }
+        // Dropping the receiver ends the producer at its next send.
+        drop(receiver);
+        let _ = producer.join();
+        outcome
+    })
+}

@@ -1,0 +1,13 @@
+//! The typed catalog: money, currencies, GTINs, fields and variants.
+
+pub mod currency;
+pub mod field;
+pub mod gtin;
+pub mod money;
+pub mod variant;
+
+pub use currency::Currency;
+pub use field::Field;
+pub use gtin::{Gtin, GtinError};
+pub use money::{AmountError, Money, parse_amount};
+pub use variant::{Availability, Price, Sale, Variant};

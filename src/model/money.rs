@@ -1,0 +1,141 @@
+//! Money is an exact decimal amount in an ISO 4217 currency; never a float.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use super::currency::Currency;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("`{0}` is not a decimal number (use digits with `.` as the decimal separator)")]
+    NotANumber(String),
+    #[error("`{text}` has {found} decimal places but {currency} allows {allowed}")]
+    TooPrecise {
+        text: String,
+        found: u32,
+        allowed: u32,
+        currency: Currency,
+    },
+}
+
+/// Parses an amount as written in a catalog (`19.99`, `1999`, `0.5`) without going through
+/// a float, so `0.1` stays exactly `0.1`. Thousands separators and exponents are refused:
+/// they are how spreadsheets corrupt prices.
+pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, AmountError> {
+    let valid_shape = !text.is_empty()
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && b == b'-'))
+        && text.bytes().filter(|&b| b == b'.').count() <= 1
+        && text.bytes().any(|b| b.is_ascii_digit());
+    if !valid_shape {
+        return Err(AmountError::NotANumber(text.to_owned()));
+    }
+    let amount =
+        Decimal::from_str_exact(text).map_err(|_| AmountError::NotANumber(text.to_owned()))?;
+    if let Some(allowed) = currency.minor_units() {
+        // Trailing zeros (`1500.00` JPY) claim no extra precision, so only significant
+        // decimals count against the currency's minor units.
+        let found = amount.normalize().scale();
+        if found > allowed {
+            return Err(AmountError::TooPrecise {
+                text: text.to_owned(),
+                found,
+                allowed,
+                currency,
+            });
+        }
+    }
+    Ok(amount)
+}
+
+impl Money {
+    /// Formats with exactly the currency's minor units (`15.00 USD`, `1500 JPY`), as the
+    /// channels' price fields expect.
+    pub fn amount_text(&self) -> String {
+        let places = self.currency.minor_units().unwrap_or(self.amount.scale());
+        let mut amount = self.amount;
+        amount.rescale(places);
+        amount.to_string()
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_text(), self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(code: &str) -> Currency {
+        Currency::parse(code).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_exact_and_checked_against_minor_units() {
+        assert_eq!(
+            parse_amount("19.99", cur("EUR")).unwrap().to_string(),
+            "19.99"
+        );
+        assert_eq!(parse_amount("0.1", cur("EUR")).unwrap().to_string(), "0.1");
+        assert_eq!(
+            parse_amount("1500", cur("JPY")).unwrap().to_string(),
+            "1500"
+        );
+        assert_eq!(
+            parse_amount("1500.00", cur("JPY")).unwrap().to_string(),
+            "1500.00"
+        );
+        assert!(matches!(
+            parse_amount("1500.5", cur("JPY")),
+            Err(AmountError::TooPrecise {
+                found: 1,
+                allowed: 0,
+                ..
+            })
+        ));
+        assert!(parse_amount("1.234", cur("BHD")).is_ok());
+        assert!(parse_amount("1.2345", cur("BHD")).is_err());
+        assert!(parse_amount("19.999", cur("EUR")).is_err());
+    }
+
+    #[test]
+    fn spreadsheet_damage_is_not_a_number() {
+        for text in [
+            "1,299.00", "1.2E+3", "", ".", "12.3.4", "€12", " 12", "NaN", "--1",
+        ] {
+            assert!(
+                matches!(
+                    parse_amount(text, cur("EUR")),
+                    Err(AmountError::NotANumber(_))
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_uses_the_currency_minor_units() {
+        let money = Money {
+            amount: parse_amount("15", cur("USD")).unwrap(),
+            currency: cur("USD"),
+        };
+        assert_eq!(money.to_string(), "15.00 USD");
+        let yen = Money {
+            amount: parse_amount("1500", cur("JPY")).unwrap(),
+            currency: cur("JPY"),
+        };
+        assert_eq!(yen.to_string(), "1500 JPY");
+    }
+}
