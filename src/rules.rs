@@ -117,9 +117,10 @@ mod tests {
         for rule in ALL {
             assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
             assert!(
-                rule.code
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'.')
+                rule.code.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'.')
             );
         }
     }

@@ -10,7 +10,12 @@ use crate::report::progress::Progress;
 pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
     let progress = Progress::new(!global.no_progress);
-    let outcome = load::load(&config, &progress, &mut |_, _| Ok(()))?;
+    let outcome = load::load(
+        &config,
+        &progress,
+        load::StockTiming::Concurrent,
+        &mut |_, _| Ok(()),
+    )?;
     let tally = Tally::of(&outcome.findings);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -1,14 +1,13 @@
 //! One pass over the catalog: locations, then inventory, then products in parallel batches,
 //! with the checks that need more than one row (duplicates, variant groups, stock joins).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::columns::resolve;
+use super::keys::{KeyMap, hash64, sku_key};
 use super::locations::{LocationColumns, Locations};
 use super::products::{Converted, PlanInput, ProductPlan, convert};
 use super::table::{self, LoadError, TableFormat, TableReader};
@@ -18,13 +17,14 @@ use crate::model::{Currency, Variant};
 use crate::report::progress::Progress;
 use crate::rules;
 
-const BATCH_ROWS: usize = 8192;
+const BATCH_ROWS: usize = 2048;
 
-/// Stock of one SKU at one location.
+/// Stock of one SKU at one location. Compact on purpose: a million SKUs in twenty
+/// locations make twenty million of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockLevel {
     pub location: u16,
-    pub quantity: i64,
+    pub quantity: u32,
 }
 
 /// A product row that passed every check, with its stock, as handed to the feed stages.
@@ -50,15 +50,87 @@ pub struct LoadOutcome {
     pub locations: Locations,
 }
 
-#[derive(Default)]
+/// What the checks across product rows remember of each SKU.
 struct SkuEntry {
-    /// Line of the first product row with this SKU; 0 while only inventory names it.
-    product_line: u64,
+    /// Line of the first product row with this SKU.
+    line: u64,
+    /// Hash of what makes the variant itself (group, GTIN, variant attributes): rows in
+    /// other currencies must agree on it.
     identity: u64,
-    currencies: Vec<u64>,
-    stock: Vec<StockLevel>,
-    first_inventory_line: u64,
-    inventory_rows: u32,
+    currency: u32,
+    /// Further currencies, for catalogs with one row per currency.
+    more_currencies: Option<Box<[u32]>>,
+}
+
+impl SkuEntry {
+    fn has_currency(&self, currency: u32) -> bool {
+        self.currency == currency
+            || self
+                .more_currencies
+                .as_ref()
+                .is_some_and(|more| more.contains(&currency))
+    }
+}
+
+/// Stock per SKU from the inventory table.
+#[derive(Default)]
+pub struct Inventory {
+    entries: KeyMap<u128, StockEntry>,
+    /// SKU texts, kept in one buffer to name SKUs that have stock but no product row.
+    sku_text: String,
+}
+
+struct StockEntry {
+    levels: Vec<StockLevel>,
+    first_line: u64,
+    rows: u32,
+    text_at: (u32, u32),
+}
+
+impl Inventory {
+    pub fn stock(&self, sku: &str) -> &[StockLevel] {
+        self.entries
+            .get(&sku_key(sku))
+            .map_or(&[], |entry| &entry.levels)
+    }
+}
+
+/// Hashes of one product row for the checks across rows, computed on the worker threads.
+struct RowKeys {
+    sku: u128,
+    identity: u64,
+    attributes: u64,
+    group: u128,
+    currencies: Vec<u32>,
+}
+
+impl RowKeys {
+    fn of(variant: &Variant<'_>) -> RowKeys {
+        let attributes = (
+            variant.color,
+            variant.size,
+            variant.material,
+            variant.pattern,
+            variant.gender,
+            variant.age_group,
+        );
+        let mut currencies: Vec<u32> = variant
+            .prices
+            .iter()
+            .map(|p| currency_key(p.regular.currency))
+            .collect();
+        if currencies.is_empty() {
+            // Rows whose currency could not be read still collide with each other.
+            currencies.push(0);
+        }
+        RowKeys {
+            sku: sku_key(variant.sku),
+            identity: hash64((variant.group_id, variant.gtin, attributes)),
+            attributes: hash64(attributes),
+            group: sku_key(variant.group_id),
+            currencies,
+        }
+    }
 }
 
 struct Table {
@@ -105,140 +177,106 @@ impl Table {
 
 pub type Sink<'s> = dyn FnMut(&[CatalogItem<'_>], &Locations) -> anyhow::Result<()> + 's;
 
+/// How `load` orders its reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockTiming {
+    /// The sink needs each item's stock: read inventory before products.
+    BeforeProducts,
+    /// The sink ignores stock: read inventory alongside products, on another thread.
+    Concurrent,
+}
+
 /// Reads the whole catalog once, checking it, and hands accepted items to `sink` in file
 /// order, batch by batch.
 pub fn load(
     config: &Config,
     progress: &Progress,
+    timing: StockTiming,
     sink: &mut Sink<'_>,
 ) -> anyhow::Result<LoadOutcome> {
     let products = Table::new(config, &config.products, "products.csv")?;
-    let inventory = Table::new(config, &config.inventory, "inventory.csv")?;
+    let inventory_table = Table::new(config, &config.inventory, "inventory.csv")?;
     let locations_table = Table::new(config, &config.locations, "locations.csv")?;
     products.exists_or_required(false)?;
-    let has_inventory = inventory.exists_or_required(true)?;
+    let has_inventory = inventory_table.exists_or_required(true)?;
     let has_locations = locations_table.exists_or_required(!has_inventory)?;
 
     let mut findings = Vec::new();
     let mut counts = LoadCounts::default();
     let mut locations = Locations::default();
     if has_locations {
-        let reader = locations_table.open()?;
-        let header = Arc::clone(reader.header());
-        let map = &locations_table.config.columns;
-        let path = &locations_table.path;
-        let columns = LocationColumns {
-            id: resolve(map, &header, "location_id", true, path)?.unwrap_or(0),
-            kind: resolve(map, &header, "kind", false, path)?,
-            name: resolve(map, &header, "name", false, path)?,
-            store_code: resolve(map, &header, "store_code", false, path)?,
-        };
-        table::stream(reader, BATCH_ROWS, |batch| {
-            locations.add_batch(&batch, &columns, &locations_table.label, &mut findings)?;
-            Ok(())
-        })?;
+        read_locations(&locations_table, &mut locations, &mut findings)?;
         counts.locations = locations.list.len() as u64;
     }
+    let locations_ref = &locations;
+    let read_stock = || -> anyhow::Result<(Inventory, Vec<Finding>, u64)> {
+        let mut inventory = Inventory::default();
+        let mut inventory_findings = Vec::new();
+        let mut rows = 0;
+        if has_inventory {
+            read_inventory(
+                &inventory_table,
+                locations_ref,
+                &mut inventory,
+                &mut inventory_findings,
+                &mut rows,
+            )?;
+        }
+        Ok((inventory, inventory_findings, rows))
+    };
 
-    let hasher = std::collections::hash_map::RandomState::new();
-    let mut skus: HashMap<Box<str>, SkuEntry> = HashMap::new();
-    if has_inventory {
-        let total = file_len(&inventory.path);
-        progress.start("inventory", total);
-        read_inventory(
-            &inventory,
-            &locations,
-            &mut skus,
+    enum Stock<T, H> {
+        Ready(T),
+        Pending(H),
+    }
+    let (inventory, skus) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let stock = match timing {
+            StockTiming::BeforeProducts => Stock::Ready(read_stock()?),
+            StockTiming::Concurrent => Stock::Pending(scope.spawn(read_stock)),
+        };
+        let no_stock = Inventory::default();
+        let stock_source = match &stock {
+            Stock::Ready((inventory, _, _)) => inventory,
+            Stock::Pending(_) => &no_stock,
+        };
+        progress.start("products", file_len(&products.path));
+        let skus = read_products(
+            config,
+            &products,
+            stock_source,
+            locations_ref,
             &mut findings,
             &mut counts,
             progress,
+            sink,
         )?;
-    }
-
-    let total = file_len(&products.path);
-    progress.start("products", total);
-    let reader = products.open()?;
-    let default_currency = config
-        .defaults
-        .currency
-        .as_deref()
-        .and_then(Currency::parse);
-    let plan_input = PlanInput {
-        table: &products.config,
-        path: &products.path,
-        label: Arc::clone(&products.label),
-        required: &config.required,
-        default_currency,
-        time_zone: &config.time_zone,
-    };
-    let mut plan = ProductPlan::new(&plan_input, reader.header())?;
-    let mut groups: HashMap<Box<str>, Vec<(u64, u64, u64)>> = HashMap::new();
-    let no_stock: &[StockLevel] = &[];
-    table::stream(reader, BATCH_ROWS, |batch| {
-        if !Arc::ptr_eq(plan.header(), &batch.header) {
-            plan = ProductPlan::new(&plan_input, &batch.header)?;
-        }
-        findings.extend(batch.findings.iter().cloned());
-        counts.rejected_rows += batch.findings.len() as u64;
-        counts.product_rows += (batch.rows.len() + batch.findings.len()) as u64;
-        let converted: Vec<(Converted<'_>, Vec<Finding>)> = batch
-            .rows
-            .par_iter()
-            .map(|row| {
-                let mut row_findings = Vec::new();
-                let converted = convert(&plan, row, &mut row_findings);
-                (converted, row_findings)
-            })
-            .collect();
-        let mut accepted = Vec::with_capacity(converted.len());
-        for (converted, row_findings) in converted {
-            findings.extend(row_findings);
-            let Some(variant) = converted.variant else {
-                counts.rejected_rows += 1;
-                continue;
-            };
-            let keep = check_across_rows(
-                &variant,
-                &hasher,
-                &mut skus,
-                &mut groups,
-                &plan_input.label,
-                &mut findings,
-                &mut counts,
-            );
-            if keep && !converted.has_errors {
-                accepted.push(variant);
-            } else {
-                counts.rejected_rows += 1;
-            }
-        }
-        let items: Vec<CatalogItem<'_>> = accepted
-            .iter()
-            .map(|variant| CatalogItem {
-                variant,
-                stock: skus.get(variant.sku).map_or(no_stock, |e| &e.stock),
-            })
-            .collect();
-        sink(&items, &locations)?;
-        if let Some(last) = batch.rows.last() {
-            progress.set(last.byte);
-        }
-        Ok(())
+        progress.finish();
+        let inventory = match stock {
+            Stock::Ready(done) => done,
+            Stock::Pending(handle) => handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the inventory reader panicked"))??,
+        };
+        Ok((inventory, skus))
     })?;
-    progress.finish();
+    let (inventory, inventory_findings, inventory_rows) = inventory;
+    findings.extend(inventory_findings);
+    counts.inventory_rows = inventory_rows;
 
-    for (sku, entry) in &skus {
-        if entry.product_line == 0 {
+    for (key, entry) in &inventory.entries {
+        if !skus.contains_key(key) {
+            let (start, end) = entry.text_at;
+            let sku = &inventory.sku_text[start as usize..end as usize];
             findings.push(
                 Finding::new(
                     &rules::UNKNOWN_INVENTORY_SKU,
-                    &inventory.label,
+                    &inventory_table.label,
                     format!(
                         "SKU `{sku}` has {} inventory row(s) but no product row",
-                        entry.inventory_rows
+                        entry.rows
                     ),
                 )
-                .line(entry.first_inventory_line)
+                .line(entry.first_line)
                 .field("sku")
                 .sku(sku),
             );
@@ -246,10 +284,14 @@ pub fn load(
     }
     // Hash-map order must not leak into reports: same catalog, same output.
     let file_rank = |file: &str| {
-        [&products.label, &inventory.label, &locations_table.label]
-            .iter()
-            .position(|label| &***label == file)
-            .unwrap_or(3)
+        [
+            &products.label,
+            &inventory_table.label,
+            &locations_table.label,
+        ]
+        .iter()
+        .position(|label| &***label == file)
+        .unwrap_or(3)
     };
     findings.sort_by(|a, b| {
         (file_rank(&a.file), a.line, a.rule).cmp(&(file_rank(&b.file), b.line, b.rule))
@@ -261,91 +303,174 @@ pub fn load(
     })
 }
 
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
+fn read_locations(
+    table: &Table,
+    locations: &mut Locations,
+    findings: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
+    let reader = table.open()?;
+    let header = Arc::clone(reader.header());
+    let map = &table.config.columns;
+    let path = &table.path;
+    let columns = LocationColumns {
+        id: resolve(map, &header, "location_id", true, path)?.unwrap_or(0),
+        kind: resolve(map, &header, "kind", false, path)?,
+        name: resolve(map, &header, "name", false, path)?,
+        store_code: resolve(map, &header, "store_code", false, path)?,
+    };
+    table::stream(reader, BATCH_ROWS, |batch| {
+        locations.add_batch(batch, &columns, &table.label, findings)?;
+        Ok(())
+    })
 }
 
-fn hash_of(hasher: &impl BuildHasher, value: impl Hash) -> u64 {
-    let mut state = hasher.build_hasher();
-    value.hash(&mut state);
-    state.finish()
+#[allow(clippy::too_many_arguments)]
+fn read_products(
+    config: &Config,
+    products: &Table,
+    inventory: &Inventory,
+    locations: &Locations,
+    findings: &mut Vec<Finding>,
+    counts: &mut LoadCounts,
+    progress: &Progress,
+    sink: &mut Sink<'_>,
+) -> anyhow::Result<KeyMap<u128, SkuEntry>> {
+    let reader = products.open()?;
+    let plan_input = PlanInput {
+        table: &products.config,
+        path: &products.path,
+        label: Arc::clone(&products.label),
+        required: &config.required,
+        default_currency: config
+            .defaults
+            .currency
+            .as_deref()
+            .and_then(Currency::parse),
+        time_zone: &config.time_zone,
+        strict: products.format != TableFormat::JsonLines,
+    };
+    let mut plan = ProductPlan::new(&plan_input, reader.header())?;
+    let mut skus: KeyMap<u128, SkuEntry> = KeyMap::default();
+    let mut groups: KeyMap<u128, Vec<(u64, u64, u64)>> = KeyMap::default();
+    table::stream(reader, BATCH_ROWS, |batch| {
+        if !Arc::ptr_eq(plan.header(), &batch.header) {
+            plan = ProductPlan::new(&plan_input, &batch.header)?;
+        }
+        findings.extend(batch.findings.iter().cloned());
+        counts.rejected_rows += batch.findings.len() as u64;
+        counts.product_rows += (batch.rows.len() + batch.findings.len()) as u64;
+        let converted: Vec<(Converted<'_>, Option<RowKeys>, Vec<Finding>)> = batch
+            .rows
+            .par_iter()
+            .map(|row| {
+                let mut row_findings = Vec::new();
+                let converted = convert(&plan, row, &mut row_findings);
+                let keys = converted.variant.as_ref().map(RowKeys::of);
+                (converted, keys, row_findings)
+            })
+            .collect();
+        let mut accepted = Vec::with_capacity(converted.len());
+        for (converted, keys, row_findings) in converted {
+            findings.extend(row_findings);
+            let (Some(variant), Some(keys)) = (converted.variant, keys) else {
+                counts.rejected_rows += 1;
+                continue;
+            };
+            let keep = check_across_rows(
+                &variant,
+                keys,
+                &mut skus,
+                &mut groups,
+                &plan_input.label,
+                findings,
+                counts,
+            );
+            if keep && !converted.has_errors {
+                accepted.push(variant);
+            } else {
+                counts.rejected_rows += 1;
+            }
+        }
+        let items: Vec<CatalogItem<'_>> = accepted
+            .iter()
+            .map(|variant| CatalogItem {
+                variant,
+                stock: inventory.stock(variant.sku),
+            })
+            .collect();
+        sink(&items, locations)?;
+        if let Some(last) = batch.rows.last() {
+            progress.set(last.byte);
+        }
+        Ok(())
+    })?;
+    Ok(skus)
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// Duplicate SKUs and indistinct variants. Returns false when the row must be left out.
 fn check_across_rows(
     variant: &Variant<'_>,
-    hasher: &impl BuildHasher,
-    skus: &mut HashMap<Box<str>, SkuEntry>,
-    groups: &mut HashMap<Box<str>, Vec<(u64, u64, u64)>>,
+    keys: RowKeys,
+    skus: &mut KeyMap<u128, SkuEntry>,
+    groups: &mut KeyMap<u128, Vec<(u64, u64, u64)>>,
     label: &Arc<str>,
     findings: &mut Vec<Finding>,
     counts: &mut LoadCounts,
 ) -> bool {
-    let attributes = (
-        variant.color,
-        variant.size,
-        variant.material,
-        variant.pattern,
-        variant.gender,
-        variant.age_group,
-    );
-    let identity = hash_of(hasher, (variant.group_id, variant.gtin, attributes));
-    let mut currencies: Vec<u64> = variant
-        .prices
-        .iter()
-        .map(|p| currency_key(p.regular.currency))
-        .collect();
-    if currencies.is_empty() {
-        currencies.push(0);
-    }
-    let entry = match skus.get_mut(variant.sku) {
-        Some(entry) => entry,
-        None => skus.entry(Box::from(variant.sku)).or_default(),
-    };
-    if entry.product_line == 0 {
-        entry.product_line = variant.line;
-        entry.identity = identity;
-        entry.currencies = currencies;
-        counts.variants += 1;
-    } else {
-        let first = entry.product_line;
-        let repeated = currencies.iter().any(|c| entry.currencies.contains(c));
-        let message = if repeated {
-            Some(format!(
-                "SKU `{}` repeats line {first} with the same currency",
-                variant.sku
-            ))
-        } else if entry.identity != identity {
-            Some(format!(
-                "SKU `{}` repeats line {first} in another currency, but its group, GTIN or variant attributes differ, so it is not a price row of the same variant",
-                variant.sku
-            ))
-        } else {
-            None
-        };
-        if let Some(message) = message {
-            findings.push(
-                Finding::new(&rules::DUPLICATE_SKU, label, message)
-                    .line(variant.line)
-                    .field("sku")
-                    .sku(variant.sku),
-            );
-            return false;
+    match skus.entry(keys.sku) {
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(SkuEntry {
+                line: variant.line,
+                identity: keys.identity,
+                currency: keys.currencies[0],
+                more_currencies: (keys.currencies.len() > 1)
+                    .then(|| keys.currencies[1..].into()),
+            });
+            counts.variants += 1;
         }
-        // Another currency's row for a variant already seen: its group was checked then.
-        entry.currencies.extend(currencies);
-        return true;
+        std::collections::hash_map::Entry::Occupied(mut slot) => {
+            let entry = slot.get_mut();
+            let first = entry.line;
+            let repeated = keys.currencies.iter().any(|&c| entry.has_currency(c));
+            let message = if repeated {
+                Some(format!(
+                    "SKU `{}` repeats line {first} with the same currency",
+                    variant.sku
+                ))
+            } else if entry.identity != keys.identity {
+                Some(format!(
+                    "SKU `{}` repeats line {first} in another currency, but its group, GTIN or variant attributes differ, so it is not a price row of the same variant",
+                    variant.sku
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                findings.push(
+                    Finding::new(&rules::DUPLICATE_SKU, label, message)
+                        .line(variant.line)
+                        .field("sku")
+                        .sku(variant.sku),
+                );
+                return false;
+            }
+            // Another currency's row for a variant already seen: its group was checked then.
+            let mut more = entry.more_currencies.take().map_or_else(Vec::new, Vec::from);
+            more.extend(keys.currencies);
+            entry.more_currencies = Some(more.into());
+            return true;
+        }
     }
     if !variant.group_id.is_empty() {
-        let combo = hash_of(hasher, attributes);
-        let sku_hash = hash_of(hasher, variant.sku);
-        let siblings = match groups.get_mut(variant.group_id) {
-            Some(siblings) => siblings,
-            None => groups.entry(Box::from(variant.group_id)).or_default(),
-        };
+        let siblings = groups.entry(keys.group).or_default();
+        let sku = keys.sku as u64;
         if let Some(&(_, first_line, _)) = siblings
             .iter()
-            .find(|&&(other, _, other_sku)| other == combo && other_sku != sku_hash)
+            .find(|&&(other, _, other_sku)| other == keys.attributes && other_sku != sku)
         {
             findings.push(
                 Finding::new(
@@ -361,112 +486,166 @@ fn check_across_rows(
                 .sku(variant.sku),
             );
         }
-        siblings.push((combo, variant.line, sku_hash));
+        siblings.push((keys.attributes, variant.line, sku));
     }
     true
 }
 
-fn currency_key(currency: Currency) -> u64 {
-    let mut bytes = [0u8; 8];
+fn currency_key(currency: Currency) -> u32 {
+    let mut bytes = [0u8; 4];
     bytes[..3].copy_from_slice(currency.code().as_bytes());
-    u64::from_le_bytes(bytes)
+    u32::from_le_bytes(bytes)
+}
+
+/// One inventory row, read on a worker thread.
+struct InventoryRow<'a> {
+    line: u64,
+    sku: &'a str,
+    key: u128,
+    location: u16,
+    quantity: Option<u32>,
 }
 
 fn read_inventory(
-    inventory: &Table,
+    table: &Table,
     locations: &Locations,
-    skus: &mut HashMap<Box<str>, SkuEntry>,
+    inventory: &mut Inventory,
     findings: &mut Vec<Finding>,
-    counts: &mut LoadCounts,
-    progress: &Progress,
+    rows_read: &mut u64,
 ) -> anyhow::Result<()> {
-    let reader = inventory.open()?;
+    let reader = table.open()?;
     let header = Arc::clone(reader.header());
-    let map = &inventory.config.columns;
-    let path = &inventory.path;
+    let map = &table.config.columns;
+    let path = &table.path;
     let sku_column = resolve(map, &header, "sku", true, path)?.unwrap_or(0);
     let location_column = resolve(map, &header, "location_id", true, path)?.unwrap_or(0);
     let quantity_column = resolve(map, &header, "quantity", true, path)?.unwrap_or(0);
-    let label = &inventory.label;
+    let label = &table.label;
     table::stream(reader, BATCH_ROWS, |batch| {
         findings.extend(batch.findings.iter().cloned());
-        counts.inventory_rows += (batch.rows.len() + batch.findings.len()) as u64;
-        for row in &batch.rows {
-            let cell = |index: usize| std::str::from_utf8(&row.record[index]).map(str::trim);
-            let (Ok(sku), Ok(location_id), Ok(quantity_text)) = (
-                cell(sku_column),
-                cell(location_column),
-                cell(quantity_column),
-            ) else {
+        *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
+        let parsed: Vec<(Option<InventoryRow<'_>>, Option<Finding>)> = batch
+            .rows
+            .par_iter()
+            .map(|row| {
+                let cell = |index: usize| std::str::from_utf8(&row.record[index]).map(str::trim);
+                let (Ok(sku), Ok(location_id), Ok(quantity_text)) = (
+                    cell(sku_column),
+                    cell(location_column),
+                    cell(quantity_column),
+                ) else {
+                    let finding =
+                        Finding::new(&rules::INVALID_UTF8, label, "row is not valid UTF-8")
+                            .line(row.line);
+                    return (None, Some(finding));
+                };
+                let finding = |rule, field, message: String| {
+                    Finding::new(rule, label, message)
+                        .line(row.line)
+                        .field(field)
+                        .sku(sku)
+                };
+                if sku.is_empty() {
+                    let problem = finding(
+                        &rules::MISSING_REQUIRED,
+                        "sku",
+                        "inventory row has no SKU".into(),
+                    );
+                    return (None, Some(problem));
+                }
+                let Some(location) = locations.index_of(location_id) else {
+                    let problem = finding(
+                        &rules::UNKNOWN_LOCATION,
+                        "location_id",
+                        format!("location `{location_id}` is not in the locations file"),
+                    );
+                    return (None, Some(problem));
+                };
+                let (quantity, problem) = match quantity_text.parse::<i64>() {
+                    Ok(quantity) if quantity < 0 => (
+                        None,
+                        Some(finding(
+                            &rules::NEGATIVE_STOCK,
+                            "quantity",
+                            format!("quantity {quantity} at `{location_id}` is below zero"),
+                        )),
+                    ),
+                    Ok(quantity) => match u32::try_from(quantity) {
+                        Ok(quantity) => (Some(quantity), None),
+                        Err(_) => (
+                            None,
+                            Some(finding(
+                                &rules::INVALID_NUMBER,
+                                "quantity",
+                                format!(
+                                    "quantity {quantity} at `{location_id}` is implausibly large"
+                                ),
+                            )),
+                        ),
+                    },
+                    Err(_) => (
+                        None,
+                        Some(finding(
+                            &rules::INVALID_NUMBER,
+                            "quantity",
+                            format!("quantity `{quantity_text}` is not a whole number"),
+                        )),
+                    ),
+                };
+                let row = InventoryRow {
+                    line: row.line,
+                    sku,
+                    key: sku_key(sku),
+                    location,
+                    quantity,
+                };
+                (Some(row), problem)
+            })
+            .collect();
+        for (row, problem) in parsed {
+            findings.extend(problem);
+            let Some(row) = row else { continue };
+            let entry = match inventory.entries.entry(row.key) {
+                std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let start = inventory.sku_text.len() as u32;
+                    inventory.sku_text.push_str(row.sku);
+                    slot.insert(StockEntry {
+                        levels: Vec::new(),
+                        first_line: row.line,
+                        rows: 0,
+                        text_at: (start, inventory.sku_text.len() as u32),
+                    })
+                }
+            };
+            entry.rows += 1;
+            if entry
+                .levels
+                .iter()
+                .any(|level| level.location == row.location)
+            {
+                let location_id = &locations.get(row.location).id;
                 findings.push(
-                    Finding::new(&rules::INVALID_UTF8, label, "row is not valid UTF-8")
-                        .line(row.line),
+                    Finding::new(
+                        &rules::DUPLICATE_INVENTORY,
+                        label,
+                        format!(
+                            "stock for SKU `{}` at `{location_id}` is already given",
+                            row.sku
+                        ),
+                    )
+                    .line(row.line)
+                    .field("location_id")
+                    .sku(row.sku),
                 );
                 continue;
-            };
-            let finding = |rule, field, message: String| {
-                Finding::new(rule, label, message)
-                    .line(row.line)
-                    .field(field)
-                    .sku(sku)
-            };
-            if sku.is_empty() {
-                findings.push(finding(
-                    &rules::MISSING_REQUIRED,
-                    "sku",
-                    "inventory row has no SKU".into(),
-                ));
-                continue;
             }
-            let quantity = match quantity_text.parse::<i64>() {
-                Ok(quantity) if quantity < 0 => {
-                    findings.push(finding(
-                        &rules::NEGATIVE_STOCK,
-                        "quantity",
-                        format!("quantity {quantity} at `{location_id}` is below zero"),
-                    ));
-                    None
-                }
-                Ok(quantity) => Some(quantity),
-                Err(_) => {
-                    findings.push(finding(
-                        &rules::INVALID_NUMBER,
-                        "quantity",
-                        format!("quantity `{quantity_text}` is not a whole number"),
-                    ));
-                    None
-                }
-            };
-            let Some(location) = locations.index_of(location_id) else {
-                findings.push(finding(
-                    &rules::UNKNOWN_LOCATION,
-                    "location_id",
-                    format!("location `{location_id}` is not in the locations file"),
-                ));
-                continue;
-            };
-            let entry = match skus.get_mut(sku) {
-                Some(entry) => entry,
-                None => skus.entry(Box::from(sku)).or_default(),
-            };
-            if entry.inventory_rows == 0 {
-                entry.first_inventory_line = row.line;
+            if let Some(quantity) = row.quantity {
+                entry.levels.push(StockLevel {
+                    location: row.location,
+                    quantity,
+                });
             }
-            entry.inventory_rows += 1;
-            if entry.stock.iter().any(|s| s.location == location) {
-                findings.push(finding(
-                    &rules::DUPLICATE_INVENTORY,
-                    "location_id",
-                    format!("stock for SKU `{sku}` at `{location_id}` is already given"),
-                ));
-                continue;
-            }
-            if let Some(quantity) = quantity {
-                entry.stock.push(StockLevel { location, quantity });
-            }
-        }
-        if let Some(last) = batch.rows.last() {
-            progress.set(last.byte);
         }
         Ok(())
     })

@@ -3,10 +3,12 @@
 pub mod catalog;
 pub mod columns;
 pub mod dates;
+pub mod keys;
+pub mod line_counter;
 pub mod locations;
 pub mod products;
 pub mod table;
 
-pub use catalog::{CatalogItem, LoadCounts, LoadOutcome, StockLevel, load};
+pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};
 pub use locations::{Location, LocationKind, Locations};
 pub use table::LoadError;

@@ -43,6 +43,9 @@ pub struct PlanInput<'a> {
     pub required: &'a [Field],
     pub default_currency: Option<Currency>,
     pub time_zone: &'a TimeZone,
+    /// Whether the header is complete up front (CSV, TSV). A JSON Lines header grows as
+    /// keys show up, so a column missing so far is not yet an error there.
+    pub strict: bool,
 }
 
 impl ProductPlan {
@@ -58,6 +61,7 @@ impl ProductPlan {
         for &field in Field::ALL {
             let mapped = input.table.columns.get(field.name());
             let index = match mapped {
+                Some(column) if !input.strict => find(column),
                 Some(column) => Some(find(column).ok_or_else(|| {
                     layout(
                         format!(
@@ -112,7 +116,7 @@ impl ProductPlan {
                 }
                 _ => columns[field as usize].is_some(),
             };
-            if !present {
+            if !present && input.strict {
                 return Err(layout(
                     format!("no column holds the required field `{}`", field.name()),
                     format!(
@@ -197,42 +201,19 @@ pub struct Converted<'a> {
 }
 
 pub fn convert<'a>(plan: &ProductPlan, row: &'a RawRow, out: &mut Vec<Finding>) -> Converted<'a> {
-    let mut cells: Vec<&'a str> = Vec::with_capacity(row.record.len());
-    for (index, raw) in row.record.iter().enumerate() {
-        match std::str::from_utf8(raw) {
-            Ok(text) => cells.push(text.trim()),
-            Err(err) => {
-                let column = &plan.header.names[index];
-                let sku = row
-                    .record
-                    .get(plan.columns[Field::Sku as usize].unwrap_or(0))
-                    .and_then(|s| std::str::from_utf8(s).ok())
-                    .unwrap_or("");
-                let mut finding = Finding::new(
-                    &rules::INVALID_UTF8,
-                    &plan.label,
-                    format!(
-                        "column `{column}` is not UTF-8 at byte {} of the cell (row starts at byte {} of the file)",
-                        err.valid_up_to(),
-                        row.byte
-                    ),
-                )
-                .line(row.line)
-                .sku(sku);
-                if let Some(field) = Field::ALL
-                    .iter()
-                    .find(|f| plan.columns[**f as usize] == Some(index))
-                {
-                    finding = finding.field(field.name());
-                }
-                out.push(finding);
-                return Converted {
-                    variant: None,
-                    has_errors: true,
-                };
-            }
+    let cells = match row_cells(&row.record) {
+        Ok(cells) => cells,
+        Err(index) => {
+            report_invalid_utf8(plan, row, index, out);
+            return Converted {
+                variant: None,
+                has_errors: true,
+            };
         }
-    }
+    };
+    let mut cells = cells;
+    // JSON Lines rows read before a new key showed up are shorter than the header.
+    cells.resize(plan.header.names.len().max(cells.len()), "");
     let cell = |field: Field| -> &'a str { plan.columns[field as usize].map_or("", |i| cells[i]) };
     let sku = cell(Field::Sku);
     let mut findings = RowFindings {
@@ -389,6 +370,9 @@ pub fn convert<'a>(plan: &ProductPlan, row: &'a RawRow, out: &mut Vec<Finding>) 
 fn check_url(findings: &mut RowFindings<'_, '_>, field: Field, text: &str) -> bool {
     if text.is_empty() {
         return false;
+    }
+    if is_plain_http_url(text) {
+        return true;
     }
     let problem = match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
@@ -597,4 +581,142 @@ fn read_sale_window<'a>(
         return None;
     }
     Some((start_at, end_at))
+}
+
+/// Splits a record into trimmed `&str` cells, validating UTF-8 once for the whole record.
+/// Returns the index of the first cell that is not UTF-8 on its own.
+fn row_cells(record: &csv::ByteRecord) -> Result<Vec<&str>, usize> {
+    let mut cells = Vec::with_capacity(record.len());
+    match std::str::from_utf8(record.as_slice()) {
+        Ok(all) => {
+            let mut start = 0;
+            for (index, raw) in record.iter().enumerate() {
+                let end = start + raw.len();
+                // A cell boundary inside a multi-byte character means the cells joined up into
+                // valid UTF-8 only by accident.
+                let cell = all.get(start..end).ok_or(index)?;
+                cells.push(cell.trim());
+                start = end;
+            }
+            Ok(cells)
+        }
+        Err(_) => {
+            for (index, raw) in record.iter().enumerate() {
+                cells.push(std::str::from_utf8(raw).map_err(|_| index)?.trim());
+            }
+            Ok(cells)
+        }
+    }
+}
+
+fn report_invalid_utf8(plan: &ProductPlan, row: &RawRow, index: usize, out: &mut Vec<Finding>) {
+    let column = &plan.header.names[index];
+    let valid_up_to = row
+        .record
+        .get(index)
+        .and_then(|raw| std::str::from_utf8(raw).err())
+        .map_or(0, |err| err.valid_up_to());
+    let sku = row
+        .record
+        .get(plan.columns[Field::Sku as usize].unwrap_or(0))
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .unwrap_or("");
+    let mut finding = Finding::new(
+        &rules::INVALID_UTF8,
+        &plan.label,
+        format!(
+            "column `{column}` is not UTF-8 at byte {valid_up_to} of the cell (row starts at byte {} of the file)",
+            row.byte
+        ),
+    )
+    .line(row.line)
+    .sku(sku);
+    if let Some(field) = Field::ALL
+        .iter()
+        .find(|f| plan.columns[**f as usize] == Some(index))
+    {
+        finding = finding.field(field.name());
+    }
+    out.push(finding);
+}
+
+/// True for the plain URLs nearly every catalog has (`https://host.example/path?q=1`), which
+/// the URL parser would accept; anything unusual goes through the full parser instead.
+fn is_plain_http_url(text: &str) -> bool {
+    let rest = if let Some(rest) = text.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = text.strip_prefix("http://") {
+        rest
+    } else {
+        return false;
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, tail) = rest.split_at(host_end);
+    let host_ok = !host.is_empty()
+        && host.contains('.')
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    host_ok
+        && tail.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'/'
+                        | b'?'
+                        | b'#'
+                        | b'&'
+                        | b'='
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'@'
+                        | b'!'
+                        | b'$'
+                        | b'*'
+                        | b'('
+                        | b')'
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_http_url;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path may only accept what the full parser accepts as an http(s) URL.
+        #[test]
+        fn fast_path_never_accepts_what_the_parser_refuses(
+            text in "(https?|ftp|htp)://?[a-zA-Z0-9.-]{0,12}[/?#a-zA-Z0-9._~&=+,;:@!$*()% -]{0,24}"
+        ) {
+            if is_plain_http_url(&text) {
+                let url = url::Url::parse(&text);
+                prop_assert!(url.is_ok(), "{text}");
+                let url = url.unwrap();
+                prop_assert!(matches!(url.scheme(), "http" | "https") && url.host().is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn typical_and_broken_urls() {
+        assert!(is_plain_http_url(
+            "https://shop.example.com/p/g1?variant=g1-bla-m"
+        ));
+        assert!(!is_plain_http_url("htp:/broken link"));
+        assert!(!is_plain_http_url("https://shop example.com/"));
+        assert!(
+            !is_plain_http_url("https://localhost/"),
+            "left to the full parser"
+        );
+    }
 }

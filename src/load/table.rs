@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use csv::ByteRecord;
 
+use super::line_counter::LineCounter;
 use crate::config::RawTable;
 use crate::diag::Finding;
 use crate::rules;
@@ -124,7 +125,7 @@ pub struct TableReader {
 }
 
 enum Source {
-    Delimited(csv::Reader<Box<dyn Read + Send>>),
+    Delimited(csv::Reader<LineCounter<Box<dyn Read + Send>>>),
     JsonLines {
         input: BufReader<Box<dyn Read + Send>>,
         line: u64,
@@ -161,7 +162,7 @@ impl TableReader {
                     // Ragged rows become findings, not a fatal error for the whole file.
                     .flexible(true)
                     .buffer_capacity(1 << 20)
-                    .from_reader(input);
+                    .from_reader(LineCounter::new(input));
                 let header = reader
                     .byte_headers()
                     .map_err(|err| read_error(path, &err))?;
@@ -207,8 +208,13 @@ impl TableReader {
         &self.header
     }
 
-    /// Reads up to `max` rows. Returns `None` at the end of the file.
-    pub fn next_batch(&mut self, max: usize) -> Result<Option<Batch>, LoadError> {
+    /// Returns `None` at the end of the file.
+    /// Reads up to `max` rows, reusing the buffers of `spare` rows from an earlier batch.
+    pub fn next_batch(
+        &mut self,
+        max: usize,
+        mut spare: Vec<RawRow>,
+    ) -> Result<Option<Batch>, LoadError> {
         let mut rows = Vec::with_capacity(max);
         let mut findings = Vec::new();
         let ended = match &mut self.source {
@@ -216,7 +222,7 @@ impl TableReader {
                 let width = self.header.names.len();
                 let mut ended = false;
                 while rows.len() < max {
-                    let mut record = ByteRecord::new();
+                    let mut record = spare.pop().map_or_else(ByteRecord::new, |row| row.record);
                     match reader.read_byte_record(&mut record) {
                         Ok(false) => {
                             ended = true;
@@ -225,11 +231,8 @@ impl TableReader {
                         Ok(true) => {}
                         Err(err) => return Err(read_error(&self.path, &err)),
                     }
-                    let position = record
-                        .position()
-                        .cloned()
-                        .unwrap_or_else(csv::Position::new);
-                    // A blank line inside a file is not a product; csv already skips them.
+                    let byte = record.position().map_or(0, csv::Position::byte);
+                    let line = reader.get_mut().line_at(byte);
                     if record.len() != width {
                         findings.push(
                             Finding::new(
@@ -237,7 +240,7 @@ impl TableReader {
                                 &self.label,
                                 format!("row has {} cells, the header has {width}", record.len()),
                             )
-                            .line(position.line())
+                            .line(line)
                             .sku(
                                 std::str::from_utf8(record.get(0).unwrap_or_default())
                                     .unwrap_or(""),
@@ -245,11 +248,7 @@ impl TableReader {
                         );
                         continue;
                     }
-                    rows.push(RawRow {
-                        line: position.line(),
-                        byte: position.byte(),
-                        record,
-                    });
+                    rows.push(RawRow { line, byte, record });
                 }
                 ended
             }
@@ -368,20 +367,23 @@ fn read_error(path: &Path, err: &csv::Error) -> LoadError {
 }
 
 /// Runs `reader` on its own thread, handing batches to `consume` in file order, so parsing
-/// the next batch overlaps with processing this one.
+/// the next batch overlaps with processing this one. Consumed batches go back to the reader
+/// to be refilled: reallocating millions of rows costs more than parsing them.
 pub fn stream<F>(
     mut reader: TableReader,
     batch_rows: usize,
     mut consume: F,
 ) -> Result<(), anyhow::Error>
 where
-    F: FnMut(Batch) -> Result<(), anyhow::Error>,
+    F: FnMut(&Batch) -> Result<(), anyhow::Error>,
 {
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Batch, LoadError>>(2);
+        let (recycle, recycled) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(4);
         let producer = scope.spawn(move || {
             loop {
-                match reader.next_batch(batch_rows) {
+                let spare = recycled.try_recv().unwrap_or_default();
+                match reader.next_batch(batch_rows, spare) {
                     Ok(Some(batch)) => {
                         if sender.send(Ok(batch)).is_err() {
                             return;
@@ -399,10 +401,12 @@ where
         for batch in receiver.iter() {
             match batch {
                 Ok(batch) => {
-                    if let Err(err) = consume(batch) {
+                    if let Err(err) = consume(&batch) {
                         outcome = Err(err);
                         break;
                     }
+                    // A full recycle queue just means the reader has spares enough.
+                    let _ = recycle.try_send(batch.rows);
                 }
                 Err(err) => {
                     outcome = Err(err.into());

@@ -1,1 +1,6 @@
-//! End-to-end tests of the `omnifeed` binary.
+//! End-to-end tests of the `omnifeed` binary, one module per command or concern.
+
+mod loader_fuzz;
+mod support;
+mod validate_defects;
+mod validate_inputs;

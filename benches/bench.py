@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""End-to-end benchmarks on catalogs from gen_catalog.py, printing wall time, throughput and
+peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
+for feeds, the plain Python script a merchant would write).
+
+Usage: benches/bench.py [validate|export|diff|all] [--variants N] [--stores N] [--runs N]
+Catalogs are cached under target/bench-data/. Needs a release build (built here).
+"""
+import argparse, json, os, resource, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GEN = os.path.join(ROOT, "tests", "fixtures", "gen_catalog.py")
+PEER = os.path.join(ROOT, "..", "shared", "bench", "py_google_feed.py")
+BIN = os.path.join(ROOT, "target", "release", "omnifeed")
+CSV_PARSE = os.path.join(ROOT, "target", "release", "examples", "csv_parse")
+
+
+def timed(cmd, **kwargs):
+    """Runs cmd, returns (wall seconds, peak RSS MiB of that child alone)."""
+    start = time.perf_counter()
+    pid = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, **kwargs).pid
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def best_of(runs, cmd, **kwargs):
+    results = [timed(cmd, **kwargs) for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def catalog(variants, stores):
+    path = os.path.join(ROOT, "target", "bench-data", f"v{variants}-s{stores}")
+    if not os.path.exists(os.path.join(path, "defects.json")):
+        print(f"generating {variants} variants, {stores} stores into {path} ...", file=sys.stderr)
+        subprocess.run([sys.executable, GEN, path, "--variants", str(variants), "--stores", str(stores)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def line(name, wall, rss, variants, base=None):
+    ratio = f"  {wall / base:5.2f}x csv parse" if base else ""
+    print(f"{name:<34} {wall:7.2f} s  {variants / wall / 1e6:6.2f} M variants/s  peak RSS {rss:6.0f} MiB{ratio}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "all"])
+    ap.add_argument("--variants", type=int, default=1_000_000)
+    ap.add_argument("--stores", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--examples", "--bins"], cwd=ROOT, check=True)
+    cat = catalog(a.variants, a.stores)
+    files = [os.path.join(cat, "products.csv"), os.path.join(cat, "inventory.csv")]
+    sizes = sum(os.path.getsize(f) for f in files) / 1e6
+    print(f"catalog: {a.variants} variants, {a.stores} stores, {sizes:.0f} MB CSV; best of {a.runs} runs; {os.cpu_count()} cores")
+    base, rss, _ = best_of(a.runs, [CSV_PARSE, *files])
+    line("csv crate parse (baseline)", base, rss, a.variants)
+    if a.what in ("validate", "all"):
+        wall, rss, code = best_of(a.runs, [BIN, "validate", "--catalog", cat, "--no-progress"])
+        line("omnifeed validate", wall, rss, a.variants, base)
+        if code != 0:
+            print(f"  (exit {code})")
+    if a.what in ("export", "all"):
+        with tempfile.TemporaryDirectory() as out:
+            wall, rss, code = best_of(a.runs, [BIN, "--config", os.path.join(ROOT, "benches", "bench.toml"),
+                                               "export", "--catalog", cat, "--out", out, "--no-progress",
+                                               "google-shopping", "meta-catalog", "google-local-inventory"])
+            line("omnifeed export (3 feeds)", wall, rss, a.variants, base)
+            if code != 0:
+                print(f"  (exit {code})")
+            peer, prss, _ = best_of(1, [sys.executable, PEER, cat, os.path.join(out, "peer.xml")])
+            line("py_google_feed.py (Google only)", peer, prss, a.variants, base)
+            print(f"{'omnifeed export vs Python peer':<34} {peer / wall:7.1f}x faster (3 feeds vs 1)")
+    if a.what in ("diff", "all"):
+        print("diff: see examples/bench_diff.rs (cargo run --release --example bench_diff)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+//! The channel spec file format (`channel-specs/*.toml`), exactly as serde reads it.
+//! These doc comments are the reference for spec authors; `channel-specs/README.md`
+//! explains the format with examples. [`super::compile`] turns a `RawSpec` into a checked
+//! [`super::ChannelSpec`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub channel: RawChannel,
+    /// Output formats by id (`xml`, `tsv`, `csv`, `jsonl`, `json`): a feed picks one.
+    pub formats: BTreeMap<String, RawFormat>,
+    /// The channel's attributes, in output order.
+    pub fields: Vec<RawField>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    /// Must equal the file stem: `google-merchant.toml` has `id = "google-merchant"`.
+    pub id: String,
+    pub name: String,
+    /// Where the facts come from.
+    #[serde(default)]
+    pub docs: Vec<String>,
+    /// The field whose value identifies an item to the channel (diffs and state key on it).
+    pub item_key: String,
+    /// The channel drops items not re-sent within this many days; pushes re-send
+    /// unchanged items before then.
+    pub refresh_days: Option<u32>,
+    /// One record per item and store (local inventory) instead of one per item.
+    #[serde(default)]
+    pub per_store: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatKind {
+    /// RSS 2.0 with a namespace for the attributes (`<g:id>`).
+    Rss,
+    /// CSV or TSV with a header row.
+    Delimited,
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON document per file: an envelope with the items in an array
+    /// (Amazon JSON_LISTINGS_FEED).
+    JsonDocument,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnLimit {
+    /// Write numbered files (`feed-0001.xml`, …), each within the limits.
+    Split,
+    /// Refuse to write the feed.
+    Fail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFormat {
+    pub kind: FormatKind,
+    /// File extension without the dot (default by kind: xml, csv/tsv, jsonl, json).
+    pub extension: Option<String>,
+    /// `rss`: namespace prefix and URI of the attribute elements.
+    pub namespace_prefix: Option<String>,
+    pub namespace_uri: Option<String>,
+    /// `delimited`: one character, `"\t"` for TSV (default `,`).
+    pub delimiter: Option<String>,
+    /// How several values of a repeated field share one cell (default `,`).
+    pub list_separator: Option<String>,
+    /// `json_document`: the document around the items, as JSON text. String values may use
+    /// `{param}` placeholders filled from the feed's `[params]` (e.g. `{seller_id}`).
+    pub envelope: Option<String>,
+    /// `json_document`: JSON pointer of the items array inside the envelope (`/messages`).
+    pub items_pointer: Option<String>,
+    /// `json_document`: JSON pointer inside each item that gets a running number from 1.
+    pub item_counter: Option<String>,
+    /// File limits; past them the feed is split or fails, as `on_limit` says.
+    pub max_bytes: Option<u64>,
+    pub max_items: Option<u64>,
+    pub on_limit: Option<OnLimit>,
+    /// Longest line in bytes (Meta XML: 5,242,880); an item past it is rejected.
+    pub max_line_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    /// Absolute http(s) URL.
+    Url,
+    /// Money in the feed's currency; see `price_format`.
+    Price,
+    Gtin,
+    /// One of `values` (after `map`).
+    Enum,
+    /// A date-time, written with `date_format`.
+    Date,
+    /// `start/end`, each written with `date_format`.
+    DateRange,
+    Integer,
+    Decimal,
+    Boolean,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// An item without it is rejected from the feed (error).
+    Required,
+    /// An item without it gets a warning and stays.
+    Recommended,
+    #[default]
+    Optional,
+    /// Required when `required_when` holds, otherwise optional.
+    Conditional,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TooLong {
+    /// Reject the item (error).
+    Error,
+    /// Cut at the last word boundary within the limit, with a warning.
+    Truncate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// Stated by the channel's own documentation, proto or schema.
+    #[default]
+    Confirmed,
+    /// Only third-party sources state it.
+    ThirdParty,
+    /// No source states it: every error this field would raise is a warning instead.
+    Unconfirmed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceFormat {
+    /// `15.00 USD` (default).
+    AmountCurrency,
+    /// `15.00` as text.
+    Amount,
+    /// `15.00` as a JSON number (json kinds only).
+    Number,
+}
+
+/// When a `conditional` field is required. Every given key must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    /// The channel value of this field (by channel field name)…
+    pub field: Option<String>,
+    /// …is one of these (after mapping to the channel's spelling).
+    #[serde(rename = "in")]
+    pub one_of: Option<Vec<String>>,
+    /// Required when this channel field is empty (e.g. `mpn` when there is no `gtin`).
+    pub empty: Option<String>,
+    /// Required when the item's Google product category is one of these taxonomy ids or
+    /// below one (`166` = Apparel & Accessories).
+    pub category_under: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    /// The channel's attribute name, as written in every format unless `names` says otherwise.
+    pub name: String,
+    /// Per-format spelling: `{ tsv = "image link" }`.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+    /// Where the value comes from: a canonical catalog field (`sku`, `title`, `gtin`, …), a
+    /// derived value (`availability`, `description_text`, `quantity`, `sale_price`,
+    /// `sale_price_effective_date`, `store_code`, `store_quantity`, `store_availability`,
+    /// `feed.country`, `feed.language`, `feed.currency`), or `custom.NAME` for an unmapped
+    /// catalog column. Defaults to `name`. Feeds can override any field with a template.
+    pub source: Option<String>,
+    /// A constant instead of a source.
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    #[serde(default)]
+    pub requirement: Requirement,
+    pub required_when: Option<RawCondition>,
+    pub min_length: Option<usize>,
+    /// In characters (Unicode scalar values).
+    pub max_length: Option<usize>,
+    pub on_too_long: Option<TooLong>,
+    /// Several values (repeated element in XML, joined with the list separator in text).
+    #[serde(default)]
+    pub repeated: bool,
+    pub max_values: Option<usize>,
+    /// Allowed values for `enum`, in the channel's spelling.
+    pub values: Option<Vec<String>>,
+    /// Canonical value -> channel spelling, applied before checking `values`
+    /// (e.g. `in_stock = "in stock"`).
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// Remove HTML tags and collapse white space (for plain-text channels).
+    #[serde(default)]
+    pub strip_html: bool,
+    /// strftime pattern for `date` and `date_range` (default `%Y-%m-%dT%H:%M%z`).
+    pub date_format: Option<String>,
+    pub price_format: Option<PriceFormat>,
+    /// json kinds: JSON pointer where the value goes (default `/NAME`).
+    pub path: Option<String>,
+    /// json kinds: other pointers written with the value, constants or `{param}`
+    /// placeholders (`"/attributes/item_name/0/marketplace_id" = "{marketplace_id}"`).
+    #[serde(default)]
+    pub with: BTreeMap<String, String>,
+    /// Why the field is as it is; where a limit comes from.
+    pub note: Option<String>,
+}
