@@ -23,7 +23,11 @@ pub enum StateError {
         "the state store `{path}` has schema version {found}, but this omnifeed knows only up to \
          {known}; upgrade omnifeed"
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot migrate the state store `{path}` to schema version {version}")]
     Migrate {
         path: PathBuf,

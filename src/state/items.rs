@@ -36,7 +36,9 @@ pub(super) fn accepted_hashes(
     // Sizing the map up front avoids rehashing a million keys several times over.
     let mut hashes = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut stmt = conn
-        .prepare("SELECT key, accepted_hash FROM items WHERE feed = ?1 AND accepted_hash IS NOT NULL")
+        .prepare(
+            "SELECT key, accepted_hash FROM items WHERE feed = ?1 AND accepted_hash IS NOT NULL",
+        )
         .map_err(sql(ACTION))?;
     let mut rows = stmt.query(params![feed]).map_err(sql(ACTION))?;
     while let Some(row) = rows.next().map_err(sql(ACTION))? {
@@ -150,12 +152,11 @@ where
                     accept
                         .execute(params![feed, item.key, hash, now, run.0])
                         .map_err(sql(ACTION))?;
-                    let json = serde_json::to_string(fields).map_err(|err| {
-                        StateError::ItemSource {
+                    let json =
+                        serde_json::to_string(fields).map_err(|err| StateError::ItemSource {
                             feed: feed.to_owned(),
                             source: err.into(),
-                        }
-                    })?;
+                        })?;
                     set_fields
                         .execute(params![feed, item.key, json])
                         .map_err(sql(ACTION))?;
@@ -188,7 +189,9 @@ where
             .prepare("DELETE FROM item_fields WHERE feed = ?1 AND key = ?2")
             .map_err(sql(ACTION))?;
         for key in removed {
-            summary.removed += delete_item.execute(params![feed, key]).map_err(sql(ACTION))? as u64;
+            summary.removed += delete_item
+                .execute(params![feed, key])
+                .map_err(sql(ACTION))? as u64;
             delete_fields
                 .execute(params![feed, key])
                 .map_err(sql(ACTION))?;

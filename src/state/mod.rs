@@ -19,7 +19,9 @@ use jiff::Timestamp;
 
 pub use error::{SourceError, StateError};
 pub use sqlite::SqliteStore;
-pub use types::{FeedCounts, Outcome, PushSummary, PushedItem, RunDetail, RunFeed, RunId, RunSummary, Verdict};
+pub use types::{
+    FeedCounts, Outcome, PushSummary, PushedItem, RunDetail, RunFeed, RunId, RunSummary, Verdict,
+};
 
 /// Field name -> value, as shown in diffs.
 pub type Fields = BTreeMap<String, String>;

@@ -102,7 +102,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
                 known: current_version(),
             });
         }
-        let Some(migration) = usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v))
+        let Some(migration) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
         else {
             return Ok(());
         };
@@ -332,7 +334,11 @@ impl StateStore for SqliteStore {
                     accepted: to_u64(row.get(6)?),
                     rejected: to_u64(row.get(7)?),
                 };
-                Ok((row.get::<_, String>(0)?, counts, row.get::<_, Option<i64>>(8)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    counts,
+                    row.get::<_, Option<i64>>(8)?,
+                ))
             })
             .map_err(sql("reading a run"))?;
         let mut feeds = Vec::new();
