@@ -84,7 +84,7 @@ fn check_whole(path: &std::path::Path, round: u32) -> usize {
             hashes.is_empty(),
             "round {round}: items without a recorded run"
         );
-        return;
+        return 0;
     };
     // Every item carries the content of the last recorded run, and that run's count.
     assert_eq!(hashes.len(), ITEMS, "round {round}");
@@ -102,4 +102,5 @@ fn check_whole(path: &std::path::Path, round: u32) -> usize {
         sample.values().all(|f| f["price"] == price),
         "round {round}"
     );
+    recorded.len()
 }
