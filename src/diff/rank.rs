@@ -64,8 +64,11 @@ pub fn relative_change(before: Option<&str>, after: Option<&str>) -> f64 {
     if before == after {
         return 0.0;
     }
-    match (before.and_then(leading_number), after.and_then(leading_number)) {
-        (Some(b), Some(a)) if b == 0.0 => {
+    match (
+        before.and_then(leading_number),
+        after.and_then(leading_number),
+    ) {
+        (Some(0.0), Some(a)) => {
             if a == 0.0 {
                 0.0
             } else {

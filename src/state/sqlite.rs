@@ -274,8 +274,8 @@ impl StateStore for SqliteStore {
             .query_map(params![feed, to_micros(older_than)], |row| row.get(0))
             .map_err(sql("listing stale items"))?
             .collect::<Result<Vec<String>, _>>()
-            .map_err(sql("listing stale items"));
-        keys
+            .map_err(sql("listing stale items"))?;
+        Ok(keys)
     }
 
     fn last_catalog_time(&self, feed: &str) -> Result<Option<Timestamp>, StateError> {
