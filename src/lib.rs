@@ -7,11 +7,14 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod exit;
+pub mod guards;
 pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod state;
 
 use cli::{Cli, Command};
 use exit::Exit;

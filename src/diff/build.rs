@@ -1,0 +1,202 @@
+//! Building a [`FeedDiff`] in two steps, holding only keys and hashes of unchanged items.
+
+use std::collections::HashMap;
+
+use super::rank::{Ranking, sort_changed};
+use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
+
+/// One item of the current feed, as the caller serialized it.
+#[derive(Debug, Clone)]
+pub struct CurrentItem {
+    pub key: String,
+    /// [`super::content_hash`] of `fields`.
+    pub hash: u128,
+    pub fields: Fields,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    #[error("item key `{0}` appears more than once in the current feed")]
+    DuplicateKey(String),
+}
+
+struct Previous {
+    hash: u128,
+    seen: bool,
+}
+
+/// Accumulates the current items of one feed; see the module docs for the two steps.
+pub struct DiffBuilder {
+    /// Every accepted key, plus the added keys (marked seen) to catch duplicates among them.
+    known: HashMap<String, Previous>,
+    previous: u64,
+    current: u64,
+    unchanged: u64,
+    added: Vec<(String, Fields)>,
+    changed: Vec<(String, Fields)>,
+}
+
+impl DiffBuilder {
+    /// `accepted` is the store's key -> accepted hash map of this feed.
+    pub fn new(accepted: HashMap<String, u128>) -> DiffBuilder {
+        let previous = accepted.len() as u64;
+        let known = accepted
+            .into_iter()
+            .map(|(key, hash)| (key, Previous { hash, seen: false }))
+            .collect();
+        DiffBuilder {
+            known,
+            previous,
+            current: 0,
+            unchanged: 0,
+            added: Vec::new(),
+            changed: Vec::new(),
+        }
+    }
+
+    /// Adds one current item. `fields` is called only if the item is new or changed, so the
+    /// caller can build the field map lazily.
+    pub fn push_with(
+        &mut self,
+        key: &str,
+        hash: u128,
+        fields: impl FnOnce() -> Fields,
+    ) -> Result<(), DiffError> {
+        self.current += 1;
+        match self.known.get_mut(key) {
+            Some(prev) if prev.seen => return Err(DiffError::DuplicateKey(key.to_owned())),
+            Some(prev) => {
+                prev.seen = true;
+                if prev.hash == hash {
+                    self.unchanged += 1;
+                } else {
+                    self.changed.push((key.to_owned(), fields()));
+                }
+            }
+            None => {
+                self.known
+                    .insert(key.to_owned(), Previous { hash, seen: true });
+                self.added.push((key.to_owned(), fields()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one current item whose fields are already built (dropped if unchanged).
+    pub fn push(&mut self, item: CurrentItem) -> Result<(), DiffError> {
+        let CurrentItem { key, hash, fields } = item;
+        self.push_with(&key, hash, || fields)
+    }
+
+    /// Keys whose last accepted field values [`DiffBuilder::finish`] needs: the changed and
+    /// the removed ones, sorted.
+    pub fn keys_needing_before(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.changed.iter().map(|(k, _)| k.as_str()).collect();
+        keys.extend(self.removed_keys());
+        keys.sort_unstable();
+        keys
+    }
+
+    fn removed_keys(&self) -> impl Iterator<Item = &str> {
+        self.known
+            .iter()
+            .filter(|(_, p)| !p.seen)
+            .map(|(k, _)| k.as_str())
+    }
+
+    /// Completes the diff. `before` holds the last accepted values of (some of) the keys from
+    /// [`DiffBuilder::keys_needing_before`]; a missing key shows no `before` values.
+    pub fn finish(self, before: &HashMap<String, Fields>, ranking: &Ranking) -> FeedDiff {
+        let empty = Fields::new();
+        let mut removed: Vec<ItemChange> = self
+            .removed_keys()
+            .map(|key| ItemChange {
+                key: key.to_owned(),
+                fields: field_changes(before.get(key).unwrap_or(&empty), &empty),
+            })
+            .collect();
+        removed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let mut added: Vec<ItemChange> = self
+            .added
+            .into_iter()
+            .map(|(key, fields)| ItemChange {
+                fields: field_changes(&empty, &fields),
+                key,
+            })
+            .collect();
+        added.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let mut changed: Vec<ItemChange> = self
+            .changed
+            .into_iter()
+            .map(|(key, fields)| ItemChange {
+                fields: field_changes(before.get(&key).unwrap_or(&empty), &fields),
+                key,
+            })
+            .collect();
+        sort_changed(&mut changed, ranking);
+        FeedDiff {
+            totals: DiffTotals {
+                previous: self.previous,
+                current: self.current,
+                added: added.len() as u64,
+                changed: changed.len() as u64,
+                removed: removed.len() as u64,
+                unchanged: self.unchanged,
+            },
+            added,
+            changed,
+            removed,
+        }
+    }
+}
+
+/// The fields whose values differ, in name order (a merge of two sorted maps).
+fn field_changes(before: &Fields, after: &Fields) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut b = before.iter().peekable();
+    let mut a = after.iter().peekable();
+    loop {
+        let change = match (b.peek(), a.peek()) {
+            (None, None) => break,
+            (Some((bk, bv)), Some((ak, av))) if bk == ak => {
+                let change = (bv != av).then(|| FieldChange {
+                    field: (*bk).clone(),
+                    before: Some((*bv).clone()),
+                    after: Some((*av).clone()),
+                });
+                b.next();
+                a.next();
+                change
+            }
+            (Some((bk, bv)), Some((ak, _))) if bk < ak => {
+                let change = removed_field(bk, bv);
+                b.next();
+                Some(change)
+            }
+            (Some((bk, bv)), None) => {
+                let change = removed_field(bk, bv);
+                b.next();
+                Some(change)
+            }
+            (_, Some((ak, av))) => {
+                let change = FieldChange {
+                    field: (*ak).clone(),
+                    before: None,
+                    after: Some((*av).clone()),
+                };
+                a.next();
+                Some(change)
+            }
+        };
+        out.extend(change);
+    }
+    out
+}
+
+fn removed_field(name: &str, value: &str) -> FieldChange {
+    FieldChange {
+        field: name.to_owned(),
+        before: Some(value.to_owned()),
+        after: None,
+    }
+}

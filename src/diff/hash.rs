@@ -1,0 +1,20 @@
+//! The content hash that decides "changed or not".
+
+use xxhash_rust::xxh3::Xxh3;
+
+use super::Fields;
+
+/// xxh3-128 of the field values in a stable encoding: for each field in name order, the
+/// name's and the value's byte lengths (u64 little-endian) each followed by the bytes. The
+/// length prefixes keep `("ab", "c")` and `("a", "bc")` apart. Changing this encoding makes
+/// every item look changed once, so treat it as part of the state format.
+pub fn content_hash(fields: &Fields) -> u128 {
+    let mut hasher = Xxh3::new();
+    for (name, value) in fields {
+        for part in [name, value] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.digest128()
+}

@@ -1,0 +1,164 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn f(pairs: &[(&str, &str)]) -> Fields {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Diffs `current` against `previous` (key -> fields), both as a caller would.
+fn diff(previous: &[(&str, Fields)], current: &[(&str, Fields)]) -> FeedDiff {
+    let accepted: HashMap<String, u128> = previous
+        .iter()
+        .map(|(k, fields)| ((*k).to_owned(), content_hash(fields)))
+        .collect();
+    let mut builder = DiffBuilder::new(accepted);
+    for (key, fields) in current {
+        builder
+            .push(CurrentItem {
+                key: (*key).to_owned(),
+                hash: content_hash(fields),
+                fields: fields.clone(),
+            })
+            .expect("unique keys");
+    }
+    let before: HashMap<String, Fields> = previous
+        .iter()
+        .filter(|(k, _)| builder.keys_needing_before().contains(k))
+        .map(|(k, fields)| ((*k).to_owned(), fields.clone()))
+        .collect();
+    builder.finish(&before, &Ranking::default())
+}
+
+#[test]
+fn hash_is_length_prefixed_and_order_independent() {
+    assert_ne!(
+        content_hash(&f(&[("ab", "c")])),
+        content_hash(&f(&[("a", "bc")]))
+    );
+    assert_ne!(
+        content_hash(&f(&[("a", "b"), ("c", "d")])),
+        content_hash(&f(&[("a", "bc"), ("", "d")]))
+    );
+    assert_eq!(
+        content_hash(&f(&[("a", "1"), ("b", "2")])),
+        content_hash(&f(&[("b", "2"), ("a", "1")]))
+    );
+}
+
+#[test]
+fn diff_of_a_state_against_itself_is_empty() {
+    let items = [
+        ("A", f(&[("price", "1.00 EUR")])),
+        ("B", f(&[("price", "2.00 EUR")])),
+    ];
+    let d = diff(&items, &items);
+    assert!(d.is_empty());
+    assert_eq!(d.totals.unchanged, 2);
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let mut builder = DiffBuilder::new(HashMap::from([("A".to_owned(), 1)]));
+    builder.push_with("A", 1, Fields::new).expect("first");
+    assert_eq!(
+        builder.push_with("A", 1, Fields::new),
+        Err(DiffError::DuplicateKey("A".into()))
+    );
+    builder.push_with("N", 2, Fields::new).expect("new");
+    assert_eq!(
+        builder.push_with("N", 2, Fields::new),
+        Err(DiffError::DuplicateKey("N".into()))
+    );
+}
+
+#[test]
+fn changed_items_rank_availability_then_relative_price_then_key() {
+    let p = |price: &str, avail: &str| f(&[("availability", avail), ("price", price)]);
+    let previous = [
+        ("small", p("100.00 EUR", "in_stock")),
+        ("big", p("10.00 EUR", "in_stock")),
+        ("stock", p("10.00 EUR", "in_stock")),
+        ("tie-b", p("10.00 EUR", "in_stock")),
+        ("tie-a", p("10.00 EUR", "in_stock")),
+    ];
+    let current = [
+        // +5 absolute but 5 %.
+        ("small", p("105.00 EUR", "in_stock")),
+        // +2 absolute but 20 %.
+        ("big", p("12.00 EUR", "in_stock")),
+        ("stock", p("10.00 EUR", "out_of_stock")),
+        ("tie-b", p("11.00 EUR", "in_stock")),
+        ("tie-a", p("11.00 EUR", "in_stock")),
+    ];
+    let d = diff(&previous, &current);
+    let order: Vec<&str> = d.changed.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(order, ["stock", "big", "tie-a", "tie-b", "small"]);
+}
+
+#[test]
+fn relative_change_parses_leading_decimal() {
+    assert_eq!(rank::leading_number("19.99 EUR"), Some(19.99));
+    assert_eq!(rank::leading_number("EUR 5"), None);
+    assert!((rank::relative_change(Some("10 EUR"), Some("15 EUR")) - 0.5).abs() < 1e-12);
+    assert_eq!(
+        rank::relative_change(Some("0 EUR"), Some("1 EUR")),
+        f64::INFINITY
+    );
+    assert_eq!(rank::relative_change(None, Some("1 EUR")), 1.0);
+}
+
+#[test]
+fn filters_narrow_lists_but_keep_totals() {
+    let previous = [
+        ("A", f(&[("price", "1"), ("title", "x")])),
+        ("B", f(&[("price", "1"), ("title", "x")])),
+        ("C", f(&[("price", "1")])),
+    ];
+    let current = [
+        ("A", f(&[("price", "2"), ("title", "x")])),
+        ("B", f(&[("price", "1"), ("title", "y")])),
+        ("D", f(&[("price", "1")])),
+    ];
+    let d = diff(&previous, &current);
+    let totals = d.totals;
+    let by_field = d.clone().retain_fields(&["price"]);
+    assert_eq!(
+        by_field
+            .changed
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect::<Vec<_>>(),
+        ["A"]
+    );
+    assert_eq!(by_field.added.len(), 1);
+    assert_eq!(by_field.totals, totals);
+    let by_key = d.clone().retain_keys(&["B", "C"]);
+    assert_eq!(by_key.changed.len(), 1);
+    assert_eq!(by_key.removed[0].key, "C");
+    assert!(by_key.added.is_empty());
+    let limited = d.limit(0);
+    assert!(limited.changed.is_empty() && limited.added.is_empty() && limited.removed.is_empty());
+    assert_eq!(limited.totals, totals);
+}
+
+#[test]
+fn json_schema_is_stable() {
+    let d = diff(
+        &[("A", f(&[("price", "1")]))],
+        &[("A", f(&[("price", "2")]))],
+    );
+    let json = serde_json::to_value(&d).expect("serialize");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "totals": {"previous": 1, "current": 1, "added": 0, "changed": 1, "removed": 0, "unchanged": 0},
+            "added": [],
+            "changed": [{"key": "A", "fields": [{"field": "price", "before": "1", "after": "2"}]}],
+            "removed": []
+        })
+    );
+}
