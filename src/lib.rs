@@ -14,6 +14,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod spec;
 pub mod state;
 
 use cli::{Cli, Command};

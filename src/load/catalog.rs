@@ -427,8 +427,7 @@ fn check_across_rows(
                 line: variant.line,
                 identity: keys.identity,
                 currency: keys.currencies[0],
-                more_currencies: (keys.currencies.len() > 1)
-                    .then(|| keys.currencies[1..].into()),
+                more_currencies: (keys.currencies.len() > 1).then(|| keys.currencies[1..].into()),
             });
             counts.variants += 1;
         }
@@ -459,7 +458,10 @@ fn check_across_rows(
                 return false;
             }
             // Another currency's row for a variant already seen: its group was checked then.
-            let mut more = entry.more_currencies.take().map_or_else(Vec::new, Vec::from);
+            let mut more = entry
+                .more_currencies
+                .take()
+                .map_or_else(Vec::new, Vec::from);
             more.extend(keys.currencies);
             entry.more_currencies = Some(more.into());
             return true;

@@ -1,0 +1,523 @@
+//! Checks a parsed spec and turns it into the form the feed stages use: names resolved to
+//! indexes, sources to enums, pointers split. Collects every problem, not just the first.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::SpecOrigin;
+use super::raw::{
+    Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawField, RawFormat, RawSpec,
+    Requirement, TooLong,
+};
+use super::taxonomy::taxonomy;
+use crate::model::Field;
+
+#[derive(Debug, Clone)]
+pub struct ChannelSpec {
+    pub id: String,
+    pub name: String,
+    pub docs: Vec<String>,
+    /// Index into `fields` of the field that identifies an item.
+    pub item_key: usize,
+    pub refresh_days: Option<u32>,
+    pub per_store: bool,
+    pub formats: BTreeMap<String, FormatSpec>,
+    pub fields: Vec<FieldSpec>,
+    pub origin: SpecOrigin,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormatSpec {
+    pub id: String,
+    pub kind: FormatKind,
+    pub extension: String,
+    /// `rss`: (prefix, URI).
+    pub namespace: Option<(String, String)>,
+    pub delimiter: u8,
+    pub list_separator: String,
+    /// `json_document`: the envelope with `{param}` placeholders still in it.
+    pub envelope: Option<serde_json::Value>,
+    pub items_pointer: Vec<String>,
+    pub item_counter: Option<Vec<String>>,
+    pub max_bytes: Option<u64>,
+    pub max_items: Option<u64>,
+    pub on_limit: OnLimit,
+    pub max_line_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derived {
+    Availability,
+    DescriptionText,
+    Quantity,
+    StoreCode,
+    StoreQuantity,
+    StoreAvailability,
+    FeedCountry,
+    FeedLanguage,
+    FeedCurrency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueSource {
+    Field(Field),
+    Derived(Derived),
+    /// An unmapped catalog column.
+    Custom(String),
+    Const(String),
+}
+
+/// When a conditional field is required; every part that is set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct Condition {
+    pub field: Option<usize>,
+    pub one_of: Vec<String>,
+    pub empty: Option<usize>,
+    pub category_under: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    pub name: String,
+    pub names: BTreeMap<String, String>,
+    pub source: ValueSource,
+    pub kind: FieldType,
+    pub requirement: Requirement,
+    pub condition: Option<Condition>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub on_too_long: TooLong,
+    pub repeated: bool,
+    pub max_values: Option<usize>,
+    pub values: Option<Vec<String>>,
+    pub map: Vec<(String, String)>,
+    pub confidence: Confidence,
+    pub strip_html: bool,
+    pub date_format: String,
+    pub price_format: PriceFormat,
+    pub path: Vec<String>,
+    pub with: Vec<(Vec<String>, String)>,
+    pub note: Option<String>,
+}
+
+impl FieldSpec {
+    /// The attribute name in one format.
+    pub fn name_in(&self, format: &str) -> &str {
+        self.names.get(format).map_or(&self.name, String::as_str)
+    }
+}
+
+impl ChannelSpec {
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+pub fn parse_source(text: &str) -> Option<ValueSource> {
+    let derived = match text {
+        "availability" => Some(Derived::Availability),
+        "description_text" => Some(Derived::DescriptionText),
+        "quantity" => Some(Derived::Quantity),
+        "store_code" => Some(Derived::StoreCode),
+        "store_quantity" => Some(Derived::StoreQuantity),
+        "store_availability" => Some(Derived::StoreAvailability),
+        "feed.country" => Some(Derived::FeedCountry),
+        "feed.language" => Some(Derived::FeedLanguage),
+        "feed.currency" => Some(Derived::FeedCurrency),
+        _ => None,
+    };
+    if let Some(derived) = derived {
+        return Some(ValueSource::Derived(derived));
+    }
+    if let Some(name) = text.strip_prefix("custom.") {
+        return (!name.is_empty()).then(|| ValueSource::Custom(name.to_owned()));
+    }
+    Field::parse(text).map(ValueSource::Field)
+}
+
+/// Splits a JSON pointer (`/a/b~1c/0`) into unescaped segments.
+pub fn parse_pointer(pointer: &str) -> Option<Vec<String>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = pointer.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
+pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSpec, Vec<String>> {
+    let mut problems = Vec::new();
+    if raw.channel.id != stem {
+        problems.push(format!(
+            "[channel] id `{}` must equal the file name `{stem}`",
+            raw.channel.id
+        ));
+    }
+    let mut formats = BTreeMap::new();
+    for (id, format) in &raw.formats {
+        match compile_format(id, format) {
+            Ok(format) => {
+                formats.insert(id.clone(), format);
+            }
+            Err(mut more) => problems.append(&mut more),
+        }
+    }
+    if formats.is_empty() && raw.formats.is_empty() {
+        problems.push("no [formats.*] table: a channel needs at least one output format".into());
+    }
+    let mut seen = HashSet::new();
+    for field in &raw.fields {
+        if !seen.insert(field.name.as_str()) {
+            problems.push(format!("field `{}` is listed twice", field.name));
+        }
+    }
+    let names: Vec<&str> = raw.fields.iter().map(|f| f.name.as_str()).collect();
+    let fields: Vec<FieldSpec> = raw
+        .fields
+        .iter()
+        .filter_map(|field| match compile_field(field, &names, &raw.formats) {
+            Ok(field) => Some(field),
+            Err(mut more) => {
+                problems.append(&mut more);
+                None
+            }
+        })
+        .collect();
+    let item_key = names.iter().position(|n| *n == raw.channel.item_key);
+    if item_key.is_none() {
+        problems.push(format!(
+            "[channel] item_key `{}` is not a field of this spec",
+            raw.channel.item_key
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(ChannelSpec {
+        id: raw.channel.id,
+        name: raw.channel.name,
+        docs: raw.channel.docs,
+        item_key: item_key.unwrap_or(0),
+        refresh_days: raw.channel.refresh_days,
+        per_store: raw.channel.per_store,
+        formats,
+        fields,
+        origin,
+    })
+}
+
+fn compile_format(id: &str, raw: &RawFormat) -> Result<FormatSpec, Vec<String>> {
+    let mut problems = Vec::new();
+    let delimiter = match raw.delimiter.as_deref() {
+        None => b',',
+        Some("\t") | Some("\\t") => b'\t',
+        Some(text) if text.len() == 1 => text.as_bytes()[0],
+        Some(text) => {
+            problems.push(format!(
+                "[formats.{id}] delimiter `{text}` must be one character"
+            ));
+            b','
+        }
+    };
+    let namespace = match (&raw.namespace_prefix, &raw.namespace_uri) {
+        (Some(prefix), Some(uri)) => Some((prefix.clone(), uri.clone())),
+        (None, None) => None,
+        _ => {
+            problems.push(format!(
+                "[formats.{id}] namespace_prefix and namespace_uri go together"
+            ));
+            None
+        }
+    };
+    let envelope = match (&raw.envelope, raw.kind) {
+        (Some(text), FormatKind::JsonDocument) => {
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => Some(value),
+                Err(err) => {
+                    problems.push(format!("[formats.{id}] envelope is not JSON: {err}"));
+                    None
+                }
+            }
+        }
+        (None, FormatKind::JsonDocument) => {
+            problems.push(format!("[formats.{id}] a json_document needs an envelope"));
+            None
+        }
+        (Some(_), _) => {
+            problems.push(format!("[formats.{id}] envelope is only for json_document"));
+            None
+        }
+        (None, _) => None,
+    };
+    let items_pointer = raw
+        .items_pointer
+        .as_deref()
+        .map_or(Some(Vec::new()), parse_pointer)
+        .unwrap_or_else(|| {
+            problems.push(format!("[formats.{id}] items_pointer must start with `/`"));
+            Vec::new()
+        });
+    if let Some(envelope) = &envelope {
+        let pointer = raw.items_pointer.as_deref().unwrap_or("");
+        if !envelope
+            .pointer(pointer)
+            .is_some_and(serde_json::Value::is_array)
+        {
+            problems.push(format!(
+                "[formats.{id}] items_pointer `{pointer}` must point at an array in the envelope"
+            ));
+        }
+    }
+    let item_counter = match raw.item_counter.as_deref().map(parse_pointer) {
+        Some(None) => {
+            problems.push(format!("[formats.{id}] item_counter must start with `/`"));
+            None
+        }
+        Some(Some(path)) => Some(path),
+        None => None,
+    };
+    let extension = raw.extension.clone().unwrap_or_else(|| {
+        match raw.kind {
+            FormatKind::Rss => "xml",
+            FormatKind::Delimited if delimiter == b'\t' => "tsv",
+            FormatKind::Delimited => "csv",
+            FormatKind::Jsonl => "jsonl",
+            FormatKind::JsonDocument => "json",
+        }
+        .to_owned()
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(FormatSpec {
+        id: id.to_owned(),
+        kind: raw.kind,
+        extension,
+        namespace,
+        delimiter,
+        list_separator: raw.list_separator.clone().unwrap_or_else(|| ",".into()),
+        envelope,
+        items_pointer,
+        item_counter,
+        max_bytes: raw.max_bytes,
+        max_items: raw.max_items,
+        on_limit: raw.on_limit.unwrap_or(OnLimit::Fail),
+        max_line_bytes: raw.max_line_bytes,
+    })
+}
+
+fn compile_field(
+    raw: &RawField,
+    names: &[&str],
+    formats: &BTreeMap<String, RawFormat>,
+) -> Result<FieldSpec, Vec<String>> {
+    let mut problems = Vec::new();
+    let name = &raw.name;
+    let source = match (&raw.value, &raw.source) {
+        (Some(_), Some(_)) => {
+            problems.push(format!(
+                "field `{name}`: give `source` or `value`, not both"
+            ));
+            ValueSource::Const(String::new())
+        }
+        (Some(value), None) => ValueSource::Const(value.clone()),
+        (None, source) => {
+            let text = source.as_deref().unwrap_or(name);
+            parse_source(text).unwrap_or_else(|| {
+                problems.push(format!(
+                    "field `{name}`: unknown source `{text}`; use a canonical field ({}), a derived value, or custom.NAME",
+                    Field::names().join(", ")
+                ));
+                ValueSource::Const(String::new())
+            })
+        }
+    };
+    for format in raw.names.keys() {
+        if !formats.contains_key(format) {
+            problems.push(format!(
+                "field `{name}`: names.{format} is not a format of this spec"
+            ));
+        }
+    }
+    let index_of = |other: &str, problems: &mut Vec<String>| {
+        let index = names.iter().position(|n| *n == other);
+        if index.is_none() {
+            problems.push(format!(
+                "field `{name}`: required_when names `{other}`, which is not a field of this spec"
+            ));
+        }
+        index
+    };
+    let condition = match (&raw.required_when, raw.requirement) {
+        (Some(when), Requirement::Conditional) => {
+            let mut condition = Condition::default();
+            if let Some(other) = &when.field {
+                condition.field = index_of(other, &mut problems);
+                condition.one_of = when.one_of.clone().unwrap_or_default();
+                if condition.one_of.is_empty() {
+                    problems.push(format!("field `{name}`: required_when.field needs `in`"));
+                }
+            }
+            if let Some(other) = &when.empty {
+                condition.empty = index_of(other, &mut problems);
+            }
+            for id in when.category_under.iter().flatten() {
+                match id
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|id| taxonomy().path(*id).is_some())
+                {
+                    Some(id) => condition.category_under.push(id),
+                    None => problems.push(format!(
+                        "field `{name}`: `{id}` is not a Google taxonomy id"
+                    )),
+                }
+            }
+            Some(condition)
+        }
+        (Some(_), _) => {
+            problems.push(format!(
+                "field `{name}`: required_when needs requirement = \"conditional\""
+            ));
+            None
+        }
+        (None, Requirement::Conditional) => {
+            problems.push(format!(
+                "field `{name}`: requirement = \"conditional\" needs required_when"
+            ));
+            None
+        }
+        (None, _) => None,
+    };
+    if raw.kind == FieldType::Enum && raw.values.as_ref().is_none_or(Vec::is_empty) {
+        problems.push(format!("field `{name}`: an enum needs `values`"));
+    }
+    if let Some(values) = &raw.values {
+        for (from, to) in &raw.map {
+            if !values.contains(to) {
+                problems.push(format!(
+                    "field `{name}`: map sends `{from}` to `{to}`, which is not in `values`"
+                ));
+            }
+        }
+    }
+    if raw.max_length == Some(0) {
+        problems.push(format!("field `{name}`: max_length must be at least 1"));
+    }
+    let date_format = raw
+        .date_format
+        .clone()
+        .unwrap_or_else(|| "%Y-%m-%dT%H:%M%z".to_owned());
+    if matches!(raw.kind, FieldType::Date | FieldType::DateRange) {
+        let probe = jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC);
+        if jiff::fmt::strtime::format(date_format.as_bytes(), &probe).is_err() {
+            problems.push(format!(
+                "field `{name}`: date_format `{date_format}` is not a valid strftime pattern"
+            ));
+        }
+    }
+    let path = match raw.path.as_deref() {
+        None => vec![name.clone()],
+        Some(pointer) => parse_pointer(pointer).unwrap_or_else(|| {
+            problems.push(format!(
+                "field `{name}`: path `{pointer}` must start with `/`"
+            ));
+            Vec::new()
+        }),
+    };
+    let mut with = Vec::new();
+    for (pointer, value) in &raw.with {
+        match parse_pointer(pointer) {
+            Some(path) => with.push((path, value.clone())),
+            None => problems.push(format!(
+                "field `{name}`: with-pointer `{pointer}` must start with `/`"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(FieldSpec {
+        name: name.clone(),
+        names: raw.names.clone(),
+        source,
+        kind: raw.kind,
+        requirement: raw.requirement,
+        condition,
+        min_length: raw.min_length,
+        max_length: raw.max_length,
+        on_too_long: raw.on_too_long.unwrap_or(TooLong::Error),
+        repeated: raw.repeated,
+        max_values: raw.max_values,
+        values: raw.values.clone(),
+        map: raw
+            .map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        confidence: raw.confidence,
+        strip_html: raw.strip_html,
+        date_format,
+        price_format: raw.price_format.unwrap_or(PriceFormat::AmountCurrency),
+        path,
+        with,
+        note: raw.note.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SpecOrigin, load_all, parse_and_compile};
+
+    #[test]
+    fn every_shipped_spec_compiles() {
+        let specs =
+            load_all(std::path::Path::new("/nonexistent")).unwrap_or_else(|e| panic!("{e}"));
+        for id in [
+            "google-merchant",
+            "google-local-inventory",
+            "meta-catalog",
+            "microsoft-merchant",
+            "pinterest",
+            "tiktok",
+            "amazon-listings",
+            "openai",
+        ] {
+            assert!(specs.contains_key(id), "{id} is shipped");
+        }
+    }
+
+    #[test]
+    fn problems_are_collected_and_named() {
+        let text = r#"
+[channel]
+id = "wrong"
+name = "x"
+item_key = "nope"
+[formats.csv]
+kind = "delimited"
+[[fields]]
+name = "id"
+source = "skuu"
+type = "text"
+[[fields]]
+name = "color"
+type = "enum"
+requirement = "conditional"
+required_when = { field = "missing", in = ["a"] }
+"#;
+        let err = parse_and_compile("demo", text, SpecOrigin::Shipped).expect_err("invalid");
+        let message = err.to_string();
+        for needle in [
+            "must equal the file name",
+            "unknown source `skuu`",
+            "needs `values`",
+            "`missing`",
+            "item_key `nope`",
+        ] {
+            assert!(message.contains(needle), "{needle} in {message}");
+        }
+    }
+}
