@@ -45,6 +45,12 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Check the catalog: every row, every rule. Exit 1 when there are errors.
     Validate(ValidateArgs),
+    /// Write every feed (or the named ones) from the catalog.
+    Export(ExportArgs),
+    /// Show how one item travels through a feed's filters, mappings and rules.
+    Preview(PreviewArgs),
+    /// List the channel specs: shipped ones and your own.
+    Channels,
     /// Explain a rule code: what it means and how to fix the data.
     Explain {
         /// A rule code such as `invalid-gtin`; omit to list all rules.
@@ -65,4 +71,38 @@ pub struct ValidateArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Deny {
     Warnings,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedSelection {
+    /// Feeds by file stem in the feeds folder (default: all).
+    #[arg(value_name = "FEED")]
+    pub feeds: Vec<String>,
+    /// Worker threads (default: one per core). Output is identical for any value.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub selection: FeedSelection,
+    /// Write into DIR instead of each feed's destination folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The run's time (RFC 3339), for anything time-dependent; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// In human output, show at most N findings per rule.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_per_rule: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The feed, by file stem.
+    pub feed: String,
+    /// The item's SKU.
+    #[arg(long)]
+    pub sku: String,
 }

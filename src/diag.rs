@@ -1,5 +1,6 @@
 //! One finding model for every stage: catalog rows, channel items, feeds and guards.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -18,8 +19,9 @@ pub struct Finding {
     /// The column as spelled in the user's header, when it differs from `field`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<Arc<str>>,
-    /// The canonical field name (`title`, `gtin`, `price`…), stable across column mappings.
-    pub field: Option<&'static str>,
+    /// The canonical field name (`title`, `gtin`, `price`…), stable across column mappings;
+    /// for findings about a feed item, the channel's attribute name.
+    pub field: Option<Cow<'static, str>>,
     pub sku: Option<String>,
     /// The feed, for findings raised while building one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,8 +51,8 @@ impl Finding {
         self
     }
 
-    pub fn field(mut self, field: &'static str) -> Finding {
-        self.field = Some(field);
+    pub fn field(mut self, field: impl Into<Cow<'static, str>>) -> Finding {
+        self.field = Some(field.into());
         self
     }
 
@@ -68,6 +70,14 @@ impl Finding {
 
     pub fn feed(mut self, feed: &Arc<str>) -> Finding {
         self.feed = Some(Arc::clone(feed));
+        self
+    }
+
+    /// Findings on fields whose facts are unconfirmed are kept as warnings.
+    pub fn downgrade(mut self, to_warning: bool) -> Finding {
+        if to_warning {
+            self.severity = crate::rules::Severity::Warning;
+        }
         self
     }
 

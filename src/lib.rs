@@ -9,13 +9,17 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod exit;
+pub mod export;
+pub mod feed;
 pub mod guards;
 pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod serialize;
 pub mod spec;
 pub mod state;
+pub mod transform;
 
 use cli::{Cli, Command};
 use exit::Exit;
@@ -23,6 +27,9 @@ use exit::Exit;
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Export(args) => commands::export::run(&cli.global, args),
+        Command::Preview(args) => commands::preview::run(&cli.global, args),
+        Command::Channels => commands::channels::run(&cli.global),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
     }
 }

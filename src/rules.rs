@@ -101,6 +101,36 @@ rules! {
     INVALID_VALUE "invalid-value" Error "a value is not one the field allows",
         hint: "use one of the listed values",
         explain: "Some fields take a fixed set of values: `availability` one of in_stock, out_of_stock,\npreorder, backorder; `availability_date` an ISO 8601 date-time.";
+    FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
+        hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
+        explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel, or availability_date for preorders). The\nitem is left out of this feed only; other feeds still get it. See `omnifeed preview FEED\n--sku SKU` for where the value would come from.";
+    FEED_MISSING_RECOMMENDED "feed.missing-recommended" Warning "an item lacks a field the channel recommends",
+        hint: "fill it to improve the listing; the item is still sent",
+        explain: "The channel accepts the item without this attribute but ranks or shows it better with it.";
+    FEED_TOO_LONG "feed.too-long" Error "a value is longer than the channel allows",
+        hint: "shorten the value in the catalog, or override it for this feed in [fields]",
+        explain: "The spec gives a maximum length in characters and says to reject longer values. The item\nis left out of this feed.";
+    FEED_TRUNCATED "feed.truncated" Warning "a value was cut to the channel's maximum length",
+        hint: "shorten the value in the catalog so the cut does not fall where shoppers see it",
+        explain: "The spec allows cutting this attribute at its maximum length (Google titles at 150\ncharacters). omnifeed cuts at the last word boundary within the limit.";
+    FEED_TOO_SHORT "feed.too-short" Error "a value is shorter than the channel allows",
+        hint: "give a longer value",
+        explain: "The spec gives a minimum length for this attribute.";
+    FEED_INVALID_VALUE "feed.invalid-value" Error "a value is not one the channel accepts",
+        hint: "use one of the channel's values, or map yours in the spec's `map`",
+        explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings. Numbers and booleans must be written as the channel expects. The item\nis left out of this feed.";
+    FEED_INVALID_URL "feed.invalid-url" Error "a value is not an absolute http(s) URL",
+        hint: "write the full https:// address",
+        explain: "URL attributes must be absolute http or https addresses.";
+    FEED_TOO_MANY_VALUES "feed.too-many-values" Warning "a repeated attribute has more values than the channel takes",
+        hint: "keep the most important values first; the rest are not sent",
+        explain: "The spec limits how many values a repeated attribute takes (Google: 10 additional image\nlinks). Values past the limit are dropped.";
+    FEED_TEMPLATE "feed.template-error" Error "a field template failed for an item",
+        hint: "check the template in the feed's [fields] table",
+        explain: "A template in [fields] could not be rendered for this item, usually because it reads a\nvalue the item does not have.";
+    FEED_ITEM_TOO_LARGE "feed.item-too-large" Error "an item is larger than the channel allows on one line",
+        hint: "shorten its longest texts",
+        explain: "Some channels limit the bytes of one line (Meta XML: 5,242,880). The item is left out.";
 }
 
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -1,6 +1,9 @@
 //! Command glue: read the config, run the stages, print, pick the exit code.
 
+pub mod channels;
 pub mod explain;
+pub mod export;
+pub mod preview;
 pub mod validate;
 
 use crate::cli::GlobalArgs;
@@ -14,4 +17,19 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
         explicit,
         global.catalog.as_deref(),
     )?)
+}
+
+/// Specs (shipped plus the user's) and the selected feeds compiled against them.
+pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<crate::feed::Feed>> {
+    let specs = crate::spec::load_all(&config.specs_dir)?;
+    Ok(crate::feed::load_feeds(config, &specs, selected)?)
+}
+
+/// Sizes the worker pool once per process; `--jobs` never changes the output.
+pub fn set_jobs(jobs: Option<usize>) {
+    if let Some(jobs) = jobs {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global();
+    }
 }

@@ -371,7 +371,7 @@ fn check_url(findings: &mut RowFindings<'_, '_>, field: Field, text: &str) -> bo
     if text.is_empty() {
         return false;
     }
-    if is_plain_http_url(text) {
+    if crate::model::links::plain_url(text) {
         return true;
     }
     let problem = match url::Url::parse(text) {
@@ -638,85 +638,4 @@ fn report_invalid_utf8(plan: &ProductPlan, row: &RawRow, index: usize, out: &mut
         finding = finding.field(field.name());
     }
     out.push(finding);
-}
-
-/// True for the plain URLs nearly every catalog has (`https://host.example/path?q=1`), which
-/// the URL parser would accept; anything unusual goes through the full parser instead.
-fn is_plain_http_url(text: &str) -> bool {
-    let rest = if let Some(rest) = text.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = text.strip_prefix("http://") {
-        rest
-    } else {
-        return false;
-    };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, tail) = rest.split_at(host_end);
-    let host_ok = !host.is_empty()
-        && host.contains('.')
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    host_ok
-        && tail.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'.'
-                        | b'_'
-                        | b'~'
-                        | b'/'
-                        | b'?'
-                        | b'#'
-                        | b'&'
-                        | b'='
-                        | b'+'
-                        | b','
-                        | b';'
-                        | b':'
-                        | b'@'
-                        | b'!'
-                        | b'$'
-                        | b'*'
-                        | b'('
-                        | b')'
-                )
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_plain_http_url;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The fast path may only accept what the full parser accepts as an http(s) URL.
-        #[test]
-        fn fast_path_never_accepts_what_the_parser_refuses(
-            text in "(https?|ftp|htp)://?[a-zA-Z0-9.-]{0,12}[/?#a-zA-Z0-9._~&=+,;:@!$*()% -]{0,24}"
-        ) {
-            if is_plain_http_url(&text) {
-                let url = url::Url::parse(&text);
-                prop_assert!(url.is_ok(), "{text}");
-                let url = url.unwrap();
-                prop_assert!(matches!(url.scheme(), "http" | "https") && url.host().is_some());
-            }
-        }
-    }
-
-    #[test]
-    fn typical_and_broken_urls() {
-        assert!(is_plain_http_url(
-            "https://shop.example.com/p/g1?variant=g1-bla-m"
-        ));
-        assert!(!is_plain_http_url("htp:/broken link"));
-        assert!(!is_plain_http_url("https://shop example.com/"));
-        assert!(
-            !is_plain_http_url("https://localhost/"),
-            "left to the full parser"
-        );
-    }
 }

@@ -3,6 +3,7 @@
 pub mod currency;
 pub mod field;
 pub mod gtin;
+pub mod links;
 pub mod money;
 pub mod variant;
 

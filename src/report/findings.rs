@@ -152,7 +152,7 @@ pub fn print_human(
             if let Some(sku) = &finding.sku {
                 context.push(format!("SKU {sku}"));
             }
-            if let Some(field) = finding.field {
+            if let Some(field) = &finding.field {
                 match &finding.column {
                     Some(column) => context.push(format!("field {field} (column {column})")),
                     None => context.push(format!("field {field}")),

@@ -1,0 +1,96 @@
+use std::io::Write;
+
+use crate::cli::{ExportArgs, GlobalArgs};
+use crate::exit::Exit;
+use crate::export::{self, EngineOptions, FeedSummary, NoRecords};
+use crate::report::OutputFormat;
+use crate::report::findings::{Tally, print_github, print_human};
+use crate::report::progress::Progress;
+
+#[derive(serde::Serialize)]
+struct ExportReport<'a> {
+    feeds: &'a [FeedSummary],
+    catalog: &'a crate::load::LoadCounts,
+    diagnostics: &'a [crate::diag::Finding],
+    summary: Tally,
+}
+
+pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
+    let config = super::load_config(global)?;
+    if let Some(now) = &args.now {
+        now.parse::<jiff::Timestamp>()
+            .map_err(|err| anyhow::anyhow!("--now `{now}` is not an RFC 3339 time: {err}"))?;
+    }
+    super::set_jobs(args.selection.jobs);
+    let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    let progress = Progress::new(!global.no_progress);
+    let options = EngineOptions {
+        write: true,
+        out_dir: args.out.as_deref(),
+    };
+    let result = export::run(&config, &feeds, &options, &progress, &mut NoRecords)?;
+    let mut findings = result.catalog.findings;
+    findings.extend(result.findings);
+    let tally = Tally::of(&findings);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match global.format {
+        OutputFormat::Json => {
+            let report = ExportReport {
+                feeds: &result.summaries,
+                catalog: &result.catalog.counts,
+                diagnostics: &findings,
+                summary: tally,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+            out.flush()?;
+            return Ok(exit_for(&report.summary));
+        }
+        OutputFormat::Github => print_github(&mut out, &findings)?,
+        OutputFormat::Human => {
+            print_human(&mut out, &findings, args.max_per_rule)?;
+            print_summaries(&mut out, &result.summaries)?;
+            writeln!(out, "{} errors, {} warnings", tally.errors, tally.warnings)?;
+        }
+    }
+    out.flush()?;
+    Ok(exit_for(&tally))
+}
+
+fn exit_for(tally: &Tally) -> Exit {
+    if tally.errors > 0 {
+        Exit::Invalid
+    } else {
+        Exit::Ok
+    }
+}
+
+fn print_summaries(out: &mut impl Write, summaries: &[FeedSummary]) -> std::io::Result<()> {
+    for summary in summaries {
+        writeln!(
+            out,
+            "{} ({} {}): {} items in, {} written ({} records), {} filtered, {} rejected, {} warnings, {} bytes",
+            summary.feed,
+            summary.channel,
+            summary.format,
+            summary.items_in,
+            summary.items_written,
+            summary.records,
+            summary.filtered.values().sum::<u64>(),
+            summary.rejected.values().sum::<u64>(),
+            summary.warnings,
+            summary.bytes,
+        )?;
+        for (filter, count) in &summary.filtered {
+            writeln!(out, "    filtered by {filter}: {count}")?;
+        }
+        for (rule, count) in &summary.rejected {
+            writeln!(out, "    rejected by {rule}: {count}")?;
+        }
+        for file in &summary.files {
+            writeln!(out, "    wrote {}", file.display())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! The feed engine: one pass over the catalog feeds every selected feed. Items are
+//! transformed and rendered in parallel per batch, then written in catalog order, so the
+//! output is byte-identical whatever the thread count.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::diag::Finding;
+use crate::feed::Feed;
+use crate::load::{self, CatalogItem, LoadOutcome, Locations, StockTiming};
+use crate::report::progress::Progress;
+use crate::serialize::Renderer;
+use crate::serialize::output::{FeedOutput, Written};
+use crate::transform::{FeedContext, Outcome, Record};
+
+/// What happened to the catalog's items in one feed.
+#[derive(Debug, Default, Serialize)]
+pub struct FeedSummary {
+    pub feed: String,
+    pub channel: String,
+    pub format: String,
+    /// Catalog items that passed catalog validation and reached this feed.
+    pub items_in: u64,
+    /// Items left out by each filter.
+    pub filtered: BTreeMap<&'static str, u64>,
+    /// Items left out for an error, by rule.
+    pub rejected: BTreeMap<&'static str, u64>,
+    /// Items written (per-store channels write several records per item).
+    pub items_written: u64,
+    pub records: u64,
+    pub warnings: u64,
+    pub files: Vec<std::path::PathBuf>,
+    pub bytes: u64,
+}
+
+/// One record as the engine hands it to a [`RecordSink`]: its channel key, a content hash
+/// over its field values, and the record itself.
+pub struct RecordView<'r, 'a> {
+    pub key: String,
+    pub hash: u128,
+    pub record: &'r Record<'a>,
+}
+
+/// Called on the worker threads for every written record, to collect what a command needs
+/// (diffs, state). Must be cheap and thread-safe.
+pub trait RecordSink: Sync {
+    type Item: Send;
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item;
+    fn collect(&mut self, feed: usize, item: Self::Item);
+}
+
+/// A sink that wants nothing.
+pub struct NoRecords;
+
+impl RecordSink for NoRecords {
+    type Item = ();
+    fn record(&self, _: usize, _: &RecordView<'_, '_>) {}
+    fn collect(&mut self, _: usize, _: ()) {}
+}
+
+pub struct EngineOptions<'o> {
+    /// Write files; without it the engine only transforms and checks (diff, preview).
+    pub write: bool,
+    /// Write into this folder instead of each feed's destination.
+    pub out_dir: Option<&'o Path>,
+}
+
+pub struct EngineResult {
+    pub catalog: LoadOutcome,
+    pub summaries: Vec<FeedSummary>,
+    pub findings: Vec<Finding>,
+}
+
+struct Rendered<T> {
+    kind: Kind,
+    records: Vec<(Vec<u8>, T)>,
+    findings: Vec<Finding>,
+}
+
+enum Kind {
+    Filtered(&'static str),
+    Rejected,
+    Written,
+}
+
+pub fn run<S: RecordSink>(
+    config: &Config,
+    feeds: &[Feed],
+    options: &EngineOptions<'_>,
+    progress: &Progress,
+    sink: &mut S,
+) -> anyhow::Result<EngineResult> {
+    let catalog_file: Arc<str> = Arc::from(
+        config
+            .catalog_dir
+            .join(
+                config
+                    .products
+                    .file
+                    .clone()
+                    .unwrap_or_else(|| "products.csv".into()),
+            )
+            .display()
+            .to_string(),
+    );
+    let renderers: Vec<Renderer<'_>> = feeds.iter().map(Renderer::new).collect();
+    let mut outputs: Vec<Option<FeedOutput>> = Vec::with_capacity(feeds.len());
+    for (feed, renderer) in feeds.iter().zip(&renderers) {
+        outputs.push(if options.write {
+            let dir = options.out_dir.unwrap_or(&feed.destination);
+            Some(FeedOutput::new(renderer, dir)?)
+        } else {
+            None
+        });
+    }
+    let mut summaries: Vec<FeedSummary> = feeds
+        .iter()
+        .map(|feed| FeedSummary {
+            feed: feed.id.clone(),
+            channel: feed.spec.id.clone(),
+            format: feed.format.id.clone(),
+            ..FeedSummary::default()
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut contexts: Option<Vec<FeedContext<'_>>> = None;
+    let catalog = load::load(
+        config,
+        progress,
+        StockTiming::BeforeProducts,
+        &mut |items: &[CatalogItem<'_>], locations: &Locations| {
+            let contexts = contexts.get_or_insert_with(|| {
+                feeds
+                    .iter()
+                    .map(|feed| FeedContext::new(feed, locations, Arc::clone(&catalog_file)))
+                    .collect()
+            });
+            let sink_ref = &*sink;
+            let rendered: Vec<Vec<Rendered<S::Item>>> = items
+                .par_iter()
+                .map(|item| {
+                    contexts
+                        .iter()
+                        .zip(&renderers)
+                        .enumerate()
+                        .map(|(index, (context, renderer))| {
+                            render(index, context, renderer, item, locations, sink_ref)
+                        })
+                        .collect()
+                })
+                .collect();
+            for per_item in rendered {
+                for (index, rendered) in per_item.into_iter().enumerate() {
+                    let summary = &mut summaries[index];
+                    summary.items_in += 1;
+                    match rendered.kind {
+                        Kind::Filtered(filter) => *summary.filtered.entry(filter).or_default() += 1,
+                        Kind::Rejected => {
+                            if let Some(first) = rendered.findings.iter().find(|f| f.is_error()) {
+                                *summary.rejected.entry(first.rule).or_default() += 1;
+                            }
+                        }
+                        Kind::Written => summary.items_written += 1,
+                    }
+                    summary.warnings +=
+                        rendered.findings.iter().filter(|f| !f.is_error()).count() as u64;
+                    findings.extend(rendered.findings);
+                    for (bytes, item) in rendered.records {
+                        summary.records += 1;
+                        if let Some(output) = &mut outputs[index] {
+                            output.write(&renderers[index], &bytes)?;
+                        }
+                        sink.collect(index, item);
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    for (summary, output) in summaries.iter_mut().zip(outputs) {
+        if let Some(output) = output {
+            let Written { files, bytes, .. } = output.commit()?;
+            summary.files = files;
+            summary.bytes = bytes;
+        }
+    }
+    Ok(EngineResult {
+        catalog,
+        summaries,
+        findings,
+    })
+}
+
+fn render<'a, S: RecordSink>(
+    index: usize,
+    context: &FeedContext<'_>,
+    renderer: &Renderer<'_>,
+    item: &CatalogItem<'a>,
+    locations: &Locations,
+    sink: &S,
+) -> Rendered<S::Item> {
+    match context.transform(item, locations) {
+        Outcome::Filtered(filter) => Rendered {
+            kind: Kind::Filtered(filter),
+            records: Vec::new(),
+            findings: Vec::new(),
+        },
+        Outcome::Rejected(findings) => Rendered {
+            kind: Kind::Rejected,
+            records: Vec::new(),
+            findings,
+        },
+        Outcome::Written { records, warnings } => {
+            let spec = &context.feed.spec;
+            let rendered = records
+                .iter()
+                .map(|record| {
+                    let mut bytes = Vec::with_capacity(1024);
+                    renderer.record(record, &mut bytes);
+                    let view = RecordView {
+                        key: record_key(context.feed, record),
+                        hash: record_hash(spec, record),
+                        record,
+                    };
+                    let item = sink.record(index, &view);
+                    (bytes, item)
+                })
+                .collect();
+            Rendered {
+                kind: Kind::Written,
+                records: rendered,
+                findings: warnings,
+            }
+        }
+    }
+}
+
+/// The key a channel knows a record by: its item key, and for per-store channels the store
+/// code before it.
+pub fn record_key(feed: &Feed, record: &Record<'_>) -> String {
+    let key = record.text(feed.spec.item_key).unwrap_or_default();
+    if feed.spec.per_store {
+        let store = feed
+            .spec
+            .fields
+            .iter()
+            .position(|f| {
+                f.source == crate::spec::ValueSource::Derived(crate::spec::Derived::StoreCode)
+            })
+            .and_then(|i| record.text(i))
+            .unwrap_or_default();
+        format!("{store}/{key}")
+    } else {
+        key.to_owned()
+    }
+}
+
+/// A 128-bit hash of a record's field names and values, independent of the output format.
+pub fn record_hash(spec: &crate::spec::ChannelSpec, record: &Record<'_>) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for (field, value) in spec.fields.iter().zip(&record.values) {
+        let Some(value) = value else { continue };
+        for part in [field.name.as_str(), &value.joined("\u{1f}")] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.digest128()
+}
+
+/// The field values a diff shows for a record: name -> value (repeated values joined).
+pub fn record_fields(
+    spec: &crate::spec::ChannelSpec,
+    record: &Record<'_>,
+) -> BTreeMap<String, String> {
+    spec.fields
+        .iter()
+        .zip(&record.values)
+        .filter_map(|(field, value)| {
+            Some((
+                field.name.clone(),
+                value.as_ref()?.joined(", ").into_owned(),
+            ))
+        })
+        .collect()
+}

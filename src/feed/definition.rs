@@ -1,0 +1,112 @@
+//! Feed definitions (`feeds/*.toml`): one channel spec and format, a market, filters,
+//! field overrides and a destination. Doc comments here are the user reference.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::guards::GuardConfig;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    /// The channel spec id, e.g. `google-merchant` (see `omnifeed channels`).
+    pub channel: String,
+    /// One of the spec's formats (`xml`, `tsv`, `csv`, …); may be left out when it has one.
+    pub format: Option<String>,
+    /// ISO 3166-1 alpha-2 target country (default: `[defaults] country`).
+    pub country: Option<String>,
+    /// ISO 639-1 language (default: `[defaults] language`).
+    pub language: Option<String>,
+    /// Only items priced in this currency go into the feed. Without it, each item uses the
+    /// first currency of its row.
+    pub currency: Option<String>,
+    /// IANA time zone dates are written in (default: `[defaults] time_zone`).
+    pub time_zone: Option<String>,
+    /// Output file name without extension (default: the feed's file stem).
+    pub file: Option<String>,
+    /// Write `NAME.EXT.gz` instead of `NAME.EXT`.
+    #[serde(default)]
+    pub gzip: bool,
+    /// RSS `<channel>` title, link and description.
+    #[serde(default)]
+    pub rss: RssChannel,
+    #[serde(default)]
+    pub filters: RawFilters,
+    /// Channel field -> a constant, or a minijinja template over the item's canonical fields,
+    /// e.g. `title = "{{ brand }} {{ title }} - {{ color }}"`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// `product_type` prefix -> Google product category id; the longest matching prefix wins
+    /// and replaces the catalog's `google_product_category` in this feed.
+    #[serde(default)]
+    pub category_map: BTreeMap<String, String>,
+    /// Values for `{name}` placeholders in the spec (Amazon `seller_id`, `marketplace_id`…).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub stock: RawStock,
+    #[serde(default)]
+    pub destination: RawDestination,
+    #[serde(default)]
+    pub guards: GuardConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RssChannel {
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Which catalog items the feed carries. Every filter that is set must pass.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilters {
+    /// Leave out items with no sellable stock.
+    #[serde(default)]
+    pub in_stock_only: bool,
+    /// Only these brands (exact match).
+    #[serde(default)]
+    pub brands: Vec<String>,
+    #[serde(default)]
+    pub exclude_brands: Vec<String>,
+    /// Only items whose `product_type` starts with one of these.
+    #[serde(default)]
+    pub product_types: Vec<String>,
+    #[serde(default)]
+    pub exclude_product_types: Vec<String>,
+    /// Catalog column (custom attribute) -> required value.
+    #[serde(default)]
+    pub custom: BTreeMap<String, String>,
+    /// Only conditions in this list (`new`, `refurbished`, `used`).
+    #[serde(default)]
+    pub conditions: Vec<String>,
+}
+
+/// How stock turns into the quantity and availability this channel sees.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStock {
+    /// Locations whose stock counts (default: every warehouse; per-store channels use the
+    /// stores).
+    pub locations: Option<Vec<String>>,
+    /// Units held back per item: a channel sees `max(0, stock - buffer)`.
+    #[serde(default)]
+    pub buffer: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum RawDestination {
+    /// A local folder; relative to the config file.
+    Dir { path: PathBuf },
+}
+
+impl Default for RawDestination {
+    fn default() -> RawDestination {
+        RawDestination::Dir { path: "out".into() }
+    }
+}

@@ -1,0 +1,388 @@
+//! Feeds: a feed definition compiled against its channel spec, ready for the item stages.
+
+pub mod definition;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+
+pub use definition::{RawDestination, RawFeed, RawFilters, RssChannel};
+
+use crate::config::{Config, render_toml_error};
+use crate::guards::GuardConfig;
+use crate::model::Currency;
+use crate::spec::taxonomy::taxonomy;
+use crate::spec::{ChannelSpec, FormatSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(
+        "cannot read feed folder `{path}`: {source}\n  hint: set feeds_dir in omnifeed.toml or create the folder"
+    )]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {}", .problems.join("\n  "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+    #[error("no feed `{name}`{}\n  hint: feeds are the *.toml files in {dir}", did_you_mean(.name, .known))]
+    Unknown {
+        name: String,
+        known: Vec<String>,
+        dir: String,
+    },
+}
+
+fn did_you_mean(name: &str, known: &[String]) -> String {
+    let close = known
+        .iter()
+        .min_by_key(|k| strsim_distance(name, k))
+        .filter(|k| strsim_distance(name, k) <= 3);
+    match close {
+        Some(k) => format!("; did you mean `{k}`?"),
+        None if known.is_empty() => String::new(),
+        None => format!("; known feeds: {}", known.join(", ")),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions on short names.
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// A field override: a constant or a compiled template.
+#[derive(Debug, Clone)]
+pub enum Override {
+    Const(String),
+    /// Template name in the feed's environment, and the variables it reads.
+    Template {
+        name: String,
+        variables: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Feed {
+    pub id: String,
+    pub path: PathBuf,
+    pub spec: ChannelSpec,
+    pub format: FormatSpec,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub currency: Option<Currency>,
+    pub time_zone: TimeZone,
+    pub file_stem: String,
+    pub gzip: bool,
+    pub rss: RssChannel,
+    pub filters: RawFilters,
+    /// By spec field index.
+    pub overrides: Vec<Option<Override>>,
+    pub templates: minijinja::Environment<'static>,
+    /// (product_type prefix, category id), longest prefix first.
+    pub category_map: Vec<(String, String)>,
+    pub params: BTreeMap<String, String>,
+    pub stock_locations: Option<Vec<String>>,
+    pub stock_buffer: u32,
+    pub destination: PathBuf,
+    pub guards: GuardConfig,
+}
+
+/// Reads `feeds_dir/*.toml`, keeps the ones named in `selected` (all when empty), and
+/// compiles each against its spec.
+pub fn load_feeds(
+    config: &Config,
+    specs: &BTreeMap<String, ChannelSpec>,
+    selected: &[String],
+) -> Result<Vec<Feed>, FeedError> {
+    let dir = &config.feeds_dir;
+    let entries = std::fs::read_dir(dir).map_err(|source| FeedError::Folder {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    let stem = |path: &Path| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let known: Vec<String> = paths.iter().map(|p| stem(p)).collect();
+    for name in selected {
+        if !known.contains(name) {
+            return Err(FeedError::Unknown {
+                name: name.clone(),
+                known,
+                dir: dir.display().to_string(),
+            });
+        }
+    }
+    let mut feeds = Vec::new();
+    for path in paths {
+        let id = stem(&path);
+        if !selected.is_empty() && !selected.contains(&id) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| FeedError::Folder {
+            path: path.clone(),
+            source,
+        })?;
+        let raw: RawFeed = toml::from_str(&text).map_err(|err| FeedError::Parse {
+            path: path.clone(),
+            message: render_toml_error(&text, &err),
+        })?;
+        feeds.push(compile(config, specs, id, &path, raw)?);
+    }
+    Ok(feeds)
+}
+
+fn compile(
+    config: &Config,
+    specs: &BTreeMap<String, ChannelSpec>,
+    id: String,
+    path: &Path,
+    raw: RawFeed,
+) -> Result<Feed, FeedError> {
+    let mut problems = Vec::new();
+    let invalid = |problems: Vec<String>| FeedError::Invalid {
+        path: path.to_owned(),
+        problems,
+    };
+    let Some(spec) = specs.get(&raw.channel) else {
+        let known: Vec<String> = specs.keys().cloned().collect();
+        return Err(invalid(vec![format!(
+            "channel `{}` is not a known spec{}",
+            raw.channel,
+            did_you_mean(&raw.channel, &known)
+        )]));
+    };
+    let format = match &raw.format {
+        Some(name) => spec.formats.get(name).cloned().ok_or_else(|| {
+            format!(
+                "format `{name}` is not one of {}'s: {}",
+                spec.id,
+                spec.formats.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        }),
+        None if spec.formats.len() == 1 => spec
+            .formats
+            .values()
+            .next()
+            .cloned()
+            .ok_or_else(|| "the spec has no format".to_owned()),
+        None => Err(format!(
+            "say which format: {}",
+            spec.formats.keys().cloned().collect::<Vec<_>>().join(", ")
+        )),
+    };
+    let format = match format {
+        Ok(format) => Some(format),
+        Err(problem) => {
+            problems.push(problem);
+            None
+        }
+    };
+    let currency = match raw.currency.as_deref() {
+        None => None,
+        Some(code) => {
+            let currency = Currency::parse(code);
+            if currency.is_none() {
+                problems.push(format!("currency `{code}` is not an ISO 4217 code"));
+            }
+            currency
+        }
+    };
+    let time_zone = match raw.time_zone.as_deref() {
+        None => config.time_zone.clone(),
+        Some(name) => TimeZone::get(name).unwrap_or_else(|_| {
+            problems.push(format!("time_zone `{name}` is not an IANA time zone"));
+            TimeZone::UTC
+        }),
+    };
+    let mut templates = minijinja::Environment::new();
+    templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    templates.set_fuel(Some(100_000));
+    let mut overrides = vec![None; spec.fields.len()];
+    for (field, source) in &raw.fields {
+        let Some(index) = spec.field_index(field) else {
+            let known: Vec<String> = spec.fields.iter().map(|f| f.name.clone()).collect();
+            problems.push(format!(
+                "[fields] `{field}` is not a field of {}{}",
+                spec.id,
+                did_you_mean(field, &known)
+            ));
+            continue;
+        };
+        if !source.contains("{{") && !source.contains("{%") {
+            overrides[index] = Some(Override::Const(source.clone()));
+            continue;
+        }
+        let name = format!("fields.{field}");
+        match templates.add_template_owned(name.clone(), source.clone()) {
+            Ok(()) => {
+                // minijinja's own variable analysis misses some expressions (slices), so
+                // every known name the source mentions is provided: a superset is harmless.
+                let variables = template_variables()
+                    .filter(|variable| source.contains(variable.as_str()))
+                    .collect();
+                overrides[index] = Some(Override::Template { name, variables });
+            }
+            Err(err) => problems.push(format!("[fields] `{field}`: template error: {err}")),
+        }
+    }
+    let mut category_map: Vec<(String, String)> = Vec::new();
+    for (prefix, category) in &raw.category_map {
+        if taxonomy().resolve(category).is_none() {
+            problems.push(format!(
+                "[category_map] `{prefix}` -> `{category}` is not a Google product category id"
+            ));
+        }
+        category_map.push((prefix.clone(), category.clone()));
+    }
+    category_map.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    if let Some(format) = &format {
+        for name in placeholders(spec, format) {
+            if !raw.params.contains_key(&name) && !builtin_param(&name) {
+                problems.push(format!(
+                    "the {} spec needs [params] {name} = \"...\"",
+                    spec.id
+                ));
+            }
+        }
+    }
+    problems.extend(
+        raw.guards
+            .validate()
+            .into_iter()
+            .map(|e| format!("[guards] {e}")),
+    );
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    let RawDestination::Dir { path: out } = &raw.destination;
+    Ok(Feed {
+        file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),
+        id,
+        path: path.to_owned(),
+        spec: spec.clone(),
+        format: format.ok_or_else(|| invalid(vec!["no format".into()]))?,
+        country: raw.country.or_else(|| config.defaults.country.clone()),
+        language: raw.language.or_else(|| config.defaults.language.clone()),
+        currency,
+        time_zone,
+        gzip: raw.gzip,
+        rss: raw.rss,
+        filters: raw.filters,
+        overrides,
+        templates,
+        category_map,
+        params: raw.params,
+        stock_locations: raw.stock.locations,
+        stock_buffer: raw.stock.buffer,
+        destination: config.base_dir.join(out),
+        guards: raw.guards,
+    })
+}
+
+/// Names a field template can read: every canonical field and the derived values.
+pub fn template_variables() -> impl Iterator<Item = String> {
+    crate::model::Field::ALL
+        .iter()
+        .map(|field| field.name().to_owned())
+        .chain(
+            [
+                "custom",
+                "availability",
+                "quantity",
+                "description_text",
+                "country",
+                "language",
+                "currency",
+            ]
+            .into_iter()
+            .map(str::to_owned),
+        )
+}
+
+/// Placeholders the feed fills itself, from its market settings.
+fn builtin_param(name: &str) -> bool {
+    matches!(name, "country" | "language" | "currency")
+}
+
+/// `{name}` placeholders used by the spec's envelope, constants and `with` values.
+fn placeholders(spec: &ChannelSpec, format: &FormatSpec) -> BTreeSet<String> {
+    let mut texts: Vec<String> = Vec::new();
+    if let Some(envelope) = &format.envelope {
+        texts.push(envelope.to_string());
+    }
+    for field in &spec.fields {
+        if let crate::spec::ValueSource::Const(value) = &field.source {
+            texts.push(value.clone());
+        }
+        texts.extend(field.with.iter().map(|(_, value)| value.clone()));
+    }
+    let mut names = BTreeSet::new();
+    for text in texts {
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find('{') {
+            let after = &rest[start + 1..];
+            match after.find('}') {
+                Some(end)
+                    if end > 0
+                        && after[..end]
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    names.insert(after[..end].to_owned());
+                    rest = &after[end + 1..];
+                }
+                _ => rest = after,
+            }
+        }
+    }
+    names
+}
+
+impl Feed {
+    /// Replaces `{name}` placeholders with feed params and market settings.
+    pub fn fill(&self, text: &str) -> String {
+        if !text.contains('{') {
+            return text.to_owned();
+        }
+        let mut out = text.to_owned();
+        for (name, value) in &self.params {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        let builtins = [
+            ("country", self.country.as_deref()),
+            ("language", self.language.as_deref()),
+            ("currency", self.currency.as_ref().map(Currency::code)),
+        ];
+        for (name, value) in builtins {
+            if let Some(value) = value {
+                out = out.replace(&format!("{{{name}}}"), value);
+            }
+        }
+        out
+    }
+}

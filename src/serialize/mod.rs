@@ -1,0 +1,319 @@
+//! Serializers: one channel record to bytes, in the feed's format. Each record renders on
+//! its own (so records render in parallel); [`output::FeedOutput`] joins them into files.
+
+pub mod output;
+
+use std::io::Write;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use crate::feed::Feed;
+use crate::spec::{FieldType, FormatKind, PriceFormat};
+use crate::transform::{Record, Value};
+
+pub struct Renderer<'f> {
+    feed: &'f Feed,
+    /// Attribute name per spec field in this format (with the namespace prefix for RSS).
+    names: Vec<String>,
+}
+
+impl<'f> Renderer<'f> {
+    pub fn new(feed: &'f Feed) -> Renderer<'f> {
+        let format = &feed.format;
+        let names = feed
+            .spec
+            .fields
+            .iter()
+            .map(|field| {
+                let name = field.name_in(&format.id);
+                match (&format.namespace, format.kind) {
+                    (Some((prefix, _)), FormatKind::Rss) => format!("{prefix}:{name}"),
+                    _ => name.to_owned(),
+                }
+            })
+            .collect();
+        Renderer { feed, names }
+    }
+
+    /// What opens every file of the feed.
+    pub fn header(&self) -> Vec<u8> {
+        let format = &self.feed.format;
+        let mut out = Vec::new();
+        match format.kind {
+            FormatKind::Rss => {
+                let mut writer = Writer::new(&mut out);
+                let rss = &self.feed.rss;
+                let _ = writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+                out.push(b'\n');
+                let mut writer = Writer::new(&mut out);
+                let mut root = BytesStart::new("rss");
+                root.push_attribute(("version", "2.0"));
+                if let Some((prefix, uri)) = &format.namespace {
+                    root.push_attribute((format!("xmlns:{prefix}").as_str(), uri.as_str()));
+                }
+                let _ = writer.write_event(Event::Start(root));
+                let _ = writer.write_event(Event::Start(BytesStart::new("channel")));
+                for (name, value) in [
+                    ("title", rss.title.as_deref().unwrap_or(&self.feed.id)),
+                    ("link", rss.link.as_deref().unwrap_or("")),
+                    (
+                        "description",
+                        rss.description.as_deref().unwrap_or(&self.feed.spec.name),
+                    ),
+                ] {
+                    let _ = writer
+                        .create_element(name)
+                        .write_text_content(BytesText::new(value));
+                }
+                out.push(b'\n');
+            }
+            FormatKind::Delimited => {
+                let mut writer = csv::WriterBuilder::new()
+                    .delimiter(format.delimiter)
+                    .from_writer(&mut out);
+                let _ = writer.write_record(&self.names);
+                let _ = writer.flush();
+            }
+            FormatKind::Jsonl => {}
+            FormatKind::JsonDocument => out.extend_from_slice(&self.envelope().0),
+        }
+        out
+    }
+
+    /// What closes every file of the feed.
+    pub fn footer(&self) -> Vec<u8> {
+        match self.feed.format.kind {
+            FormatKind::Rss => b"</channel>\n</rss>\n".to_vec(),
+            FormatKind::JsonDocument => self.envelope().1,
+            FormatKind::Delimited | FormatKind::Jsonl => Vec::new(),
+        }
+    }
+
+    /// The envelope split around its items array, with the feed's params filled in.
+    fn envelope(&self) -> (Vec<u8>, Vec<u8>) {
+        const MARK: &str = "\u{1}omnifeed-items\u{1}";
+        let format = &self.feed.format;
+        let Some(envelope) = &format.envelope else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut envelope = fill_json(self.feed, envelope.clone());
+        let pointer: String = format
+            .items_pointer
+            .iter()
+            .map(|s| format!("/{s}"))
+            .collect();
+        if let Some(items) = envelope.pointer_mut(&pointer) {
+            *items = serde_json::Value::String(MARK.into());
+        }
+        let text = envelope.to_string();
+        let marker = serde_json::Value::String(MARK.into()).to_string();
+        match text.split_once(&marker) {
+            Some((head, tail)) => (
+                format!("{head}[\n").into_bytes(),
+                format!("\n]{tail}\n").into_bytes(),
+            ),
+            None => (text.into_bytes(), Vec::new()),
+        }
+    }
+
+    /// Bytes between two records in one file.
+    pub fn separator(&self) -> &'static [u8] {
+        match self.feed.format.kind {
+            FormatKind::JsonDocument => b",\n",
+            _ => b"",
+        }
+    }
+
+    /// A record's bytes for a json_document file, with its running number inserted.
+    pub fn numbered(&self, record: &[u8], number: u64) -> Vec<u8> {
+        match (&self.feed.format.item_counter, record.first()) {
+            (Some(path), Some(b'{')) if path.len() == 1 => {
+                let key = serde_json::Value::String(path[0].clone()).to_string();
+                let mut out = Vec::with_capacity(record.len() + 24);
+                let _ = write!(out, "{{{key}:{number}");
+                if record.len() > 2 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&record[1..]);
+                out
+            }
+            _ => record.to_vec(),
+        }
+    }
+
+    pub fn record(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        match self.feed.format.kind {
+            FormatKind::Rss => self.rss_item(record, out),
+            FormatKind::Delimited => self.delimited_row(record, out),
+            FormatKind::Jsonl => {
+                let object = self.json_object(record);
+                let _ = serde_json::to_writer(&mut *out, &object);
+                out.push(b'\n');
+            }
+            FormatKind::JsonDocument => {
+                let object = self.json_object(record);
+                let _ = serde_json::to_writer(&mut *out, &object);
+            }
+        }
+    }
+
+    fn rss_item(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        let mut writer = Writer::new(&mut *out);
+        let _ = writer.write_event(Event::Start(BytesStart::new("item")));
+        for (name, value) in self.names.iter().zip(&record.values) {
+            match value {
+                Some(Value::Text(text)) => {
+                    let _ = writer
+                        .create_element(name.as_str())
+                        .write_text_content(BytesText::new(text));
+                }
+                Some(Value::List(items)) => {
+                    for item in items.iter().filter(|item| !item.is_empty()) {
+                        let _ = writer
+                            .create_element(name.as_str())
+                            .write_text_content(BytesText::new(item));
+                    }
+                }
+                None => {}
+            }
+        }
+        let _ = writer.write_event(Event::End(BytesEnd::new("item")));
+        out.push(b'\n');
+    }
+
+    fn delimited_row(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        let separator = &self.feed.format.list_separator;
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(self.feed.format.delimiter)
+            .buffer_capacity(4096)
+            .from_writer(&mut *out);
+        let cells = record.values.iter().map(|value| {
+            value
+                .as_ref()
+                .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator))
+        });
+        let _ = writer.write_record(cells.map(|cell| cell.into_owned()));
+        let _ = writer.flush();
+    }
+
+    fn json_object(&self, record: &Record<'_>) -> serde_json::Value {
+        let mut root = serde_json::Value::Object(serde_json::Map::new());
+        for (field, value) in self.feed.spec.fields.iter().zip(&record.values) {
+            let Some(value) = value else { continue };
+            let json = match value {
+                Value::Text(text) => scalar(field.kind, field.price_format, text),
+                Value::List(items) => serde_json::Value::Array(
+                    items
+                        .iter()
+                        .map(|item| scalar(field.kind, field.price_format, item))
+                        .collect(),
+                ),
+            };
+            set_pointer(&mut root, &field.path, json);
+            for (path, constant) in &field.with {
+                set_pointer(
+                    &mut root,
+                    path,
+                    serde_json::Value::String(self.feed.fill(constant)),
+                );
+            }
+        }
+        root
+    }
+}
+
+/// JSON numbers for numeric fields; everything else stays a string. Prices go through f64
+/// only when the spec asks for a JSON number; the shortest round-trip form keeps the
+/// decimal text of any price with up to 15 significant digits.
+fn scalar(kind: FieldType, price_format: PriceFormat, text: &str) -> serde_json::Value {
+    let numeric = matches!(kind, FieldType::Integer | FieldType::Decimal)
+        || (kind == FieldType::Price && price_format == PriceFormat::Number);
+    if numeric {
+        if let Ok(integer) = text.parse::<i64>() {
+            return serde_json::Value::from(integer);
+        }
+        if let Ok(float) = text.parse::<f64>()
+            && let Some(number) = serde_json::Number::from_f64(float)
+        {
+            return serde_json::Value::Number(number);
+        }
+    }
+    if kind == FieldType::Boolean {
+        match text {
+            "true" | "yes" => return serde_json::Value::Bool(true),
+            "false" | "no" => return serde_json::Value::Bool(false),
+            _ => {}
+        }
+    }
+    serde_json::Value::String(text.to_owned())
+}
+
+/// Writes `value` at a JSON pointer, creating objects and arrays on the way.
+pub fn set_pointer(root: &mut serde_json::Value, path: &[String], value: serde_json::Value) {
+    let mut current = root;
+    for segment in path {
+        let index = segment.parse::<usize>().ok();
+        current = match index {
+            Some(index) => {
+                if !current.is_array() {
+                    *current = serde_json::Value::Array(Vec::new());
+                }
+                let serde_json::Value::Array(items) = current else {
+                    return;
+                };
+                if items.len() <= index {
+                    items.resize(index + 1, serde_json::Value::Null);
+                }
+                &mut items[index]
+            }
+            None => {
+                if !current.is_object() {
+                    *current = serde_json::Value::Object(serde_json::Map::new());
+                }
+                let serde_json::Value::Object(map) = current else {
+                    return;
+                };
+                map.entry(segment.clone())
+                    .or_insert(serde_json::Value::Null)
+            }
+        };
+    }
+    *current = value;
+}
+
+fn fill_json(feed: &Feed, value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::String(text) => serde_json::Value::String(feed.fill(&text)),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(|v| fill_json(feed, v)).collect())
+        }
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, fill_json(feed, v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_pointer;
+
+    #[test]
+    fn pointers_build_nested_objects_and_arrays() {
+        let mut root = serde_json::json!({});
+        set_pointer(
+            &mut root,
+            &["a".into(), "0".into(), "b".into()],
+            serde_json::json!(1),
+        );
+        set_pointer(
+            &mut root,
+            &["a".into(), "0".into(), "c".into()],
+            serde_json::json!("x"),
+        );
+        assert_eq!(root, serde_json::json!({"a": [{"b": 1, "c": "x"}]}));
+    }
+}

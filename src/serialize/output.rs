@@ -1,0 +1,253 @@
+//! Writing a feed's files: split at the spec's limits, optional gzip, and atomic: every part
+//! goes to a temporary file in the target folder, is fsynced, and only renamed into place
+//! when the whole feed is done. A failed run leaves the previous files as they were.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use tempfile::NamedTempFile;
+
+use super::Renderer;
+use crate::spec::OnLimit;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write feed `{feed}` into `{dir}`: {source}")]
+    Io {
+        feed: String,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "feed `{feed}` would exceed the channel's limit of {limit}; the spec says not to split it\n  hint: filter the feed down, or split it into several feeds"
+    )]
+    Limit { feed: String, limit: String },
+}
+
+enum Sink {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+}
+
+impl Sink {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.write_all(bytes),
+            Sink::Gzip(w) => w.write_all(bytes),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        let mut buffered = match self {
+            Sink::Plain(w) => w,
+            Sink::Gzip(w) => w.finish()?,
+        };
+        buffered.flush()?;
+        buffered.get_ref().sync_all()
+    }
+}
+
+struct Part {
+    temp: NamedTempFile,
+    sink: Sink,
+    items: u64,
+    bytes: u64,
+}
+
+/// Summary of what a finished feed output wrote.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub bytes: u64,
+    pub records: u64,
+}
+
+pub struct FeedOutput {
+    feed: String,
+    dir: PathBuf,
+    stem: String,
+    extension: String,
+    gzip: bool,
+    header: Vec<u8>,
+    footer: Vec<u8>,
+    separator: Vec<u8>,
+    max_items: Option<u64>,
+    max_bytes: Option<u64>,
+    on_limit: OnLimit,
+    done: Vec<Part>,
+    current: Option<Part>,
+    written: Written,
+}
+
+impl FeedOutput {
+    pub fn new(renderer: &Renderer<'_>, dir: &Path) -> Result<FeedOutput, OutputError> {
+        let feed = renderer.feed;
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+            feed: feed.id.clone(),
+            dir: dir.to_owned(),
+            source,
+        })?;
+        Ok(FeedOutput {
+            feed: feed.id.clone(),
+            dir: dir.to_owned(),
+            stem: feed.file_stem.clone(),
+            extension: feed.format.extension.clone(),
+            gzip: feed.gzip,
+            header: renderer.header(),
+            footer: renderer.footer(),
+            separator: renderer.separator().to_vec(),
+            max_items: feed.format.max_items,
+            max_bytes: feed.format.max_bytes,
+            on_limit: feed.format.on_limit,
+            done: Vec::new(),
+            current: None,
+            written: Written::default(),
+        })
+    }
+
+    fn io(&self, source: std::io::Error) -> OutputError {
+        OutputError::Io {
+            feed: self.feed.clone(),
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    fn open_part(&self) -> Result<Part, OutputError> {
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", self.stem))
+            .suffix(".partial")
+            .tempfile_in(&self.dir)
+            .map_err(|e| self.io(e))?;
+        let file = temp.reopen().map_err(|e| self.io(e))?;
+        let buffered = BufWriter::with_capacity(1 << 20, file);
+        let mut sink = if self.gzip {
+            Sink::Gzip(GzEncoder::new(buffered, Compression::default()))
+        } else {
+            Sink::Plain(buffered)
+        };
+        sink.write_all(&self.header).map_err(|e| self.io(e))?;
+        Ok(Part {
+            temp,
+            sink,
+            items: 0,
+            bytes: self.header.len() as u64,
+        })
+    }
+
+    /// Whether `len` more bytes as one more record would break a limit of the current part.
+    fn would_overflow(&self, part: &Part, len: u64) -> bool {
+        let items = self.max_items.is_some_and(|max| part.items + 1 > max);
+        let bytes = self.max_bytes.is_some_and(|max| {
+            part.bytes + self.separator.len() as u64 + len + self.footer.len() as u64 > max
+        });
+        part.items > 0 && (items || bytes)
+    }
+
+    /// Appends one record. `number` gives json_document records their running number
+    /// within the file.
+    pub fn write(&mut self, renderer: &Renderer<'_>, record: &[u8]) -> Result<(), OutputError> {
+        if self.current.is_none() {
+            self.current = Some(self.open_part()?);
+        }
+        let overflow = self
+            .current
+            .as_ref()
+            .is_some_and(|part| self.would_overflow(part, record.len() as u64));
+        if overflow {
+            if self.on_limit == OnLimit::Fail {
+                let limit = match (self.max_items, self.max_bytes) {
+                    (Some(items), _)
+                        if self.current.as_ref().is_some_and(|p| p.items + 1 > items) =>
+                    {
+                        format!("{items} items per file")
+                    }
+                    (_, Some(bytes)) => format!("{bytes} bytes per file"),
+                    _ => "its file limits".into(),
+                };
+                return Err(OutputError::Limit {
+                    feed: self.feed.clone(),
+                    limit,
+                });
+            }
+            let full = self.current.take();
+            self.done.extend(full);
+            self.current = Some(self.open_part()?);
+        }
+        let separator = self.separator.clone();
+        let Some(part) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let numbered = renderer.numbered(record, part.items + 1);
+        let result = (|| {
+            if part.items > 0 {
+                part.sink.write_all(&separator)?;
+                part.bytes += separator.len() as u64;
+            }
+            part.sink.write_all(&numbered)
+        })();
+        part.bytes += numbered.len() as u64;
+        part.items += 1;
+        self.written.records += 1;
+        result.map_err(|e| self.io(e))
+    }
+
+    /// Closes every part and renames them into place: `STEM.EXT` when there is one part,
+    /// `STEM-0001.EXT`, … when the feed was split. Stale parts of an earlier run go.
+    pub fn commit(mut self) -> Result<Written, OutputError> {
+        if self.current.is_none() && self.done.is_empty() {
+            // An empty feed still gets its (empty) file, so readers see zero items.
+            self.current = Some(self.open_part()?);
+        }
+        let last = self.current.take();
+        self.done.extend(last);
+        let parts = std::mem::take(&mut self.done);
+        let count = parts.len();
+        let suffix = if self.gzip { ".gz" } else { "" };
+        let mut finals = Vec::new();
+        for (index, mut part) in parts.into_iter().enumerate() {
+            part.sink.write_all(&self.footer).map_err(|e| self.io(e))?;
+            part.bytes += self.footer.len() as u64;
+            part.sink.finish().map_err(|e| self.io(e))?;
+            let name = if count == 1 {
+                format!("{}.{}{suffix}", self.stem, self.extension)
+            } else {
+                format!("{}-{:04}.{}{suffix}", self.stem, index + 1, self.extension)
+            };
+            let target = self.dir.join(name);
+            part.temp.persist(&target).map_err(|e| self.io(e.error))?;
+            self.written.bytes += std::fs::metadata(&target).map_or(part.bytes, |m| m.len());
+            finals.push(target);
+        }
+        self.remove_stale_parts(&finals);
+        // The renames are durable only once the folder itself is synced.
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        self.written.files = finals;
+        Ok(self.written)
+    }
+
+    fn remove_stale_parts(&self, keep: &[PathBuf]) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let single = format!("{}.{}", self.stem, self.extension);
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let bare = name.strip_suffix(".gz").unwrap_or(&name);
+            let numbered = bare
+                .strip_prefix(&format!("{}-", self.stem))
+                .and_then(|rest| rest.strip_suffix(&format!(".{}", self.extension)))
+                .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+            let ours = numbered || bare == single;
+            if ours && !keep.contains(&entry.path()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Per feed and item: filter, allocate stock, map catalog values onto the channel's fields,
+//! and check them against the spec. An item with an error is left out of this feed (and
+//! reported); warnings keep it.
+
+pub mod html;
+mod values;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::diag::Finding;
+use crate::feed::Feed;
+use crate::load::{CatalogItem, LocationKind, Locations};
+use crate::model::{Availability, Price};
+use crate::rules::{self, Rule};
+use crate::spec::{Confidence, FieldSpec, FieldType, Requirement, TooLong};
+
+use crate::model::links::plain_url;
+pub use values::Value;
+
+/// One output record: a value (or nothing) per spec field, in spec order.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub values: Vec<Option<Value<'a>>>,
+}
+
+impl Record<'_> {
+    pub fn text(&self, index: usize) -> Option<&str> {
+        match self.values.get(index)? {
+            Some(Value::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+pub enum Outcome<'a> {
+    /// Left out by the feed's filter of this name.
+    Filtered(&'static str),
+    /// Left out for an error; the findings say which.
+    Rejected(Vec<Finding>),
+    Written {
+        records: Vec<Record<'a>>,
+        warnings: Vec<Finding>,
+    },
+}
+
+/// What a feed needs at hand for every item, worked out once per run.
+pub struct FeedContext<'f> {
+    pub feed: &'f Feed,
+    pub catalog_file: Arc<str>,
+    feed_label: Arc<str>,
+    /// By location index: whether its stock counts for this feed.
+    counted: Vec<bool>,
+    /// Per-store channels: the stores that get records.
+    stores: Vec<u16>,
+    has_inventory: bool,
+}
+
+impl<'f> FeedContext<'f> {
+    pub fn new(feed: &'f Feed, locations: &Locations, catalog_file: Arc<str>) -> FeedContext<'f> {
+        let per_store = feed.spec.per_store;
+        let listed = |id: &str| {
+            feed.stock_locations
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|name| name == id))
+        };
+        let counted = locations
+            .list
+            .iter()
+            .map(|location| {
+                let default_kind = if per_store {
+                    LocationKind::Store
+                } else {
+                    LocationKind::Warehouse
+                };
+                match &feed.stock_locations {
+                    Some(_) => listed(&location.id),
+                    None => location.kind == default_kind,
+                }
+            })
+            .collect();
+        let stores = locations
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.kind == LocationKind::Store && listed(&l.id))
+            .filter_map(|(i, _)| u16::try_from(i).ok())
+            .collect();
+        FeedContext {
+            feed,
+            catalog_file,
+            feed_label: Arc::from(feed.id.as_str()),
+            counted,
+            stores,
+            has_inventory: !locations.list.is_empty(),
+        }
+    }
+
+    fn finding(
+        &self,
+        rule: &'static Rule,
+        item: &CatalogItem<'_>,
+        field: &str,
+        message: String,
+    ) -> Finding {
+        Finding::new(rule, &self.catalog_file, message)
+            .line(item.variant.line)
+            .sku(item.variant.sku)
+            .field(field.to_owned())
+            .feed(&self.feed_label)
+    }
+
+    /// Sellable quantity for this feed: stock at counted locations plus a stock column,
+    /// less the feed's buffer.
+    pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
+        let known = !item.stock.is_empty() || item.variant.stock.is_some() || self.has_inventory;
+        if !known {
+            return None;
+        }
+        let at_locations: u64 = item
+            .stock
+            .iter()
+            .filter(|level| {
+                self.counted
+                    .get(usize::from(level.location))
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .map(|level| u64::from(level.quantity))
+            .sum();
+        let column = item.variant.stock.map_or(0, |s| s.max(0) as u64);
+        Some((at_locations + column).saturating_sub(u64::from(self.feed.stock_buffer)))
+    }
+
+    pub fn availability(&self, item: &CatalogItem<'_>, quantity: Option<u64>) -> Availability {
+        match (item.variant.availability, quantity) {
+            (Some(stated), _) => stated,
+            // No stock data at all: the catalog sells what it lists.
+            (None, None) => Availability::InStock,
+            (None, Some(0)) => Availability::OutOfStock,
+            (None, Some(_)) => Availability::InStock,
+        }
+    }
+
+    /// The filters in order; the name of the first that leaves the item out.
+    pub fn filtered_by(
+        &self,
+        item: &CatalogItem<'_>,
+        availability: Availability,
+    ) -> Option<&'static str> {
+        let filters = &self.feed.filters;
+        let v = item.variant;
+        if filters.in_stock_only && availability != Availability::InStock {
+            return Some("in_stock_only");
+        }
+        if !filters.conditions.is_empty() {
+            let condition = if v.condition.is_empty() {
+                "new"
+            } else {
+                v.condition
+            };
+            if !filters.conditions.iter().any(|c| c == condition) {
+                return Some("conditions");
+            }
+        }
+        if !filters.brands.is_empty() && !filters.brands.iter().any(|b| b == v.brand) {
+            return Some("brands");
+        }
+        if filters.exclude_brands.iter().any(|b| b == v.brand) {
+            return Some("exclude_brands");
+        }
+        if !filters.product_types.is_empty()
+            && !filters
+                .product_types
+                .iter()
+                .any(|p| v.product_type.starts_with(p.as_str()))
+        {
+            return Some("product_types");
+        }
+        if filters
+            .exclude_product_types
+            .iter()
+            .any(|p| v.product_type.starts_with(p.as_str()))
+        {
+            return Some("exclude_product_types");
+        }
+        for (column, wanted) in &filters.custom {
+            let value = v
+                .custom
+                .iter()
+                .find(|(name, _)| &**name == column)
+                .map(|(_, value)| *value);
+            if value != Some(wanted.as_str()) {
+                return Some("custom");
+            }
+        }
+        None
+    }
+
+    fn price<'i>(&self, item: &'i CatalogItem<'_>) -> Option<&'i Price> {
+        match self.feed.currency {
+            Some(currency) => item.variant.price_in(currency),
+            None => item.variant.prices.first(),
+        }
+    }
+
+    /// Runs one item through this feed.
+    pub fn transform<'a>(&self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
+        let quantity = self.quantity(item);
+        let availability = self.availability(item, quantity);
+        if let Some(filter) = self.filtered_by(item, availability) {
+            return Outcome::Filtered(filter);
+        }
+        // A feed for one currency's market carries the items priced in it; the others are
+        // counted as filtered by currency, not errors.
+        let Some(price) = self.price(item) else {
+            return Outcome::Filtered("currency");
+        };
+        let mut findings = Vec::new();
+        let base = values::ItemValues {
+            context: self,
+            item,
+            price,
+            quantity,
+            availability,
+        };
+        let mut records = Vec::new();
+        if self.feed.spec.per_store {
+            for &store in &self.stores {
+                let Some(level) = item.stock.iter().find(|level| level.location == store) else {
+                    continue;
+                };
+                let store_quantity =
+                    u64::from(level.quantity).saturating_sub(u64::from(self.feed.stock_buffer));
+                let store = values::StoreValues {
+                    code: &locations.get(store).store_code,
+                    quantity: store_quantity,
+                };
+                records.push(base.record(Some(&store), &mut findings));
+            }
+        } else {
+            records.push(base.record(None, &mut findings));
+        }
+        let records: Vec<Record<'a>> = records
+            .into_iter()
+            .map(|mut record| {
+                self.check(item, &mut record, &mut findings);
+                record
+            })
+            .collect();
+        if findings.iter().any(Finding::is_error) {
+            // One store record's problem is the item's problem: the same data feeds them all.
+            findings
+                .dedup_by(|a, b| a.rule == b.rule && a.field == b.field && a.message == b.message);
+            Outcome::Rejected(findings)
+        } else {
+            findings
+                .dedup_by(|a, b| a.rule == b.rule && a.field == b.field && a.message == b.message);
+            Outcome::Written {
+                records,
+                warnings: findings,
+            }
+        }
+    }
+
+    /// Checks a record against the spec: requirements, types, lengths. Cuts values where the
+    /// spec says to, and drops extra repeated values.
+    fn check(&self, item: &CatalogItem<'_>, record: &mut Record<'_>, findings: &mut Vec<Finding>) {
+        let spec = &self.feed.spec;
+        for (index, field) in spec.fields.iter().enumerate() {
+            let unconfirmed = field.confidence == Confidence::Unconfirmed;
+            let present = record.values[index].as_ref().is_some_and(|v| !v.is_empty());
+            if !present {
+                record.values[index] = None;
+                let required = match field.requirement {
+                    Requirement::Required => Some(true),
+                    Requirement::Recommended => Some(false),
+                    Requirement::Conditional => {
+                        self.condition_holds(field, record, item).then_some(true)
+                    }
+                    Requirement::Optional => None,
+                };
+                match required {
+                    Some(true) => findings.push(
+                        self.finding(
+                            &rules::FEED_MISSING_REQUIRED,
+                            item,
+                            &field.name,
+                            format!("`{}` is required by {} but empty", field.name, spec.id),
+                        )
+                        .downgrade(unconfirmed),
+                    ),
+                    Some(false) => findings.push(self.finding(
+                        &rules::FEED_MISSING_RECOMMENDED,
+                        item,
+                        &field.name,
+                        format!("`{}` is recommended by {}", field.name, spec.id),
+                    )),
+                    None => {}
+                }
+                continue;
+            }
+            if let Some(Value::List(list)) = &mut record.values[index]
+                && let Some(max) = field.max_values
+                && list.len() > max
+            {
+                findings.push(self.finding(
+                    &rules::FEED_TOO_MANY_VALUES,
+                    item,
+                    &field.name,
+                    format!(
+                        "{} values for `{}`; {} takes {max}, the rest are not sent",
+                        list.len(),
+                        field.name,
+                        spec.id
+                    ),
+                ));
+                list.truncate(max);
+            }
+            let mut problems = Vec::new();
+            if let Some(value) = &mut record.values[index] {
+                value.for_each_mut(|text| check_text(field, text, &mut problems));
+            }
+            for (rule, message) in problems {
+                let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
+                findings.push(
+                    self.finding(rule, item, &field.name, message)
+                        .downgrade(downgrade),
+                );
+            }
+        }
+    }
+
+    fn condition_holds(
+        &self,
+        field: &FieldSpec,
+        record: &Record<'_>,
+        item: &CatalogItem<'_>,
+    ) -> bool {
+        let Some(condition) = &field.condition else {
+            return false;
+        };
+        if let Some(other) = condition.field {
+            let value = record.text(other).unwrap_or("");
+            if !condition.one_of.iter().any(|wanted| wanted == value) {
+                return false;
+            }
+        }
+        if let Some(other) = condition.empty
+            && record.values[other].as_ref().is_some_and(|v| !v.is_empty())
+        {
+            return false;
+        }
+        if !condition.category_under.is_empty() {
+            let category = values::category(self, item);
+            let taxonomy = crate::spec::taxonomy::taxonomy();
+            if !condition
+                .category_under
+                .iter()
+                .any(|&id| taxonomy.is_under(&category, id))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Type and length checks of one value; may cut it where the spec says so.
+fn check_text(
+    field: &FieldSpec,
+    text: &mut Cow<'_, str>,
+    problems: &mut Vec<(&'static Rule, String)>,
+) {
+    match field.kind {
+        FieldType::Url => {
+            if !plain_url(text) {
+                let valid = url::Url::parse(text)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+                if !valid {
+                    problems.push((
+                        &rules::FEED_INVALID_URL,
+                        format!(
+                            "`{}` value `{text}` is not an absolute http(s) URL",
+                            field.name
+                        ),
+                    ));
+                }
+            }
+        }
+        FieldType::Enum => {
+            if let Some(values) = &field.values
+                && !values.iter().any(|v| v == text.as_ref())
+            {
+                problems.push((
+                    &rules::FEED_INVALID_VALUE,
+                    format!(
+                        "`{}` value `{text}` is not one of {}",
+                        field.name,
+                        values.join(", ")
+                    ),
+                ));
+            }
+        }
+        FieldType::Integer => {
+            if text.parse::<i64>().is_err() {
+                problems.push((
+                    &rules::FEED_INVALID_VALUE,
+                    format!("`{}` value `{text}` is not a whole number", field.name),
+                ));
+            }
+        }
+        FieldType::Decimal => {
+            if rust_decimal::Decimal::from_str_exact(text).is_err() {
+                problems.push((
+                    &rules::FEED_INVALID_VALUE,
+                    format!("`{}` value `{text}` is not a number", field.name),
+                ));
+            }
+        }
+        FieldType::Boolean => {
+            if !matches!(text.as_ref(), "true" | "false" | "yes" | "no") {
+                problems.push((
+                    &rules::FEED_INVALID_VALUE,
+                    format!("`{}` value `{text}` is not true/false/yes/no", field.name),
+                ));
+            }
+        }
+        FieldType::Text
+        | FieldType::Price
+        | FieldType::Gtin
+        | FieldType::Date
+        | FieldType::DateRange => {}
+    }
+    let length = text.chars().count();
+    if let Some(min) = field.min_length
+        && length < min
+    {
+        problems.push((
+            &rules::FEED_TOO_SHORT,
+            format!("`{}` has {length} characters; at least {min}", field.name),
+        ));
+    }
+    if let Some(max) = field.max_length
+        && length > max
+    {
+        match field.on_too_long {
+            TooLong::Truncate => {
+                *text = Cow::Owned(truncate_at_word(text, max).to_owned());
+                problems.push((
+                    &rules::FEED_TRUNCATED,
+                    format!("`{}` cut from {length} to {max} characters", field.name),
+                ));
+            }
+            TooLong::Error => problems.push((
+                &rules::FEED_TOO_LONG,
+                format!(
+                    "`{}` has {length} characters; the limit is {max}",
+                    field.name
+                ),
+            )),
+        }
+    }
+}
+
+/// The longest prefix of at most `max` characters that ends at a word boundary (or at
+/// `max` characters when the first word is longer).
+pub fn truncate_at_word(text: &str, max: usize) -> &str {
+    let Some((cut, _)) = text.char_indices().nth(max) else {
+        return text;
+    };
+    let head = &text[..cut];
+    let boundary_follows = text[cut..].starts_with(char::is_whitespace);
+    let kept = if boundary_follows {
+        head
+    } else {
+        match head.rfind(char::is_whitespace) {
+            Some(space) if space > 0 => &head[..space],
+            _ => head,
+        }
+    };
+    kept.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate_at_word;
+
+    #[test]
+    fn cuts_at_the_last_word_boundary() {
+        assert_eq!(truncate_at_word("Northwind Classic Shirt", 15), "Northwind");
+        assert_eq!(
+            truncate_at_word("Northwind Classic Shirt", 17),
+            "Northwind Classic"
+        );
+        assert_eq!(
+            truncate_at_word("Northwind Classic Shirt", 100),
+            "Northwind Classic Shirt"
+        );
+        assert_eq!(truncate_at_word("Supercalifragilistic", 5), "Super");
+        assert_eq!(truncate_at_word("Café Olé - Red - M", 13), "Café Olé");
+        assert!(truncate_at_word("東京ギア Pro Earbuds", 6).chars().count() <= 6);
+    }
+}

@@ -1,0 +1,310 @@
+//! Where each channel field's value comes from: the catalog, derived values, feed
+//! constants or templates.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{FeedContext, Record};
+use crate::diag::Finding;
+use crate::feed::Override;
+use crate::load::CatalogItem;
+use crate::model::{Availability, Field, Money, Price};
+use crate::rules;
+use crate::spec::{Derived, FieldSpec, FieldType, PriceFormat, ValueSource};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
+    /// A repeated field.
+    List(Vec<Cow<'a, str>>),
+}
+
+impl<'a> Value<'a> {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Text(text) => text.is_empty(),
+            Value::List(items) => items.iter().all(|item| item.is_empty()),
+        }
+    }
+
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut Cow<'a, str>)) {
+        match self {
+            Value::Text(text) => f(text),
+            Value::List(items) => items.iter_mut().for_each(f),
+        }
+    }
+
+    /// The value as one string (repeated values joined with `separator`).
+    pub fn joined(&self, separator: &str) -> Cow<'_, str> {
+        match self {
+            Value::Text(text) => Cow::Borrowed(text.as_ref()),
+            Value::List(items) => Cow::Owned(
+                items
+                    .iter()
+                    .map(|item| item.as_ref())
+                    .collect::<Vec<_>>()
+                    .join(separator),
+            ),
+        }
+    }
+}
+
+pub(super) struct StoreValues<'s> {
+    pub code: &'s str,
+    pub quantity: u64,
+}
+
+/// Everything one item's values are made from.
+pub(super) struct ItemValues<'c, 'i, 'a> {
+    pub context: &'c FeedContext<'c>,
+    pub item: &'i CatalogItem<'a>,
+    pub price: &'i Price,
+    pub quantity: Option<u64>,
+    pub availability: Availability,
+}
+
+impl<'a> ItemValues<'_, '_, 'a> {
+    pub(super) fn record(
+        &self,
+        store: Option<&StoreValues<'_>>,
+        findings: &mut Vec<Finding>,
+    ) -> Record<'a> {
+        let feed = self.context.feed;
+        let values = feed
+            .spec
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(index, field)| {
+                let value = match &feed.overrides[index] {
+                    Some(Override::Const(text)) => Some(Value::Text(Cow::Owned(feed.fill(text)))),
+                    Some(Override::Template { name, variables }) => {
+                        self.render(field, name, variables, findings)
+                    }
+                    None => self.source(field, store),
+                };
+                value.map(|value| finish(field, value))
+            })
+            .collect();
+        Record { values }
+    }
+
+    fn source(&self, field: &FieldSpec, store: Option<&StoreValues<'_>>) -> Option<Value<'a>> {
+        let v = self.item.variant;
+        let text = |s: &'a str| Some(Value::Text(Cow::Borrowed(s)));
+        let owned = |s: String| Some(Value::Text(Cow::Owned(s)));
+        let feed = self.context.feed;
+        match &field.source {
+            ValueSource::Const(value) => owned(feed.fill(value)),
+            ValueSource::Custom(name) => v
+                .custom
+                .iter()
+                .find(|(column, _)| &**column == name)
+                .and_then(|(_, value)| text(value)),
+            ValueSource::Derived(derived) => match derived {
+                Derived::Availability => map_value(field, self.availability.as_str()),
+                Derived::DescriptionText => owned(super::html::strip_html(v.description)),
+                Derived::Quantity => self.quantity.map(|q| q.to_string()).and_then(owned),
+                Derived::StoreCode => store.map(|s| s.code.to_owned()).and_then(owned),
+                Derived::StoreQuantity => store.map(|s| s.quantity.to_string()).and_then(owned),
+                Derived::StoreAvailability => store.and_then(|s| {
+                    let availability = match (v.availability, s.quantity) {
+                        (Some(Availability::Preorder), _) => Availability::Preorder,
+                        (_, 0) => Availability::OutOfStock,
+                        _ => Availability::InStock,
+                    };
+                    map_value(field, availability.as_str())
+                }),
+                Derived::FeedCountry => feed.country.clone().and_then(owned),
+                Derived::FeedLanguage => feed.language.clone().and_then(owned),
+                Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
+            },
+            ValueSource::Field(canonical) => self.field(field, *canonical),
+        }
+    }
+
+    fn field(&self, field: &FieldSpec, canonical: Field) -> Option<Value<'a>> {
+        let v = self.item.variant;
+        let time_zone = &self.context.feed.time_zone;
+        let date = |ts: jiff::Timestamp| {
+            let zoned = ts.to_zoned(time_zone.clone());
+            jiff::fmt::strtime::format(field.date_format.as_bytes(), &zoned).ok()
+        };
+        let window = self.price.sale.and_then(|sale| sale.window);
+        match canonical {
+            Field::Price => Some(Value::Text(Cow::Owned(money(field, &self.price.regular)))),
+            Field::SalePrice => self
+                .price
+                .sale
+                .map(|sale| Value::Text(Cow::Owned(money(field, &sale.price)))),
+            Field::Currency => Some(Value::Text(Cow::Owned(
+                self.price.regular.currency.code().to_owned(),
+            ))),
+            Field::SaleEffectiveDate => window.and_then(|(start, end)| {
+                Some(Value::Text(Cow::Owned(format!(
+                    "{}/{}",
+                    date(start)?,
+                    date(end)?
+                ))))
+            }),
+            Field::SaleStart => window
+                .and_then(|(start, _)| date(start))
+                .map(|d| Value::Text(Cow::Owned(d))),
+            Field::SaleEnd => window
+                .and_then(|(_, end)| date(end))
+                .map(|d| Value::Text(Cow::Owned(d))),
+            Field::AvailabilityDate => v
+                .availability_date
+                .and_then(date)
+                .map(|d| Value::Text(Cow::Owned(d))),
+            Field::Availability => v.availability.and_then(|a| map_value(field, a.as_str())),
+            Field::AdditionalImageLinks => Some(Value::List(
+                v.additional_image_links
+                    .iter()
+                    .map(|l| Cow::Borrowed(*l))
+                    .collect(),
+            )),
+            Field::GoogleProductCategory => Some(Value::Text(category(self.context, self.item))),
+            Field::Description if field.strip_html => Some(Value::Text(Cow::Owned(
+                super::html::strip_html(v.description),
+            ))),
+            Field::Gtin => v.gtin.map(|g| Value::Text(Cow::Owned(g.to_string()))),
+            Field::Stock => v.stock.map(|s| Value::Text(Cow::Owned(s.to_string()))),
+            other => {
+                let text: &'a str = match other {
+                    Field::Sku => v.sku,
+                    Field::GroupId => v.group_id,
+                    Field::Title => v.title,
+                    Field::Description => v.description,
+                    Field::Brand => v.brand,
+                    Field::Mpn => v.mpn,
+                    Field::Condition => v.condition,
+                    Field::Link => v.link,
+                    Field::ImageLink => v.image_link,
+                    Field::ProductType => v.product_type,
+                    Field::Color => v.color,
+                    Field::Size => v.size,
+                    Field::Gender => v.gender,
+                    Field::AgeGroup => v.age_group,
+                    Field::Material => v.material,
+                    Field::Pattern => v.pattern,
+                    Field::Weight => v.weight,
+                    _ => "",
+                };
+                if field.map.is_empty() {
+                    Some(Value::Text(Cow::Borrowed(text)))
+                } else {
+                    map_value(field, text)
+                }
+            }
+        }
+    }
+
+    fn render(
+        &self,
+        field: &FieldSpec,
+        name: &str,
+        variables: &[String],
+        findings: &mut Vec<Finding>,
+    ) -> Option<Value<'a>> {
+        let feed = self.context.feed;
+        let mut context: BTreeMap<&str, minijinja::Value> = BTreeMap::new();
+        for variable in variables {
+            let value = match variable.as_str() {
+                "custom" => minijinja::Value::from(
+                    self.item
+                        .variant
+                        .custom
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect::<BTreeMap<String, String>>(),
+                ),
+                "availability" => minijinja::Value::from(self.availability.as_str()),
+                "quantity" => minijinja::Value::from(self.quantity.unwrap_or(0)),
+                "description_text" => {
+                    minijinja::Value::from(super::html::strip_html(self.item.variant.description))
+                }
+                "country" => minijinja::Value::from(feed.country.clone()),
+                "language" => minijinja::Value::from(feed.language.clone()),
+                "currency" => minijinja::Value::from(self.price.regular.currency.code()),
+                other => match Field::parse(other) {
+                    Some(Field::Price) => minijinja::Value::from(self.price.regular.to_string()),
+                    Some(Field::SalePrice) => {
+                        minijinja::Value::from(self.price.sale.map(|s| s.price.to_string()))
+                    }
+                    Some(canonical) => {
+                        minijinja::Value::from(self.item.variant.text(canonical).into_owned())
+                    }
+                    None => continue,
+                },
+            };
+            context.insert(variable, value);
+        }
+        let rendered = feed
+            .templates
+            .get_template(name)
+            .and_then(|template| template.render(&context));
+        match rendered {
+            Ok(text) => Some(Value::Text(Cow::Owned(text.trim().to_owned()))),
+            Err(err) => {
+                findings.push(self.context.finding(
+                    &rules::FEED_TEMPLATE,
+                    self.item,
+                    &field.name,
+                    format!("[fields] {}: {err}", field.name),
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// Applies the spec's `map` from canonical spelling to the channel's.
+fn map_value<'a>(field: &FieldSpec, canonical: &'a str) -> Option<Value<'a>> {
+    let mapped = field
+        .map
+        .iter()
+        .find(|(from, _)| from == canonical)
+        .map_or(Cow::Borrowed(canonical), |(_, to)| Cow::Owned(to.clone()));
+    Some(Value::Text(mapped))
+}
+
+fn money(field: &FieldSpec, money: &Money) -> String {
+    match field.price_format {
+        PriceFormat::AmountCurrency => money.to_string(),
+        PriceFormat::Amount | PriceFormat::Number => money.amount_text(),
+    }
+}
+
+/// Cleans a value for any output: no control characters (XML cannot carry them), and
+/// plain text where the spec asks for it.
+fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
+    value.for_each_mut(|text| {
+        if field.strip_html && field.kind == FieldType::Text && text.contains('<') {
+            *text = Cow::Owned(super::html::strip_html(text));
+        }
+        if text.bytes().any(|b| b < 0x20) {
+            let cleaned: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            *text = Cow::Owned(cleaned.trim().to_owned());
+        }
+    });
+    value
+}
+
+/// The item's Google category for this feed: the feed's category map by `product_type`
+/// prefix first, the catalog's value otherwise.
+pub(super) fn category<'a>(context: &FeedContext<'_>, item: &CatalogItem<'a>) -> Cow<'a, str> {
+    let product_type = item.variant.product_type;
+    context
+        .feed
+        .category_map
+        .iter()
+        .find(|(prefix, _)| product_type.starts_with(prefix.as_str()))
+        .map_or(
+            Cow::Borrowed(item.variant.google_product_category),
+            |(_, id)| Cow::Owned(id.clone()),
+        )
+}
