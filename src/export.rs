@@ -15,7 +15,7 @@ use crate::feed::Feed;
 use crate::load::{self, CatalogItem, LoadOutcome, Locations, StockTiming};
 use crate::report::progress::Progress;
 use crate::serialize::Renderer;
-use crate::serialize::output::{FeedOutput, Written};
+use crate::serialize::output::{FeedOutput, OutputError, Written};
 use crate::transform::{FeedContext, Outcome, Record};
 
 /// What happened to the catalog's items in one feed.
@@ -50,6 +50,10 @@ pub struct RecordView<'r, 'a> {
 /// (diffs, state). Must be cheap and thread-safe.
 pub trait RecordSink: Sync {
     type Item: Send;
+    /// Whether `record` should be called; keys and hashes are not computed otherwise.
+    fn wants_records(&self) -> bool {
+        true
+    }
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item;
     fn collect(&mut self, feed: usize, item: Self::Item);
 }
@@ -59,6 +63,9 @@ pub struct NoRecords;
 
 impl RecordSink for NoRecords {
     type Item = ();
+    fn wants_records(&self) -> bool {
+        false
+    }
     fn record(&self, _: usize, _: &RecordView<'_, '_>) {}
     fn collect(&mut self, _: usize, _: ()) {}
 }
@@ -78,7 +85,9 @@ pub struct EngineResult {
 
 struct Rendered<T> {
     kind: Kind,
-    records: Vec<(Vec<u8>, T)>,
+    /// Every record's bytes, back to back; `records` holds where each ends.
+    bytes: Vec<u8>,
+    records: Vec<(usize, Option<T>)>,
     findings: Vec<Finding>,
 }
 
@@ -129,59 +138,102 @@ pub fn run<S: RecordSink>(
         .collect();
     let mut findings = Vec::new();
     let mut contexts: Option<Vec<FeedContext<'_>>> = None;
-    let catalog = load::load(
-        config,
-        progress,
-        StockTiming::BeforeProducts,
-        &mut |items: &[CatalogItem<'_>], locations: &Locations| {
-            let contexts = contexts.get_or_insert_with(|| {
-                feeds
-                    .iter()
-                    .map(|feed| FeedContext::new(feed, locations, Arc::clone(&catalog_file)))
-                    .collect()
-            });
-            let sink_ref = &*sink;
-            let rendered: Vec<Vec<Rendered<S::Item>>> = items
-                .par_iter()
-                .map(|item| {
-                    contexts
-                        .iter()
-                        .zip(&renderers)
-                        .enumerate()
-                        .map(|(index, (context, renderer))| {
-                            render(index, context, renderer, item, locations, sink_ref)
-                        })
-                        .collect()
-                })
-                .collect();
-            for per_item in rendered {
-                for (index, rendered) in per_item.into_iter().enumerate() {
-                    let summary = &mut summaries[index];
-                    summary.items_in += 1;
-                    match rendered.kind {
-                        Kind::Filtered(filter) => *summary.filtered.entry(filter).or_default() += 1,
-                        Kind::Rejected => {
-                            if let Some(first) = rendered.findings.iter().find(|f| f.is_error()) {
-                                *summary.rejected.entry(first.rule).or_default() += 1;
-                            }
+    let renderers = &renderers;
+    // Writing runs on its own thread, so the kernel's copying of one batch overlaps with
+    // rendering the next.
+    let (catalog, outputs) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Vec<WriteJob>>(2);
+        let writer = scope.spawn(move || -> Result<Vec<Option<FeedOutput>>, OutputError> {
+            for batch in queue {
+                for job in batch {
+                    if let Some(output) = &mut outputs[job.feed] {
+                        let mut start = 0;
+                        for end in job.ends {
+                            output.write(&renderers[job.feed], &job.bytes[start..end])?;
+                            start = end;
                         }
-                        Kind::Written => summary.items_written += 1,
-                    }
-                    summary.warnings +=
-                        rendered.findings.iter().filter(|f| !f.is_error()).count() as u64;
-                    findings.extend(rendered.findings);
-                    for (bytes, item) in rendered.records {
-                        summary.records += 1;
-                        if let Some(output) = &mut outputs[index] {
-                            output.write(&renderers[index], &bytes)?;
-                        }
-                        sink.collect(index, item);
                     }
                 }
             }
-            Ok(())
-        },
-    )?;
+            Ok(outputs)
+        });
+        let catalog = load::load(
+            config,
+            progress,
+            StockTiming::BeforeProducts,
+            &mut |items: &[CatalogItem<'_>], locations: &Locations| {
+                let contexts = contexts.get_or_insert_with(|| {
+                    feeds
+                        .iter()
+                        .map(|feed| FeedContext::new(feed, locations, Arc::clone(&catalog_file)))
+                        .collect()
+                });
+                let sink_ref = &*sink;
+                let rendered: Vec<Vec<Rendered<S::Item>>> = items
+                    .par_iter()
+                    .map(|item| {
+                        contexts
+                            .iter()
+                            .zip(renderers)
+                            .enumerate()
+                            .map(|(index, (context, renderer))| {
+                                render(index, context, renderer, item, locations, sink_ref)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let mut batch = Vec::with_capacity(rendered.len() * feeds.len());
+                for per_item in rendered {
+                    for (index, rendered) in per_item.into_iter().enumerate() {
+                        let summary = &mut summaries[index];
+                        summary.items_in += 1;
+                        match rendered.kind {
+                            Kind::Filtered(filter) => {
+                                *summary.filtered.entry(filter).or_default() += 1
+                            }
+                            Kind::Rejected => {
+                                if let Some(first) = rendered.findings.iter().find(|f| f.is_error())
+                                {
+                                    *summary.rejected.entry(first.rule).or_default() += 1;
+                                }
+                            }
+                            Kind::Written => summary.items_written += 1,
+                        }
+                        summary.warnings +=
+                            rendered.findings.iter().filter(|f| !f.is_error()).count() as u64;
+                        findings.extend(rendered.findings);
+                        let mut ends = Vec::with_capacity(rendered.records.len());
+                        for (end, item) in rendered.records {
+                            summary.records += 1;
+                            ends.push(end);
+                            if let Some(item) = item {
+                                sink.collect(index, item);
+                            }
+                        }
+                        if !ends.is_empty() {
+                            batch.push(WriteJob {
+                                feed: index,
+                                bytes: rendered.bytes,
+                                ends,
+                            });
+                        }
+                    }
+                }
+                if jobs.send(batch).is_err() {
+                    // The writer stopped on an error; joining it below reports which.
+                    anyhow::bail!("the feed writer stopped");
+                }
+                Ok(())
+            },
+        );
+        drop(jobs);
+        let written = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the feed writer panicked"))?;
+        // A write error explains a stopped load better than the load's own error.
+        let outputs = written?;
+        Ok((catalog?, outputs))
+    })?;
     for (summary, output) in summaries.iter_mut().zip(outputs) {
         if let Some(output) = output {
             let Written { files, bytes, .. } = output.commit()?;
@@ -196,6 +248,13 @@ pub fn run<S: RecordSink>(
     })
 }
 
+/// One feed's rendered records of one item, on their way to the writer thread.
+struct WriteJob {
+    feed: usize,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
 fn render<'a, S: RecordSink>(
     index: usize,
     context: &FeedContext<'_>,
@@ -207,32 +266,37 @@ fn render<'a, S: RecordSink>(
     match context.transform(item, locations) {
         Outcome::Filtered(filter) => Rendered {
             kind: Kind::Filtered(filter),
+            bytes: Vec::new(),
             records: Vec::new(),
             findings: Vec::new(),
         },
         Outcome::Rejected(findings) => Rendered {
             kind: Kind::Rejected,
+            bytes: Vec::new(),
             records: Vec::new(),
             findings,
         },
         Outcome::Written { records, warnings } => {
             let spec = &context.feed.spec;
+            let mut bytes = Vec::with_capacity(512);
             let rendered = records
                 .iter()
                 .map(|record| {
-                    let mut bytes = Vec::with_capacity(1024);
                     renderer.record(record, &mut bytes);
-                    let view = RecordView {
-                        key: record_key(context.feed, record),
-                        hash: record_hash(spec, record),
-                        record,
-                    };
-                    let item = sink.record(index, &view);
-                    (bytes, item)
+                    let item = sink.wants_records().then(|| {
+                        let view = RecordView {
+                            key: record_key(context.feed, record),
+                            hash: record_hash(spec, record),
+                            record,
+                        };
+                        sink.record(index, &view)
+                    });
+                    (bytes.len(), item)
                 })
                 .collect();
             Rendered {
                 kind: Kind::Written,
+                bytes,
                 records: rendered,
                 findings: warnings,
             }

@@ -1,26 +1,16 @@
-use std::sync::Mutex;
+//! `omnifeed preview FEED --sku SKU`: one item's way through a feed, step by step.
+
+use std::io::Write;
+use std::sync::Arc;
 
 use crate::cli::{GlobalArgs, PreviewArgs};
 use crate::exit::Exit;
-use crate::export::{EngineOptions, RecordSink, RecordView};
+use crate::feed::{Feed, Override};
+use crate::load::{self, CatalogItem, Locations, StockTiming};
 use crate::report::progress::Progress;
-
-/// Collects the named SKU's records, field by field.
-struct Trace {
-    sku: String,
-    sku_field: Vec<usize>,
-    records: Mutex<Vec<Vec<(String, String, String)>>>,
-}
-
-impl RecordSink for Trace {
-    type Item = ();
-
-    fn record(&self, feed: usize, view: &RecordView<'_, '_>) {
-        let _ = (feed, view);
-    }
-
-    fn collect(&mut self, _: usize, _: ()) {}
-}
+use crate::serialize::Renderer;
+use crate::spec::{Derived, ValueSource};
+use crate::transform::FeedContext;
 
 pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
@@ -28,18 +18,164 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     let Some(feed) = feeds.first() else {
         return Ok(Exit::Usage);
     };
-    let _ = Trace {
-        sku: args.sku.clone(),
-        sku_field: Vec::new(),
-        records: Mutex::new(Vec::new()),
-    };
-    let _ = (
-        feed,
-        EngineOptions {
-            write: false,
-            out_dir: None,
-        },
-        Progress::hidden(),
+    let catalog_file: Arc<str> = Arc::from(
+        config
+            .catalog_dir
+            .join(
+                config
+                    .products
+                    .file
+                    .clone()
+                    .unwrap_or_else(|| "products.csv".into()),
+            )
+            .display()
+            .to_string(),
     );
-    anyhow::bail!("preview is not implemented yet")
+    let mut trace = Vec::new();
+    let mut found = false;
+    let outcome = load::load(
+        &config,
+        &Progress::new(!global.no_progress),
+        StockTiming::BeforeProducts,
+        &mut |items: &[CatalogItem<'_>], locations: &Locations| {
+            for item in items.iter().filter(|item| item.variant.sku == args.sku) {
+                found = true;
+                let context = FeedContext::new(feed, locations, Arc::clone(&catalog_file));
+                describe(&mut trace, feed, &context, item, locations)?;
+            }
+            Ok(())
+        },
+    )?;
+    let mut out = std::io::stdout().lock();
+    if !found {
+        let catalog_findings: Vec<_> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.sku.as_deref() == Some(args.sku.as_str()))
+            .collect();
+        if catalog_findings.is_empty() {
+            writeln!(out, "SKU {} is not in the catalog", args.sku)?;
+        } else {
+            writeln!(
+                out,
+                "SKU {} is left out of every feed by catalog validation:",
+                args.sku
+            )?;
+            for finding in catalog_findings {
+                writeln!(
+                    out,
+                    "  {}[{}] {}:{} {}",
+                    finding.severity.as_str(),
+                    finding.rule,
+                    finding.file,
+                    finding.line.unwrap_or(0),
+                    finding.message
+                )?;
+            }
+        }
+        return Ok(Exit::Invalid);
+    }
+    out.write_all(&trace)?;
+    Ok(Exit::Ok)
+}
+
+fn describe(
+    out: &mut Vec<u8>,
+    feed: &Feed,
+    context: &FeedContext<'_>,
+    item: &CatalogItem<'_>,
+    locations: &Locations,
+) -> std::io::Result<()> {
+    let v = item.variant;
+    writeln!(
+        out,
+        "SKU {} ({}:{}) in feed {} ({} {})",
+        v.sku, context.catalog_file, v.line, feed.id, feed.spec.id, feed.format.id
+    )?;
+    let stock: Vec<String> = item
+        .stock
+        .iter()
+        .map(|level| format!("{} {}", locations.get(level.location).id, level.quantity))
+        .collect();
+    let quantity = context.quantity(item);
+    writeln!(
+        out,
+        "stock: {} -> quantity {} (buffer {}), availability {}",
+        if stock.is_empty() {
+            "none".into()
+        } else {
+            stock.join(", ")
+        },
+        quantity.map_or("unknown".into(), |q| q.to_string()),
+        feed.stock_buffer,
+        context.availability(item, quantity).as_str()
+    )?;
+    let records = match context.records(item, locations) {
+        Err(filter) => {
+            writeln!(out, "filtered out by `{filter}`")?;
+            return Ok(());
+        }
+        Ok(records) => records,
+    };
+    writeln!(out, "filters: all pass")?;
+    let (records, findings) = records;
+    let renderer = Renderer::new(feed);
+    for (number, record) in records.iter().enumerate() {
+        if records.len() > 1 {
+            writeln!(out, "record {}:", number + 1)?;
+        }
+        for (index, field) in feed.spec.fields.iter().enumerate() {
+            let source = match &feed.overrides[index] {
+                Some(Override::Const(_)) => "feed constant".to_owned(),
+                Some(Override::Template { name, .. }) => format!("template {name}"),
+                None => match &field.source {
+                    ValueSource::Field(f) => f.name().to_owned(),
+                    ValueSource::Derived(d) => derived_name(d).to_owned(),
+                    ValueSource::Custom(name) => format!("custom.{name}"),
+                    ValueSource::Const(_) => "spec constant".to_owned(),
+                },
+            };
+            let value = record.values[index]
+                .as_ref()
+                .map_or("(empty)".into(), |v| v.joined(" | ").into_owned());
+            writeln!(out, "  {:<28} <- {:<26} = {}", field.name, source, value)?;
+        }
+        let mut bytes = Vec::new();
+        renderer.record(record, &mut bytes);
+        writeln!(
+            out,
+            "  rendered: {}",
+            String::from_utf8_lossy(&bytes).trim_end()
+        )?;
+    }
+    for finding in &findings {
+        writeln!(
+            out,
+            "{}[{}] {}: {}",
+            finding.severity.as_str(),
+            finding.rule,
+            finding.field.as_deref().unwrap_or(""),
+            finding.message
+        )?;
+    }
+    let verdict = if findings.iter().any(|f| f.is_error()) {
+        "rejected from this feed"
+    } else {
+        "written"
+    };
+    writeln!(out, "outcome: {verdict}")
+}
+
+fn derived_name(derived: &Derived) -> &'static str {
+    match derived {
+        Derived::Availability => "availability (from stock)",
+        Derived::DescriptionText => "description_text",
+        Derived::Quantity => "quantity (from stock)",
+        Derived::StoreCode => "store_code",
+        Derived::StoreQuantity => "store_quantity",
+        Derived::StoreAvailability => "store_availability",
+        Derived::FeedCountry => "feed.country",
+        Derived::FeedLanguage => "feed.language",
+        Derived::FeedCurrency => "feed.currency",
+    }
 }

@@ -186,7 +186,7 @@ impl<'f> Renderer<'f> {
         let separator = &self.feed.format.list_separator;
         let mut writer = csv::WriterBuilder::new()
             .delimiter(self.feed.format.delimiter)
-            .buffer_capacity(4096)
+            .buffer_capacity(512)
             .from_writer(&mut *out);
         let cells = record.values.iter().map(|value| {
             value

@@ -1,48 +1,57 @@
 //! Plain text from HTML descriptions, for channels that want no markup.
 
-/// Drops tags, decodes the common entities and collapses white space.
+/// Drops tags, decodes the common entities and collapses white space. Works on bytes:
+/// every character that matters here is ASCII, and runs of text are copied whole.
 pub fn strip_html(html: &str) -> String {
+    let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
     let mut pending_space = false;
-    let mut rest = html;
-    while let Some(c) = rest.chars().next() {
-        rest = &rest[c.len_utf8()..];
-        match c {
-            '<' => {
-                in_tag = true;
+    let mut i = 0;
+    let mut run_start = 0;
+    // Copies html[run_start..end] as text, collapsing white space.
+    let flush = |out: &mut String, pending_space: &mut bool, text: &str| {
+        for (n, word) in text.split(|c: char| c.is_ascii_whitespace()).enumerate() {
+            if n > 0 {
+                *pending_space = true;
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if *pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            *pending_space = false;
+            out.push_str(word);
+        }
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => {
+                flush(&mut out, &mut pending_space, &html[run_start..i]);
                 // Block tags separate words: `<p>a</p><p>b</p>` reads `a b`.
                 pending_space = true;
+                i = memchr::memchr(b'>', &bytes[i..]).map_or(bytes.len(), |end| i + end + 1);
+                run_start = i;
             }
-            '>' if in_tag => in_tag = false,
-            _ if in_tag => {}
-            '&' => {
-                let (decoded, used) = decode_entity(rest);
+            b'&' => {
+                flush(&mut out, &mut pending_space, &html[run_start..i]);
+                let (decoded, used) = decode_entity(&html[i + 1..]);
                 match decoded {
-                    Some(ch) => {
-                        push(&mut out, ch, &mut pending_space);
-                        rest = &rest[used..];
+                    Some(c) if c == '\u{a0}' || c.is_whitespace() => pending_space = true,
+                    Some(c) => {
+                        let mut buf = [0u8; 4];
+                        flush(&mut out, &mut pending_space, c.encode_utf8(&mut buf));
                     }
-                    None => push(&mut out, '&', &mut pending_space),
+                    None => flush(&mut out, &mut pending_space, "&"),
                 }
+                i += 1 + used;
+                run_start = i;
             }
-            c if c.is_whitespace() => pending_space = true,
-            c => push(&mut out, c, &mut pending_space),
+            _ => i += 1,
         }
     }
+    flush(&mut out, &mut pending_space, &html[run_start..]);
     out
-}
-
-fn push(out: &mut String, c: char, pending_space: &mut bool) {
-    if *pending_space && !out.is_empty() {
-        out.push(' ');
-    }
-    *pending_space = false;
-    if c == '\u{a0}' {
-        out.push(' ');
-    } else {
-        out.push(c);
-    }
 }
 
 /// Decodes the entity after `&`; returns the character and the bytes used (incl. `;`).
@@ -68,7 +77,10 @@ fn decode_entity(rest: &str) -> (Option<char>, usize) {
             number.and_then(char::from_u32)
         }
     };
-    (decoded, end + 1)
+    match decoded {
+        Some(c) => (Some(c), end + 1),
+        None => (None, 0),
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +99,10 @@ mod tests {
         );
         assert_eq!(strip_html("  plain\n\ttext  "), "plain text");
         assert_eq!(strip_html("Tom & Jerry"), "Tom & Jerry");
+        assert_eq!(
+            strip_html("Gr&ouml;&szlig;e <b>XL</b>"),
+            "Gr&ouml;&szlig;e XL"
+        );
+        assert_eq!(strip_html("unclosed <tag"), "unclosed");
     }
 }

@@ -206,16 +206,40 @@ impl<'f> FeedContext<'f> {
 
     /// Runs one item through this feed.
     pub fn transform<'a>(&self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
+        match self.records(item, locations) {
+            Err(filter) => Outcome::Filtered(filter),
+            Ok((records, mut findings)) => {
+                // One store record's problem is the item's problem: the same data feeds
+                // them all, so each finding is reported once.
+                findings.dedup_by(|a, b| {
+                    a.rule == b.rule && a.field == b.field && a.message == b.message
+                });
+                if findings.iter().any(Finding::is_error) {
+                    Outcome::Rejected(findings)
+                } else {
+                    Outcome::Written {
+                        records,
+                        warnings: findings,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The item's checked records and findings, or the filter that leaves it out.
+    pub fn records<'a>(
+        &self,
+        item: &CatalogItem<'a>,
+        locations: &Locations,
+    ) -> Result<(Vec<Record<'a>>, Vec<Finding>), &'static str> {
         let quantity = self.quantity(item);
         let availability = self.availability(item, quantity);
         if let Some(filter) = self.filtered_by(item, availability) {
-            return Outcome::Filtered(filter);
+            return Err(filter);
         }
         // A feed for one currency's market carries the items priced in it; the others are
         // counted as filtered by currency, not errors.
-        let Some(price) = self.price(item) else {
-            return Outcome::Filtered("currency");
-        };
+        let price = self.price(item).ok_or("currency")?;
         let mut findings = Vec::new();
         let base = values::ItemValues {
             context: self,
@@ -226,6 +250,8 @@ impl<'f> FeedContext<'f> {
         };
         let mut records = Vec::new();
         if self.feed.spec.per_store {
+            // Everything but the store's own values is the same for every store.
+            let shared = base.record(None, &mut findings);
             for &store in &self.stores {
                 let Some(level) = item.stock.iter().find(|level| level.location == store) else {
                     continue;
@@ -236,31 +262,15 @@ impl<'f> FeedContext<'f> {
                     code: &locations.get(store).store_code,
                     quantity: store_quantity,
                 };
-                records.push(base.record(Some(&store), &mut findings));
+                records.push(base.store_record(&shared, &store));
             }
         } else {
             records.push(base.record(None, &mut findings));
         }
-        let records: Vec<Record<'a>> = records
-            .into_iter()
-            .map(|mut record| {
-                self.check(item, &mut record, &mut findings);
-                record
-            })
-            .collect();
-        if findings.iter().any(Finding::is_error) {
-            // One store record's problem is the item's problem: the same data feeds them all.
-            findings
-                .dedup_by(|a, b| a.rule == b.rule && a.field == b.field && a.message == b.message);
-            Outcome::Rejected(findings)
-        } else {
-            findings
-                .dedup_by(|a, b| a.rule == b.rule && a.field == b.field && a.message == b.message);
-            Outcome::Written {
-                records,
-                warnings: findings,
-            }
+        for record in &mut records {
+            self.check(item, record, &mut findings);
         }
+        Ok((records, findings))
     }
 
     /// Checks a record against the spec: requirements, types, lengths. Cuts values where the
@@ -431,6 +441,13 @@ fn check_text(
         | FieldType::Gtin
         | FieldType::Date
         | FieldType::DateRange => {}
+    }
+    // Byte length bounds the character count from above, so most values need no count.
+    // (and a quarter of it from below: UTF-8 takes at most four bytes a character).
+    let needs_count = field.min_length.is_some_and(|min| text.len() < min * 4)
+        || field.max_length.is_some_and(|max| text.len() > max);
+    if !needs_count {
+        return;
     }
     let length = text.chars().count();
     if let Some(min) = field.min_length

@@ -89,6 +89,26 @@ impl<'a> ItemValues<'_, '_, 'a> {
         Record { values }
     }
 
+    /// The record for one store: the item's record with the store-derived fields set.
+    pub(super) fn store_record(&self, base: &Record<'a>, store: &StoreValues<'_>) -> Record<'a> {
+        let feed = self.context.feed;
+        let mut record = base.clone();
+        for (index, field) in feed.spec.fields.iter().enumerate() {
+            let per_store = matches!(
+                field.source,
+                ValueSource::Derived(
+                    Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
+                )
+            );
+            if per_store && feed.overrides[index].is_none() {
+                record.values[index] = self
+                    .source(field, Some(store))
+                    .map(|value| finish(field, value));
+            }
+        }
+        record
+    }
+
     fn source(&self, field: &FieldSpec, store: Option<&StoreValues<'_>>) -> Option<Value<'a>> {
         let v = self.item.variant;
         let text = |s: &'a str| Some(Value::Text(Cow::Borrowed(s)));
@@ -103,7 +123,7 @@ impl<'a> ItemValues<'_, '_, 'a> {
                 .and_then(|(_, value)| text(value)),
             ValueSource::Derived(derived) => match derived {
                 Derived::Availability => map_value(field, self.availability.as_str()),
-                Derived::DescriptionText => owned(super::html::strip_html(v.description)),
+                Derived::DescriptionText => owned(description_text(v.description)),
                 Derived::Quantity => self.quantity.map(|q| q.to_string()).and_then(owned),
                 Derived::StoreCode => store.map(|s| s.code.to_owned()).and_then(owned),
                 Derived::StoreQuantity => store.map(|s| s.quantity.to_string()).and_then(owned),
@@ -165,9 +185,9 @@ impl<'a> ItemValues<'_, '_, 'a> {
                     .collect(),
             )),
             Field::GoogleProductCategory => Some(Value::Text(category(self.context, self.item))),
-            Field::Description if field.strip_html => Some(Value::Text(Cow::Owned(
-                super::html::strip_html(v.description),
-            ))),
+            Field::Description if field.strip_html => {
+                Some(Value::Text(Cow::Owned(description_text(v.description))))
+            }
             Field::Gtin => v.gtin.map(|g| Value::Text(Cow::Owned(g.to_string()))),
             Field::Stock => v.stock.map(|s| Value::Text(Cow::Owned(s.to_string()))),
             other => {
@@ -276,6 +296,23 @@ fn money(field: &FieldSpec, money: &Money) -> String {
     }
 }
 
+/// The item's description as plain text. Several feeds of one run ask for it in a row on
+/// the same thread, so the last one is kept per thread.
+fn description_text(html: &str) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(usize, usize, String)> = const { RefCell::new((0, 0, String::new())) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let key = (html.as_ptr() as usize, html.len());
+        if (last.0, last.1) != key {
+            *last = (key.0, key.1, super::html::strip_html(html));
+        }
+        last.2.clone()
+    })
+}
+
 /// Cleans a value for any output: no control characters (XML cannot carry them), and
 /// plain text where the spec asks for it.
 fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
@@ -283,7 +320,9 @@ fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
         if field.strip_html && field.kind == FieldType::Text && text.contains('<') {
             *text = Cow::Owned(super::html::strip_html(text));
         }
-        if text.bytes().any(|b| b < 0x20) {
+        // No early exit on purpose: the branch-free scan vectorizes.
+        let has_control = text.bytes().fold(false, |found, b| found | (b < 0x20));
+        if has_control {
             let cleaned: String = text
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
