@@ -76,12 +76,16 @@ impl SkuEntry {
 #[derive(Default)]
 pub struct Inventory {
     entries: KeyMap<u128, StockEntry>,
+    /// Every SKU's levels, a run per SKU: inventory files list a SKU's rows together, so
+    /// one flat buffer replaces a million small vectors.
+    levels: Vec<StockLevel>,
     /// SKU texts, kept in one buffer to name SKUs that have stock but no product row.
     sku_text: String,
 }
 
 struct StockEntry {
-    levels: Vec<StockLevel>,
+    start: usize,
+    len: u32,
     first_line: u64,
     rows: u32,
     text_at: (u32, u32),
@@ -91,7 +95,22 @@ impl Inventory {
     pub fn stock(&self, sku: &str) -> &[StockLevel] {
         self.entries
             .get(&sku_key(sku))
-            .map_or(&[], |entry| &entry.levels)
+            .map_or(&[], |entry| self.levels_of(entry))
+    }
+
+    fn levels_of(&self, entry: &StockEntry) -> &[StockLevel] {
+        &self.levels[entry.start..entry.start + entry.len as usize]
+    }
+
+    fn push_level(levels: &mut Vec<StockLevel>, entry: &mut StockEntry, level: StockLevel) {
+        let end = entry.start + entry.len as usize;
+        if end != levels.len() {
+            // This SKU's rows are not together in the file: move its run to the end.
+            levels.extend_from_within(entry.start..end);
+            entry.start = levels.len() - entry.len as usize;
+        }
+        levels.push(level);
+        entry.len += 1;
     }
 }
 
@@ -352,7 +371,11 @@ fn read_products(
     let mut plan = ProductPlan::new(&plan_input, reader.header())?;
     let mut skus: KeyMap<u128, SkuEntry> = KeyMap::default();
     let mut groups: KeyMap<u128, Vec<(u64, u64, u64)>> = KeyMap::default();
+    let file_bytes = file_len(&products.path);
     table::stream(reader, BATCH_ROWS, |batch| {
+        if skus.is_empty() {
+            skus.reserve(estimate_rows(batch, file_bytes));
+        }
         if !Arc::ptr_eq(plan.header(), &batch.header) {
             plan = ProductPlan::new(&plan_input, &batch.header)?;
         }
@@ -405,6 +428,17 @@ fn read_products(
         Ok(())
     })?;
     Ok(skus)
+}
+
+/// Rows in the whole file, judged by the first batch's bytes per row (a little over, so
+/// tables sized by it rarely grow).
+fn estimate_rows(first: &table::Batch, file_bytes: u64) -> usize {
+    let (Some(head), Some(tail)) = (first.rows.first(), first.rows.last()) else {
+        return 0;
+    };
+    let rows = first.rows.len() as u64;
+    let per_row = (tail.byte.saturating_sub(head.byte) / rows.saturating_sub(1).max(1)).max(1);
+    usize::try_from(file_bytes / per_row + file_bytes / per_row / 16).unwrap_or(0)
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -523,7 +557,12 @@ fn read_inventory(
     let location_column = resolve(map, &header, "location_id", true, path)?.unwrap_or(0);
     let quantity_column = resolve(map, &header, "quantity", true, path)?.unwrap_or(0);
     let label = &table.label;
+    let file_bytes = file_len(&table.path);
     table::stream(reader, BATCH_ROWS, |batch| {
+        if inventory.levels.is_empty() {
+            // Growing by doubling would touch twice the memory and copy it all along.
+            inventory.levels.reserve(estimate_rows(batch, file_bytes));
+        }
         findings.extend(batch.findings.iter().cloned());
         *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
         let parsed: Vec<(Option<InventoryRow<'_>>, Option<Finding>)> = batch
@@ -613,7 +652,8 @@ fn read_inventory(
                     let start = inventory.sku_text.len() as u32;
                     inventory.sku_text.push_str(row.sku);
                     slot.insert(StockEntry {
-                        levels: Vec::new(),
+                        start: inventory.levels.len(),
+                        len: 0,
                         first_line: row.line,
                         rows: 0,
                         text_at: (start, inventory.sku_text.len() as u32),
@@ -621,11 +661,8 @@ fn read_inventory(
                 }
             };
             entry.rows += 1;
-            if entry
-                .levels
-                .iter()
-                .any(|level| level.location == row.location)
-            {
+            let levels = &inventory.levels[entry.start..entry.start + entry.len as usize];
+            if levels.iter().any(|level| level.location == row.location) {
                 let location_id = &locations.get(row.location).id;
                 findings.push(
                     Finding::new(
@@ -642,12 +679,13 @@ fn read_inventory(
                 );
                 continue;
             }
-            if let Some(quantity) = row.quantity {
-                entry.levels.push(StockLevel {
-                    location: row.location,
-                    quantity,
-                });
-            }
+            // A row with an unreadable quantity counts as no stock at its location (and
+            // still makes a repeat of the location a duplicate).
+            let level = StockLevel {
+                location: row.location,
+                quantity: row.quantity.unwrap_or(0),
+            };
+            Inventory::push_level(&mut inventory.levels, entry, level);
         }
         Ok(())
     })

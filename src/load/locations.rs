@@ -32,6 +32,15 @@ pub struct Locations {
 
 impl Locations {
     pub fn index_of(&self, id: &str) -> Option<u16> {
+        // Catalogs have a few dozen locations and tens of millions of inventory rows: a
+        // scan beats hashing the id every time.
+        if self.list.len() <= 64 {
+            return self
+                .list
+                .iter()
+                .position(|location| location.id == id)
+                .and_then(|i| u16::try_from(i).ok());
+        }
         self.by_id.get(id).copied()
     }
 
