@@ -134,6 +134,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// The products file as findings name it.
+    pub fn products_path(&self) -> PathBuf {
+        self.catalog_dir.join(
+            self.products
+                .file
+                .clone()
+                .unwrap_or_else(|| "products.csv".into()),
+        )
+    }
+
     /// Reads `config_path` if it exists (it must when given explicitly), then lets `catalog`
     /// override the catalog folder.
     pub fn load(
@@ -255,4 +265,16 @@ pub fn render_toml_error(text: &str, err: &toml::de::Error) -> String {
         }
         None => err.message().to_owned(),
     }
+}
+
+/// The `*.toml` files directly in `dir`, sorted by name so every run reads them in the
+/// same order.
+pub fn toml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
 }

@@ -104,19 +104,7 @@ pub fn run<S: RecordSink>(
     progress: &Progress,
     sink: &mut S,
 ) -> anyhow::Result<EngineResult> {
-    let catalog_file: Arc<str> = Arc::from(
-        config
-            .catalog_dir
-            .join(
-                config
-                    .products
-                    .file
-                    .clone()
-                    .unwrap_or_else(|| "products.csv".into()),
-            )
-            .display()
-            .to_string(),
-    );
+    let catalog_file: Arc<str> = Arc::from(config.products_path().display().to_string());
     let renderers: Vec<Renderer<'_>> = feeds.iter().map(Renderer::new).collect();
     let mut outputs: Vec<Option<FeedOutput>> = Vec::with_capacity(feeds.len());
     for (feed, renderer) in feeds.iter().zip(&renderers) {

@@ -18,19 +18,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     let Some(feed) = feeds.first() else {
         return Ok(Exit::Usage);
     };
-    let catalog_file: Arc<str> = Arc::from(
-        config
-            .catalog_dir
-            .join(
-                config
-                    .products
-                    .file
-                    .clone()
-                    .unwrap_or_else(|| "products.csv".into()),
-            )
-            .display()
-            .to_string(),
-    );
+    let catalog_file: Arc<str> = Arc::from(config.products_path().display().to_string());
     let mut trace = Vec::new();
     let mut found = false;
     let outcome = load::load(

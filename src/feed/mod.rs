@@ -112,16 +112,10 @@ pub fn load_feeds(
     selected: &[String],
 ) -> Result<Vec<Feed>, FeedError> {
     let dir = &config.feeds_dir;
-    let entries = std::fs::read_dir(dir).map_err(|source| FeedError::Folder {
+    let paths = crate::config::toml_files_in(dir).map_err(|source| FeedError::Folder {
         path: dir.clone(),
         source,
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
     let stem = |path: &Path| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

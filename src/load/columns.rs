@@ -22,12 +22,7 @@ pub fn resolve(
             message: format!("no column `{name}` for `{field}` in the header"),
             hint: format!(
                 "map it in omnifeed.toml ({field} = \"YourColumn\"); the header has: {}",
-                header
-                    .names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                header.list()
             ),
         }),
         None => Ok(None),

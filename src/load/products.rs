@@ -68,7 +68,7 @@ impl ProductPlan {
                             "column `{column}` (mapped to `{}`) is not in the header",
                             field.name()
                         ),
-                        format!("the header has: {}", header_list(header)),
+                        format!("the header has: {}", header.list()),
                     )
                 })?),
                 None => find(field.name()),
@@ -93,7 +93,7 @@ impl ProductPlan {
                     find(name).ok_or_else(|| {
                         layout(
                             format!("price column `{name}` for {currency} is not in the header"),
-                            format!("the header has: {}", header_list(header)),
+                            format!("the header has: {}", header.list()),
                         )
                     })
                 };
@@ -127,7 +127,7 @@ impl ProductPlan {
                         } else {
                             ""
                         },
-                        header_list(header)
+                        header.list()
                     ),
                 ));
             }
@@ -157,15 +157,6 @@ impl ProductPlan {
     fn column_name(&self, field: Field) -> Option<&Arc<str>> {
         self.columns[field as usize].map(|i| &self.header.names[i])
     }
-}
-
-fn header_list(header: &Header) -> String {
-    header
-        .names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Collects the findings of one row, each already pinned to the row's line and SKU.

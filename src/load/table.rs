@@ -97,6 +97,15 @@ impl Header {
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| &**n == name)
     }
+
+    /// The column names as a hint lists them: `a`, `b`, `c`.
+    pub fn list(&self) -> String {
+        self.names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug)]

@@ -57,16 +57,10 @@ pub fn load_all(user_dir: &Path) -> Result<BTreeMap<String, ChannelSpec>, SpecEr
         specs.insert(spec.id.clone(), spec);
     }
     if user_dir.is_dir() {
-        let entries = std::fs::read_dir(user_dir).map_err(|source| SpecError::Folder {
+        let paths = crate::config::toml_files_in(user_dir).map_err(|source| SpecError::Folder {
             path: user_dir.to_owned(),
             source,
         })?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-            .collect();
-        paths.sort();
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(|source| SpecError::Folder {
                 path: path.clone(),
