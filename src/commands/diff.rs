@@ -204,7 +204,11 @@ fn section(
     }
     let shown = items.len() as u64;
     if shown < total {
-        writeln!(out, "    … and {} more (--limit N shows more)", total - shown)?;
+        writeln!(
+            out,
+            "    … and {} more (--limit N shows more)",
+            total - shown
+        )?;
     }
     Ok(())
 }

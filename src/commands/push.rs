@@ -219,7 +219,12 @@ fn deliver_and_record(
     let staging = tempfile::Builder::new()
         .prefix("push-staging-")
         .tempdir_in(&staging_parent)
-        .with_context(|| format!("cannot create a staging folder in `{}`", staging_parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a staging folder in `{}`",
+                staging_parent.display()
+            )
+        })?;
     let mut sink = PushSink {
         feeds,
         accepted: plans.iter().map(|p| Arc::clone(&p.accepted)).collect(),
