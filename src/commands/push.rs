@@ -74,6 +74,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
     let now = super::diff::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    let started = std::time::Instant::now();
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
     let options = PlanOptions {
@@ -166,7 +167,11 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
             (r.feed.as_str(), counts)
         })
         .collect();
-    store.finish_run(run, outcome, &counts, Timestamp::now().max(now))?;
+    // `--now` shifts the whole run, so its end stays after its start.
+    let ended = now
+        .checked_add(jiff::SignedDuration::try_from(started.elapsed()).unwrap_or_default())
+        .unwrap_or(now);
+    store.finish_run(run, outcome, &counts, ended)?;
 
     print_report(global.format, run, outcome, &results)?;
     Ok(match outcome {
