@@ -11,8 +11,10 @@ import argparse, json, os, resource, subprocess, sys, tempfile, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "tests", "fixtures", "gen_catalog.py")
 PEER = os.path.join(ROOT, "..", "shared", "bench", "py_google_feed.py")
-BIN = os.path.join(ROOT, "target", "release", "omnifeed")
-CSV_PARSE = os.path.join(ROOT, "target", "release", "examples", "csv_parse")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "release", "omnifeed")
+CSV_PARSE = os.path.join(TARGET, "release", "examples", "csv_parse")
+BENCH_TOML = os.path.join(ROOT, "benches", "bench.toml")
 
 
 def timed(cmd, **kwargs):
@@ -75,7 +77,44 @@ def main():
             line("py_google_feed.py (Google only)", peer, prss, a.variants, base)
             print(f"{'omnifeed export vs Python peer':<34} {peer / wall:7.1f}x faster (3 feeds vs 1)")
     if a.what in ("diff", "all"):
-        print("diff: see examples/bench_diff.rs (cargo run --release --example bench_diff)")
+        bench_diff(a, cat)
+
+
+def bench_diff(a, cat):
+    """Push the catalog once into a fresh state, change 1 % of prices, time `diff`."""
+    import csv, shutil
+    state_dir = os.path.join(ROOT, "target", "bench-state")
+    shutil.rmtree(state_dir, ignore_errors=True)
+    cfg = ["--config", BENCH_TOML, "--no-progress"]
+    wall, rss, code = timed([BIN, *cfg, "push", "--force", "--catalog", cat, "google-shopping"])
+    line("omnifeed push (first, google)", wall, rss, a.variants)
+    if code != 0:
+        print(f"  (exit {code})")
+    with tempfile.TemporaryDirectory() as changed:
+        for name in ("inventory.csv", "locations.csv"):
+            os.symlink(os.path.join(cat, name), os.path.join(changed, name))
+        repriced = 0
+        with open(os.path.join(cat, "products.csv"), newline="") as src, \
+                open(os.path.join(changed, "products.csv"), "w", newline="") as dst:
+            reader, writer = csv.reader(src), csv.writer(dst)
+            header = next(reader)
+            writer.writerow(header)
+            price = header.index("price")
+            for i, row in enumerate(reader):
+                # Every 100th row up by 1.00: 1 % changed, no sale price ends up above price.
+                if i % 100 == 0:
+                    try:
+                        row[price] = "%.2f" % (float(row[price]) + 1.0)
+                        repriced += 1
+                    except ValueError:
+                        pass
+                writer.writerow(row)
+        diff = [BIN, *cfg, "diff", "--catalog", changed, "google-shopping"]
+        wall, rss, code = best_of(a.runs, diff)
+        line(f"omnifeed diff (google, {repriced} repriced)", wall, rss, a.variants)
+        out = subprocess.run([*diff, "--format", "json", "--limit", "0"], capture_output=True, check=False)
+        totals = json.loads(out.stdout)["feeds"][0]["totals"]
+        print(f"  diff totals: {totals} (exit {code})")
 
 
 if __name__ == "__main__":

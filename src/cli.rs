@@ -56,6 +56,90 @@ pub enum Command {
         /// A rule code such as `invalid-gtin`; omit to list all rules.
         rule: Option<String>,
     },
+    /// Dry run: what a push would change per feed, against what each channel last accepted.
+    /// Writes no feed files and leaves the state alone. Guards are shown, not enforced.
+    Diff(DiffArgs),
+    /// Export, diff, check the guards and deliver each feed that passes; record what the
+    /// channel accepted.
+    Push(PushArgs),
+    /// List past runs (`runs show ID` for one run's per-feed counts).
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub selection: FeedSelection,
+    /// Show only these items (repeatable); per-store keys match by their item part too.
+    #[arg(long = "sku", value_name = "SKU")]
+    pub skus: Vec<String>,
+    /// Show only changes of these fields (repeatable).
+    #[arg(long = "field", value_name = "NAME")]
+    pub fields: Vec<String>,
+    /// Show at most N items per list (added, changed, removed); changed items largest first.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Exit 1 when any feed has changes, like `git diff --exit-code`.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// The run's time (RFC 3339), for the refresh window; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub selection: FeedSelection,
+    #[command(flatten)]
+    pub overrides: GuardOverrides,
+    /// The run's time (RFC 3339), recorded as the push time; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+/// Flags that let a push through a tripped guard.
+#[derive(Debug, Args)]
+pub struct GuardOverrides {
+    /// Push despite every guard, including an empty feed.
+    #[arg(long)]
+    pub force: bool,
+    /// Push even if more items would be removed than `max_removed_share` allows.
+    #[arg(long)]
+    pub allow_removals: bool,
+    /// Push even if more items would be added than `max_added_share` allows.
+    #[arg(long)]
+    pub allow_additions: bool,
+    /// Push even if too many prices move by more than `price_change_threshold`.
+    #[arg(long)]
+    pub allow_price_changes: bool,
+    /// Push even if too many items go out of stock.
+    #[arg(long)]
+    pub allow_out_of_stock: bool,
+    /// Push even if the feed currency changes.
+    #[arg(long)]
+    pub allow_currency_change: bool,
+    /// Push even if the catalog is older than the one pushed last.
+    #[arg(long)]
+    pub allow_older_catalog: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub show: Option<RunsCommand>,
+    /// List at most N runs, newest first.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One run with its per-feed counts.
+    Show {
+        /// The run id from `omnifeed runs`.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod feed;
 pub mod guards;
 pub mod load;
 pub mod model;
+pub mod push;
 pub mod report;
 pub mod rules;
 pub mod serialize;
@@ -31,5 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Preview(args) => commands::preview::run(&cli.global, args),
         Command::Channels => commands::channels::run(&cli.global),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
+        Command::Diff(args) => commands::diff::run(&cli.global, args),
+        Command::Push(args) => commands::push::run(&cli.global, args),
+        Command::Runs(args) => commands::runs::run(&cli.global, args),
     }
 }

@@ -1,9 +1,13 @@
 //! Command glue: read the config, run the stages, print, pick the exit code.
 
 pub mod channels;
+pub mod diff;
 pub mod explain;
 pub mod export;
+mod plan;
 pub mod preview;
+pub mod push;
+pub mod runs;
 pub mod validate;
 
 use crate::cli::GlobalArgs;

@@ -1,0 +1,214 @@
+//! `omnifeed diff`: what a push would change, per feed, against what each channel last
+//! accepted. A dry run: no feed files are written and the state is only read.
+//!
+//! # JSON schema (`--format json`)
+//!
+//! One object on stdout:
+//!
+//! ```json
+//! {
+//!   "has_changes": true,
+//!   "feeds": [
+//!     {
+//!       "feed": "google",              // feed file stem
+//!       "channel": "google-merchant",  // channel spec id
+//!       "totals": { "previous": 2000, "current": 1995, "added": 5, "changed": 12,
+//!                   "removed": 10, "unchanged": 1978 },
+//!       "refreshed": 0,                // unchanged items a push re-sends before they expire
+//!       "added":   [ { "key": "SKU-1", "fields": [ { "field": "price", "before": null, "after": "9.99 EUR" } ] } ],
+//!       "changed": [ { "key": "SKU-2", "fields": [ { "field": "price", "before": "19.99 EUR", "after": "17.99 EUR" } ] } ],
+//!       "removed": [ { "key": "SKU-3", "fields": [ { "field": "price", "before": "5.00 EUR", "after": null } ] } ],
+//!       "guards": [ { "code": "guard.removed-share", "message": "…", "override_flag": "--allow-removals",
+//!                     "count": 1000, "total": 2000 } ]
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! `totals` and `refreshed` always describe the whole feed; `--sku`, `--field` and `--limit`
+//! shorten only the three lists. `changed` is sorted largest change first (availability flips,
+//! then relative price change), `added` and `removed` by key; see [`crate::diff`]. `guards`
+//! lists every tripped guard (`count`/`total` only for share guards); a diff never enforces
+//! them. Keys of per-store channels are `STORE/ID`.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::plan::{self, PlanOptions};
+use crate::cli::{DiffArgs, GlobalArgs};
+use crate::diff::{FeedDiff, ItemChange};
+use crate::exit::Exit;
+use crate::guards::GuardTrip;
+use crate::report::OutputFormat;
+use crate::report::progress::Progress;
+
+/// Items listed per section in human output when `--limit` is not given.
+const HUMAN_LIMIT: usize = 20;
+
+#[derive(Serialize)]
+struct DiffReport<'a> {
+    has_changes: bool,
+    feeds: Vec<FeedReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct FeedReport<'a> {
+    feed: &'a str,
+    channel: &'a str,
+    #[serde(flatten)]
+    diff: FeedDiff,
+    refreshed: u64,
+    guards: &'a [GuardTrip],
+}
+
+pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
+    let config = super::load_config(global)?;
+    let now = parse_now(args.now.as_deref())?;
+    super::set_jobs(args.selection.jobs);
+    let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    let store = plan::open_existing_store(&config)?;
+    let progress = Progress::new(!global.no_progress);
+    let options = PlanOptions {
+        added_fields: true,
+        now,
+    };
+    let plan = plan::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
+    let has_changes = plan.feeds.iter().any(|p| !p.diff.is_empty());
+    let limit = match (args.limit, global.format) {
+        (Some(n), _) => Some(n),
+        (None, OutputFormat::Json) => None,
+        (None, _) => Some(HUMAN_LIMIT),
+    };
+    let reports: Vec<FeedReport<'_>> = feeds
+        .iter()
+        .zip(&plan.feeds)
+        .map(|(feed, p)| FeedReport {
+            feed: &feed.id,
+            channel: &feed.spec.id,
+            diff: narrow(p.diff.clone(), args, limit),
+            refreshed: p.refreshed,
+            guards: &p.trips,
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match global.format {
+        OutputFormat::Json => {
+            let report = DiffReport {
+                has_changes,
+                feeds: reports,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Human | OutputFormat::Github => {
+            for report in &reports {
+                print_human(&mut out, report)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if args.exit_code && has_changes {
+        Exit::Invalid
+    } else {
+        Exit::Ok
+    })
+}
+
+pub(super) fn parse_now(now: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(text) => text
+            .parse()
+            .map_err(|err| anyhow::anyhow!("--now `{text}` is not an RFC 3339 time: {err}")),
+    }
+}
+
+/// Applies `--sku`, `--field` and the limit. A SKU also matches per-store keys `STORE/SKU`.
+fn narrow(mut diff: FeedDiff, args: &DiffArgs, limit: Option<usize>) -> FeedDiff {
+    if !args.skus.is_empty() {
+        let matches = |key: &str| {
+            args.skus.iter().any(|sku| {
+                key == sku
+                    || key
+                        .rsplit_once('/')
+                        .is_some_and(|(_, item)| item == sku.as_str())
+            })
+        };
+        let keys: Vec<String> = [&diff.added, &diff.changed, &diff.removed]
+            .into_iter()
+            .flatten()
+            .filter(|item| matches(&item.key))
+            .map(|item| item.key.clone())
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        diff = diff.retain_keys(&keys);
+    }
+    if !args.fields.is_empty() {
+        let fields: Vec<&str> = args.fields.iter().map(String::as_str).collect();
+        diff = diff.retain_fields(&fields);
+    }
+    match limit {
+        Some(n) => diff.limit(n),
+        None => diff,
+    }
+}
+
+fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result<()> {
+    let t = &report.diff.totals;
+    writeln!(
+        out,
+        "{} ({}): {} added, {} changed, {} removed, {} unchanged, {} refreshed",
+        report.feed, report.channel, t.added, t.changed, t.removed, t.unchanged, report.refreshed
+    )?;
+    section(out, "changed", &report.diff.changed, t.changed, true)?;
+    section(out, "added", &report.diff.added, t.added, false)?;
+    section(out, "removed", &report.diff.removed, t.removed, false)?;
+    for trip in report.guards {
+        writeln!(
+            out,
+            "  guard {}: {} (a push would stop; override with {} or --force)",
+            trip.code.code(),
+            trip.message,
+            trip.override_flag
+        )?;
+    }
+    Ok(())
+}
+
+fn section(
+    out: &mut impl Write,
+    name: &str,
+    items: &[ItemChange],
+    total: u64,
+    with_fields: bool,
+) -> std::io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {name}:")?;
+    for item in items {
+        writeln!(out, "    {}", item.key)?;
+        if with_fields {
+            for change in &item.fields {
+                writeln!(
+                    out,
+                    "      {}: {} → {}",
+                    change.field,
+                    change.before.as_deref().unwrap_or("(none)"),
+                    change.after.as_deref().unwrap_or("(none)")
+                )?;
+            }
+        }
+    }
+    let shown = items.len() as u64;
+    if shown < total {
+        writeln!(
+            out,
+            "    … and {} more (--limit N shows more)",
+            total - shown
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! The analysis `diff` and `push` share: one engine pass that diffs every feed against what
+//! its channel last accepted, counts the items due for an expiry refresh, and evaluates the
+//! guards.
+//!
+//! Speed and memory for a million items come from [`DiffSink`]: on the worker threads it
+//! compares each record's hash with the accepted hash (the accepted map is shared read-only)
+//! and builds the field map only for new or changed records.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::Config;
+use crate::diff::{DiffBuilder, DiffError, FeedDiff, Fields, Ranking};
+use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
+use crate::feed::Feed;
+use crate::guards::{self, GuardContext, GuardTrip};
+use crate::report::progress::Progress;
+use crate::state::{SqliteStore, StateStore};
+
+/// Items are refreshed this long before the channel would expire them, so a push that runs
+/// a day or two late still beats the deadline.
+pub(super) const REFRESH_MARGIN_DAYS: u32 = 3;
+
+/// Field names the guards and the ranking read; every shipped spec uses them.
+const PRICE_FIELD: &str = "price";
+const AVAILABILITY_FIELD: &str = "availability";
+/// Spellings of "out of stock" across the shipped specs (Google vs Meta style).
+const OUT_OF_STOCK: &[&str] = &["out_of_stock", "out of stock"];
+
+/// One feed's analysis.
+pub(super) struct FeedPlan {
+    /// The whole diff, before any display filter.
+    pub diff: FeedDiff,
+    /// Unchanged items that a push re-sends because their acceptance is about to expire.
+    pub refreshed: u64,
+    /// Accepted keys older than the refresh window (some may be changed or removed).
+    pub stale: HashSet<String>,
+    /// Every guard the diff trips; overrides are applied by the caller.
+    pub trips: Vec<GuardTrip>,
+    /// The accepted key -> hash map the diff was built against.
+    pub accepted: Arc<HashMap<String, u128>>,
+}
+
+pub(super) struct Plan {
+    pub feeds: Vec<FeedPlan>,
+    pub engine: EngineResult,
+    pub catalog_time: Option<Timestamp>,
+}
+
+pub(super) struct PlanOptions {
+    /// Build field maps for added items (shown by `diff`; `push` needs only their count,
+    /// and on a first push of a big catalog they would be most of the memory).
+    pub added_fields: bool,
+    pub now: Timestamp,
+}
+
+/// The products file, whose modification time stands for the catalog's time.
+pub(super) fn products_path(config: &Config) -> PathBuf {
+    config.catalog_dir.join(
+        config
+            .products
+            .file
+            .clone()
+            .unwrap_or_else(|| "products.csv".into()),
+    )
+}
+
+pub(super) fn catalog_time(config: &Config) -> Option<Timestamp> {
+    let modified = std::fs::metadata(products_path(config))
+        .ok()?
+        .modified()
+        .ok()?;
+    Timestamp::try_from(modified).ok()
+}
+
+/// `refresh_days - margin` before `now`, for specs whose channel expires items.
+pub(super) fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
+    let days = feed.spec.refresh_days?.saturating_sub(REFRESH_MARGIN_DAYS);
+    now.checked_sub(SignedDuration::from_hours(i64::from(days) * 24))
+        .ok()
+}
+
+/// Opens the state store only if it exists: a dry run must not create one.
+pub(super) fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
+    if !config.state_path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(SqliteStore::open(&config.state_path)?))
+}
+
+pub(super) fn analyze(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    progress: &Progress,
+    options: &PlanOptions,
+) -> anyhow::Result<Plan> {
+    let mut accepted = Vec::with_capacity(feeds.len());
+    let mut stale = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let (hashes, keys) = match store {
+            None => (HashMap::new(), Vec::new()),
+            Some(store) => {
+                let hashes = store.accepted_hashes(&feed.id)?;
+                let keys = match refresh_cutoff(feed, options.now) {
+                    Some(cutoff) => store.stale_items(&feed.id, cutoff)?,
+                    None => Vec::new(),
+                };
+                (hashes, keys)
+            }
+        };
+        accepted.push(Arc::new(hashes));
+        stale.push(keys.into_iter().collect::<HashSet<String>>());
+    }
+    let mut sink = DiffSink {
+        feeds,
+        accepted: accepted.clone(),
+        added_fields: options.added_fields,
+        // The builder owns its own copy because it marks keys as seen; the sink's copy stays
+        // read-only for the workers.
+        builders: accepted
+            .iter()
+            .map(|map| DiffBuilder::new(map.as_ref().clone()))
+            .collect(),
+        errors: feeds.iter().map(|_| None).collect(),
+    };
+    let engine_options = EngineOptions {
+        write: false,
+        out_dir: None,
+    };
+    let engine = export::run(config, feeds, &engine_options, progress, &mut sink)?;
+    let catalog_time = catalog_time(config);
+    let mut plans = Vec::with_capacity(feeds.len());
+    let builders = std::mem::take(&mut sink.builders);
+    for (((feed, builder), error), (accepted, stale)) in feeds
+        .iter()
+        .zip(builders)
+        .zip(sink.errors)
+        .zip(accepted.into_iter().zip(stale))
+    {
+        if let Some(error) = error {
+            return Err(error).with_context(|| format!("feed `{}`", feed.id));
+        }
+        let before = match store {
+            Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
+            None => HashMap::new(),
+        };
+        let diff = builder.finish(&before, &Ranking::default());
+        let not_refreshed = diff
+            .changed
+            .iter()
+            .chain(&diff.removed)
+            .filter(|item| stale.contains(&item.key))
+            .count();
+        let refreshed = (stale.len() - not_refreshed) as u64;
+        let (currency_before, currency_after) = dominant_currencies(&diff);
+        let last_pushed = match store {
+            Some(store) => store.last_catalog_time(&feed.id)?,
+            None => None,
+        };
+        let context = GuardContext {
+            price_field: PRICE_FIELD,
+            availability_field: AVAILABILITY_FIELD,
+            out_of_stock_values: OUT_OF_STOCK,
+            currency_before: currency_before.as_deref(),
+            currency_after: currency_after.as_deref(),
+            catalog_modified_at: catalog_time,
+            last_pushed_catalog_at: last_pushed,
+        };
+        let trips = guards::evaluate(&diff, &feed.guards, &context);
+        plans.push(FeedPlan {
+            diff,
+            refreshed,
+            stale,
+            trips,
+            accepted,
+        });
+    }
+    Ok(Plan {
+        feeds: plans,
+        engine,
+        catalog_time,
+    })
+}
+
+/// The most common currency code ending the price values before and after, over the changed
+/// items. A currency switch changes every price, so it always shows up here; the state keeps
+/// no separate feed currency.
+fn dominant_currencies(diff: &FeedDiff) -> (Option<String>, Option<String>) {
+    let mut before: HashMap<&str, u64> = HashMap::new();
+    let mut after: HashMap<&str, u64> = HashMap::new();
+    for item in &diff.changed {
+        let Some(change) = item.field(PRICE_FIELD) else {
+            continue;
+        };
+        if let Some(code) = change.before.as_deref().and_then(currency_of) {
+            *before.entry(code).or_default() += 1;
+        }
+        if let Some(code) = change.after.as_deref().and_then(currency_of) {
+            *after.entry(code).or_default() += 1;
+        }
+    }
+    let top = |counts: HashMap<&str, u64>| {
+        counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(code, _)| code.to_owned())
+    };
+    (top(before), top(after))
+}
+
+/// `"19.99 EUR"` -> `EUR`.
+fn currency_of(price: &str) -> Option<&str> {
+    let code = price.rsplit(' ').next()?;
+    (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then_some(code)
+}
+
+/// Diffs every record against the accepted hashes; see the module docs.
+struct DiffSink<'f> {
+    feeds: &'f [Feed],
+    accepted: Vec<Arc<HashMap<String, u128>>>,
+    added_fields: bool,
+    builders: Vec<DiffBuilder>,
+    /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
+    errors: Vec<Option<DiffError>>,
+}
+
+impl RecordSink for DiffSink<'_> {
+    type Item = (String, u128, Option<Fields>);
+
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
+        let fields = match self.accepted[feed].get(&view.key) {
+            Some(&hash) if hash == view.hash => None,
+            Some(_) => Some(export::record_fields(&self.feeds[feed].spec, view.record)),
+            None if self.added_fields => {
+                Some(export::record_fields(&self.feeds[feed].spec, view.record))
+            }
+            None => None,
+        };
+        (view.key.clone(), view.hash, fields)
+    }
+
+    fn collect(&mut self, feed: usize, (key, hash, fields): Self::Item) {
+        if let Err(err) = self.builders[feed].push_with(&key, hash, || fields.unwrap_or_default())
+            && self.errors[feed].is_none()
+        {
+            self.errors[feed] = Some(err);
+        }
+    }
+}

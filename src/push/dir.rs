@@ -1,0 +1,72 @@
+//! `[destination] kind = "dir"`: files land in a local folder by rename, so a reader of the
+//! folder sees the old file or the new one, never half of one.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{Delivery, PushError, Transport, file_name};
+use crate::feed::Feed;
+
+pub struct DirTransport {
+    dir: PathBuf,
+}
+
+impl DirTransport {
+    pub fn new(dir: PathBuf) -> DirTransport {
+        DirTransport { dir }
+    }
+}
+
+impl Transport for DirTransport {
+    fn target(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn deliver(&self, feed: &Feed, files: &[PathBuf]) -> Result<Delivery, PushError> {
+        let io_err = |path: &Path| {
+            let path = path.to_owned();
+            move |source| PushError::Io {
+                feed: feed.id.clone(),
+                path,
+                source,
+            }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let mut delivery = Delivery::default();
+        for staged in files {
+            let dest = self.dir.join(file_name(staged));
+            delivery.bytes += std::fs::metadata(staged).map_err(io_err(staged))?.len();
+            place(staged, &dest).map_err(io_err(&dest))?;
+            delivery.files.push(dest);
+        }
+        // The renames are durable only once the folder entry is on disk; without this a power
+        // loss could bring back the old file after the state recorded the new one.
+        sync_dir(&self.dir).map_err(io_err(&self.dir))?;
+        Ok(delivery)
+    }
+}
+
+/// Renames `staged` over `dest`; across filesystems (EXDEV) copies into a temp file next to
+/// `dest` first, so the final step is still a rename.
+fn place(staged: &Path, dest: &Path) -> io::Result<()> {
+    if std::fs::rename(staged, dest).is_ok() {
+        return Ok(());
+    }
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    io::copy(&mut File::open(staged)?, temp.as_file_mut())?;
+    temp.as_file().sync_all()?;
+    temp.persist(dest).map_err(|err| err.error)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_: &Path) -> io::Result<()> {
+    Ok(())
+}
