@@ -1,5 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
+mod export_dirty;
+mod export_files;
 mod export_readback;
 mod export_support;
 mod loader_fuzz;
