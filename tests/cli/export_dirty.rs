@@ -41,7 +41,10 @@ fn product_rows(env: &TestEnv) -> BTreeMap<u64, (String, String)> {
         .map(|row| {
             let row = row.expect("row");
             let line = next;
-            next += 1 + row.iter().map(|cell| cell.matches('\n').count() as u64).sum::<u64>();
+            next += 1 + row
+                .iter()
+                .map(|cell| cell.matches('\n').count() as u64)
+                .sum::<u64>();
             (line, (row[sku].to_owned(), row[title].to_owned()))
         })
         .collect()
@@ -58,7 +61,11 @@ fn error_lines(env: &TestEnv) -> BTreeSet<u64> {
         .expect("diagnostics")
         .iter()
         .filter(|d| d["severity"] == "error")
-        .filter(|d| d["file"].as_str().is_some_and(|f| f.ends_with("products.csv")))
+        .filter(|d| {
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("products.csv"))
+        })
         .map(|d| d["line"].as_u64().expect("line"))
         .collect()
 }
@@ -137,7 +144,11 @@ fn long_titles_are_truncated_at_a_word_boundary_with_one_warning_each() {
         .iter()
         .map(|d| d["sku"].as_str().expect("sku"))
         .collect();
-    assert_eq!(truncated.len(), expected.len(), "one warning per long title");
+    assert_eq!(
+        truncated.len(),
+        expected.len(),
+        "one warning per long title"
+    );
     assert_eq!(warned, expected, "exactly the valid long-title SKUs");
 
     let originals: HashMap<&str, &str> = rows
@@ -159,7 +170,10 @@ fn long_titles_are_truncated_at_a_word_boundary_with_one_warning_each() {
                 next.is_some_and(|c| c.is_whitespace() || ",;:-".contains(c)),
                 "{id}: cut at a word boundary, not inside a word: `{title}`"
             );
-            assert!(length > TITLE_MAX - 30, "{id}: cut near the limit: {length}");
+            assert!(
+                length > TITLE_MAX - 30,
+                "{id}: cut near the limit: {length}"
+            );
             cut.insert(id.to_owned());
         } else {
             assert_eq!(title, original, "{id}: short titles are unchanged");
@@ -239,5 +253,8 @@ fn google_feed_from_a_dirty_catalog_holds_only_items_within_the_spec() {
         assert!(ids.insert(id.clone()), "{id} appears once");
     }
     let missing: Vec<&&str> = clean.iter().filter(|s| !ids.contains(**s)).collect();
-    assert!(missing.is_empty(), "clean SKUs missing from the feed: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "clean SKUs missing from the feed: {missing:?}"
+    );
 }

@@ -14,11 +14,13 @@ fn write_tiny_spec(env: &TestEnv, on_limit: &str) {
     let shipped =
         std::fs::read_to_string(repo_root().join("channel-specs/pinterest.toml")).expect("spec");
     assert!(shipped.contains("id = \"pinterest\"") && shipped.contains("[formats.csv]\n"));
-    let tiny = shipped.replacen("id = \"pinterest\"", "id = \"tiny\"", 1).replacen(
-        "[formats.csv]\n",
-        &format!("[formats.csv]\nmax_items = 100\non_limit = \"{on_limit}\"\n"),
-        1,
-    );
+    let tiny = shipped
+        .replacen("id = \"pinterest\"", "id = \"tiny\"", 1)
+        .replacen(
+            "[formats.csv]\n",
+            &format!("[formats.csv]\nmax_items = 100\non_limit = \"{on_limit}\"\n"),
+            1,
+        );
     env.write("channel-specs/tiny.toml", tiny);
     env.write("feeds/tiny.toml", "channel = \"tiny\"\nformat = \"csv\"\n");
 }
@@ -49,7 +51,11 @@ fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = path.strip_prefix(dir).expect("under dir").display().to_string();
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string();
                 files.insert(name, std::fs::read(&path).expect("read file"));
             }
         }
@@ -98,14 +104,24 @@ fn export_refuses_a_feed_past_a_fail_limit_and_leaves_old_files_untouched() {
     write_tiny_spec(&env, "fail");
     let old_tiny = env.write("out/tiny.csv", "old tiny\n");
     let old_pinterest = env.write("out/pinterest.csv", "old pinterest\n");
-    let run = env.run(&["export", "--no-progress", "--out", "out", "tiny", "pinterest"]);
+    let run = env.run(&[
+        "export",
+        "--no-progress",
+        "--out",
+        "out",
+        "tiny",
+        "pinterest",
+    ]);
     assert_ne!(run.code(), 0, "export fails\n{}", run.stderr());
     let stderr = run.stderr();
     assert!(
         stderr.contains("tiny") && stderr.contains("100 items per file"),
         "message names the feed and the limit:\n{stderr}"
     );
-    assert_eq!(std::fs::read_to_string(old_tiny).expect("read"), "old tiny\n");
+    assert_eq!(
+        std::fs::read_to_string(old_tiny).expect("read"),
+        "old tiny\n"
+    );
     assert_eq!(
         std::fs::read_to_string(old_pinterest).expect("read"),
         "old pinterest\n",
@@ -140,7 +156,11 @@ fn export_failing_on_an_unwritable_destination_leaves_old_files_untouched() {
         run.stderr()
     );
     assert_eq!(std::fs::read_to_string(old).expect("read"), "old\n");
-    assert_eq!(snapshot(&env.path("fine")).len(), 1, "nothing else in fine/");
+    assert_eq!(
+        snapshot(&env.path("fine")).len(),
+        1,
+        "nothing else in fine/"
+    );
 }
 
 #[test]
@@ -149,7 +169,11 @@ fn export_gzip_decompresses_to_the_plain_output() {
     let google = env.read("feeds/google-shopping.toml");
     env.write(
         "feeds/zipped.toml",
-        google.replacen("file = \"google-shopping\"", "file = \"zipped\"\ngzip = true", 1),
+        google.replacen(
+            "file = \"google-shopping\"",
+            "file = \"zipped\"\ngzip = true",
+            1,
+        ),
     );
     let report = export_json(&env, "out", &["google-shopping", "zipped"]);
     let zipped = feed_files(&env, feed_report(&report, "zipped"));
@@ -170,14 +194,24 @@ fn export_of_the_bundled_example_exits_0() {
     let env = TestEnv::new();
     let config = repo_root().join("omnifeed.toml");
     let config = config.to_str().expect("utf-8 path");
-    let run = env.run(&["export", "--no-progress", "--config", config, "--out", "out"]);
+    let run = env.run(&[
+        "export",
+        "--no-progress",
+        "--config",
+        config,
+        "--out",
+        "out",
+    ]);
     run.expect_code(0);
     let written: BTreeSet<String> = snapshot(&env.path("out")).into_keys().collect();
     let feeds: BTreeSet<String> = std::fs::read_dir(repo_root().join("feeds"))
         .expect("feeds")
         .map(|e| {
             let path = e.expect("entry").path();
-            path.file_stem().expect("stem").to_string_lossy().into_owned()
+            path.file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned()
         })
         .collect();
     assert_eq!(written.len(), feeds.len(), "one file per feed: {written:?}");
@@ -190,7 +224,10 @@ fn export_of_an_unknown_feed_exits_2_and_suggests_the_closest() {
     run.expect_code(2);
     let stderr = run.stderr();
     assert!(stderr.contains("google-shoping"), "{stderr}");
-    assert!(stderr.contains("google-shopping"), "suggests the name:\n{stderr}");
+    assert!(
+        stderr.contains("google-shopping"),
+        "suggests the name:\n{stderr}"
+    );
 }
 
 #[test]

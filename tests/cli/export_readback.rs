@@ -129,7 +129,11 @@ fn google_rss_reads_back_with_feedparser() {
         .lines()
         .map(|line| serde_json::from_str(line).expect("script prints JSON"))
         .collect();
-    assert_eq!(entries.len(), records(entry), "feedparser entries = records");
+    assert_eq!(
+        entries.len(),
+        records(entry),
+        "feedparser entries = records"
+    );
     let mut xml_items = Vec::new();
     for file in &files {
         xml_items.extend(read_rss(file));

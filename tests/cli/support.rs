@@ -153,9 +153,6 @@ pub(crate) fn python(script: &str, args: &[&Path]) -> String {
          feedparser==6.0.11 jsonschema==4.23.0` and put .ci/venv/bin first on PATH \
          (`.ci/run` does this)"
     );
-    assert!(
-        output.status.success(),
-        "python reader failed:\n{stderr}"
-    );
+    assert!(output.status.success(), "python reader failed:\n{stderr}");
     String::from_utf8(output.stdout).expect("python output is UTF-8")
 }
