@@ -288,3 +288,30 @@ fn channels_lists_the_shipped_specs_and_the_users_own() {
         assert!(human.contains(id), "{id} in:\n{human}");
     }
 }
+
+/// Feed files are created like any other file (mode 0666 less the umask), not with the
+/// owner-only mode of a temporary file: a web server or uploader running as another user
+/// must be able to read them.
+#[cfg(unix)]
+#[test]
+fn export_files_get_the_usual_permissions_not_a_temp_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::with_example();
+    let report = export_json(&env, "out", &["pinterest"]);
+    let reference = env.write("reference.txt", "made by the test under the same umask\n");
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for file in feed_files(&env, feed_report(&report, "pinterest")) {
+        assert_eq!(
+            format!("{:o}", mode(&file)),
+            format!("{:o}", mode(&reference)),
+            "{}",
+            file.display()
+        );
+    }
+}
