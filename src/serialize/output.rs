@@ -118,11 +118,14 @@ impl FeedOutput {
     }
 
     fn open_part(&self) -> Result<Part, OutputError> {
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", self.stem))
-            .suffix(".partial")
-            .tempfile_in(&self.dir)
-            .map_err(|e| self.io(e))?;
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{}.", self.stem);
+        builder.prefix(&prefix).suffix(".partial");
+        // A temp file is owner-only (0600); the feed it becomes must be readable like any
+        // file the user creates (0666 less the umask), e.g. by a web server or an uploader.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(&self.dir).map_err(|e| self.io(e))?;
         let file = temp.reopen().map_err(|e| self.io(e))?;
         let buffered = BufWriter::with_capacity(1 << 20, file);
         let mut sink = if self.gzip {

@@ -1,6 +1,11 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod diff_push;
+mod export_determinism;
+mod export_dirty;
+mod export_files;
+mod export_readback;
+mod export_support;
 mod loader_fuzz;
 mod support;
 mod validate_defects;

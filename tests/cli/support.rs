@@ -95,3 +95,64 @@ impl Run {
         self
     }
 }
+
+/// The repository root: the bundled example (`omnifeed.toml`, `feeds/`, `examples/`) lives there.
+pub(crate) fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl TestEnv {
+    /// A temp project holding copies of the bundled example: `omnifeed.toml`, `feeds/*.toml`
+    /// and `examples/catalog/`.
+    pub(crate) fn with_example() -> TestEnv {
+        let env = TestEnv::new();
+        let root = repo_root();
+        env.write(
+            "omnifeed.toml",
+            std::fs::read(root.join("omnifeed.toml")).expect("read omnifeed.toml"),
+        );
+        for folder in ["feeds", "examples/catalog"] {
+            for entry in std::fs::read_dir(root.join(folder)).expect("read example folder") {
+                let path = entry.expect("dir entry").path();
+                if path.is_file() {
+                    let name = path.file_name().expect("file name").to_string_lossy();
+                    env.write(
+                        &format!("{folder}/{name}"),
+                        std::fs::read(&path).expect("read example file"),
+                    );
+                }
+            }
+        }
+        env
+    }
+
+    pub(crate) fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub(crate) fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative))
+            .unwrap_or_else(|err| panic!("read {relative}: {err}"))
+    }
+}
+
+/// Runs `python3 -c SCRIPT ARGS…` and returns its stdout. Fails (never skips) when Python or a
+/// module the script imports is missing, naming what to install.
+pub(crate) fn python(script: &str, args: &[&Path]) -> String {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "a Python module the independent reader needs is missing:\n{stderr}\n\
+         install it with `python3 -m venv .ci/venv && .ci/venv/bin/pip install \
+         feedparser==6.0.11 jsonschema==4.23.0` and put .ci/venv/bin first on PATH \
+         (`.ci/run` does this)"
+    );
+    assert!(output.status.success(), "python reader failed:\n{stderr}");
+    String::from_utf8(output.stdout).expect("python output is UTF-8")
+}
