@@ -165,7 +165,15 @@ pub fn run<S: RecordSink>(
                             .zip(renderers)
                             .enumerate()
                             .map(|(index, (context, renderer))| {
-                                render(index, context, renderer, item, locations, sink_ref)
+                                render(
+                                    index,
+                                    context,
+                                    renderer,
+                                    item,
+                                    locations,
+                                    sink_ref,
+                                    options.write,
+                                )
                             })
                             .collect()
                     })
@@ -250,6 +258,7 @@ fn render<'a, S: RecordSink>(
     item: &CatalogItem<'a>,
     locations: &Locations,
     sink: &S,
+    write: bool,
 ) -> Rendered<S::Item> {
     match context.transform(item, locations) {
         Outcome::Filtered(filter) => Rendered {
@@ -270,7 +279,10 @@ fn render<'a, S: RecordSink>(
             let rendered = records
                 .iter()
                 .map(|record| {
-                    renderer.record(record, &mut bytes);
+                    // A dry run needs the records' values, not their bytes.
+                    if write {
+                        renderer.record(record, &mut bytes);
+                    }
                     let item = sink.wants_records().then(|| {
                         let view = RecordView {
                             key: record_key(context.feed, record),
@@ -325,7 +337,12 @@ pub fn record_hash(spec: &crate::spec::ChannelSpec, record: &Record<'_>) -> u128
     hasher.digest128()
 }
 
-/// The field values a diff shows for a record: name -> value (repeated values joined).
+/// Values longer than this are kept in the state as a prefix and a hash: a diff still
+/// shows that a description changed, and the state stays a fraction of the feed's size.
+const STORED_VALUE_CHARS: usize = 120;
+
+/// The field values a diff shows for a record: name -> value (repeated values joined, long
+/// ones shortened to a prefix plus a hash of the whole).
 pub fn record_fields(
     spec: &crate::spec::ChannelSpec,
     record: &Record<'_>,
@@ -334,10 +351,22 @@ pub fn record_fields(
         .iter()
         .zip(&record.values)
         .filter_map(|(field, value)| {
-            Some((
-                field.name.clone(),
-                value.as_ref()?.joined(", ").into_owned(),
-            ))
+            let value = value.as_ref()?.joined(", ");
+            Some((field.name.clone(), stored_value(&value)))
         })
         .collect()
+}
+
+fn stored_value(value: &str) -> String {
+    match value.char_indices().nth(STORED_VALUE_CHARS) {
+        None => value.to_owned(),
+        Some((cut, _)) => {
+            let hash = xxhash_rust::xxh3::xxh3_64(value.as_bytes());
+            format!(
+                "{}… ({} chars, xxh3 {hash:016x})",
+                &value[..cut],
+                value.chars().count()
+            )
+        }
+    }
 }

@@ -7,17 +7,17 @@
 //! and builds the field map only for new or changed records.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::diff::{DiffBuilder, DiffError, FeedDiff, Fields, Ranking};
+use crate::diff::{DiffBuilder, DiffError, FeedDiff, Fields, Ranking, Seen};
 use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
+use crate::load::keys::sku_key;
 use crate::report::progress::Progress;
 use crate::state::{SqliteStore, StateStore};
 
@@ -58,19 +58,9 @@ pub(super) struct PlanOptions {
     pub now: Timestamp,
 }
 
-/// The products file, whose modification time stands for the catalog's time.
-pub(super) fn products_path(config: &Config) -> PathBuf {
-    config.catalog_dir.join(
-        config
-            .products
-            .file
-            .clone()
-            .unwrap_or_else(|| "products.csv".into()),
-    )
-}
-
+/// The products file's modification time stands for the catalog's time.
 pub(super) fn catalog_time(config: &Config) -> Option<Timestamp> {
-    let modified = std::fs::metadata(products_path(config))
+    let modified = std::fs::metadata(config.products_path())
         .ok()?
         .modified()
         .ok()?;
@@ -120,11 +110,10 @@ pub(super) fn analyze(
         feeds,
         accepted: accepted.clone(),
         added_fields: options.added_fields,
-        // The builder owns its own copy because it marks keys as seen; the sink's copy stays
-        // read-only for the workers.
+        // Workers classify against the shared map; the builders only track seen keys.
         builders: accepted
             .iter()
-            .map(|map| DiffBuilder::new(map.as_ref().clone()))
+            .map(|map| DiffBuilder::shared(Arc::clone(map)))
             .collect(),
         errors: feeds.iter().map(|_| None).collect(),
     };
@@ -230,22 +219,30 @@ struct DiffSink<'f> {
 }
 
 impl RecordSink for DiffSink<'_> {
-    type Item = (String, u128, Option<Fields>);
+    type Item = (u128, Seen);
 
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
-        let fields = match self.accepted[feed].get(&view.key) {
-            Some(&hash) if hash == view.hash => None,
-            Some(_) => Some(export::record_fields(&self.feeds[feed].spec, view.record)),
-            None if self.added_fields => {
-                Some(export::record_fields(&self.feeds[feed].spec, view.record))
-            }
-            None => None,
+        let fields = || export::record_fields(&self.feeds[feed].spec, view.record);
+        let seen = match self.accepted[feed].get(&view.key) {
+            Some(&hash) if hash == view.hash => Seen::Unchanged,
+            Some(_) => Seen::Changed {
+                key: view.key.clone(),
+                fields: fields(),
+            },
+            None => Seen::Added {
+                key: view.key.clone(),
+                fields: if self.added_fields {
+                    fields()
+                } else {
+                    Fields::new()
+                },
+            },
         };
-        (view.key.clone(), view.hash, fields)
+        (sku_key(&view.key), seen)
     }
 
-    fn collect(&mut self, feed: usize, (key, hash, fields): Self::Item) {
-        if let Err(err) = self.builders[feed].push_with(&key, hash, || fields.unwrap_or_default())
+    fn collect(&mut self, feed: usize, (key_hash, seen): Self::Item) {
+        if let Err(err) = self.builders[feed].push_seen(key_hash, seen)
             && self.errors[feed].is_none()
         {
             self.errors[feed] = Some(err);

@@ -1,6 +1,9 @@
 //! Building a [`FeedDiff`] in two steps, holding only keys and hashes of unchanged items.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::load::keys::{KeyMap, sku_key};
 
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
@@ -20,16 +23,21 @@ pub enum DiffError {
     DuplicateKey(String),
 }
 
-struct Previous {
-    hash: u128,
-    seen: bool,
+/// How a current item compares with what the channel accepted, decided by the caller
+/// (on worker threads, against the shared accepted map).
+pub enum Seen {
+    Unchanged,
+    Changed { key: String, fields: Fields },
+    Added { key: String, fields: Fields },
 }
 
 /// Accumulates the current items of one feed; see the module docs for the two steps.
 pub struct DiffBuilder {
-    /// Every accepted key, plus the added keys (marked seen) to catch duplicates among them.
-    known: HashMap<String, Previous>,
-    previous: u64,
+    /// The store's accepted key -> hash map, shared read-only with whoever classifies items.
+    accepted: Arc<HashMap<String, u128>>,
+    /// Key hashes of the current items seen so far: catches duplicates, and tells the
+    /// removed keys apart, without a second million-string map.
+    seen: KeyMap<u128, ()>,
     current: u64,
     unchanged: u64,
     added: Vec<(String, Fields)>,
@@ -39,14 +47,13 @@ pub struct DiffBuilder {
 impl DiffBuilder {
     /// `accepted` is the store's key -> accepted hash map of this feed.
     pub fn new(accepted: HashMap<String, u128>) -> DiffBuilder {
-        let previous = accepted.len() as u64;
-        let known = accepted
-            .into_iter()
-            .map(|(key, hash)| (key, Previous { hash, seen: false }))
-            .collect();
+        DiffBuilder::shared(Arc::new(accepted))
+    }
+
+    pub fn shared(accepted: Arc<HashMap<String, u128>>) -> DiffBuilder {
         DiffBuilder {
-            known,
-            previous,
+            accepted,
+            seen: KeyMap::default(),
             current: 0,
             unchanged: 0,
             added: Vec::new(),
@@ -54,30 +61,47 @@ impl DiffBuilder {
         }
     }
 
-    /// Adds one current item. `fields` is called only if the item is new or changed, so the
-    /// caller can build the field map lazily.
+    /// Sorts one current item into the diff. `fields` is called only if the item is new or
+    /// changed, so the caller can build the field map lazily.
     pub fn push_with(
         &mut self,
         key: &str,
         hash: u128,
         fields: impl FnOnce() -> Fields,
     ) -> Result<(), DiffError> {
+        let seen = match self.accepted.get(key) {
+            Some(&accepted) if accepted == hash => Seen::Unchanged,
+            Some(_) => Seen::Changed {
+                key: key.to_owned(),
+                fields: fields(),
+            },
+            None => Seen::Added {
+                key: key.to_owned(),
+                fields: fields(),
+            },
+        };
+        self.push_seen(sku_key(key), seen)
+    }
+
+    /// Adds an item the caller already compared; `key_hash` is [`sku_key`] of its key.
+    pub fn push_seen(&mut self, key_hash: u128, seen: Seen) -> Result<(), DiffError> {
         self.current += 1;
-        match self.known.get_mut(key) {
-            Some(prev) if prev.seen => return Err(DiffError::DuplicateKey(key.to_owned())),
-            Some(prev) => {
-                prev.seen = true;
-                if prev.hash == hash {
-                    self.unchanged += 1;
-                } else {
-                    self.changed.push((key.to_owned(), fields()));
-                }
-            }
-            None => {
-                self.known
-                    .insert(key.to_owned(), Previous { hash, seen: true });
-                self.added.push((key.to_owned(), fields()));
-            }
+        if self.seen.insert(key_hash, ()).is_some() {
+            let key = match &seen {
+                Seen::Changed { key, .. } | Seen::Added { key, .. } => key.clone(),
+                Seen::Unchanged => self
+                    .accepted
+                    .keys()
+                    .find(|key| sku_key(key) == key_hash)
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            return Err(DiffError::DuplicateKey(key));
+        }
+        match seen {
+            Seen::Unchanged => self.unchanged += 1,
+            Seen::Changed { key, fields } => self.changed.push((key, fields)),
+            Seen::Added { key, fields } => self.added.push((key, fields)),
         }
         Ok(())
     }
@@ -98,10 +122,10 @@ impl DiffBuilder {
     }
 
     fn removed_keys(&self) -> impl Iterator<Item = &str> {
-        self.known
-            .iter()
-            .filter(|(_, p)| !p.seen)
-            .map(|(k, _)| k.as_str())
+        self.accepted
+            .keys()
+            .filter(|key| !self.seen.contains_key(&sku_key(key)))
+            .map(String::as_str)
     }
 
     /// Completes the diff. `before` holds the last accepted values of (some of) the keys from
@@ -136,7 +160,7 @@ impl DiffBuilder {
         sort_changed(&mut changed, ranking);
         FeedDiff {
             totals: DiffTotals {
-                previous: self.previous,
+                previous: self.accepted.len() as u64,
                 current: self.current,
                 added: added.len() as u64,
                 changed: changed.len() as u64,

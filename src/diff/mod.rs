@@ -34,7 +34,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use build::{CurrentItem, DiffBuilder, DiffError};
+pub use build::{CurrentItem, DiffBuilder, DiffError, Seen};
 pub use hash::content_hash;
 pub use rank::Ranking;
 

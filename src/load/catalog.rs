@@ -643,49 +643,56 @@ fn read_inventory(
                 (Some(row), problem)
             })
             .collect();
+        let mut rows = Vec::with_capacity(parsed.len());
         for (row, problem) in parsed {
             findings.extend(problem);
-            let Some(row) = row else { continue };
-            let entry = match inventory.entries.entry(row.key) {
+            rows.extend(row);
+        }
+        // A SKU's rows come together, so each run of them costs one map lookup.
+        for run in rows.chunk_by(|a, b| a.key == b.key) {
+            let first = &run[0];
+            let entry = match inventory.entries.entry(first.key) {
                 std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     let start = inventory.sku_text.len() as u32;
-                    inventory.sku_text.push_str(row.sku);
+                    inventory.sku_text.push_str(first.sku);
                     slot.insert(StockEntry {
                         start: inventory.levels.len(),
                         len: 0,
-                        first_line: row.line,
+                        first_line: first.line,
                         rows: 0,
                         text_at: (start, inventory.sku_text.len() as u32),
                     })
                 }
             };
-            entry.rows += 1;
-            let levels = &inventory.levels[entry.start..entry.start + entry.len as usize];
-            if levels.iter().any(|level| level.location == row.location) {
-                let location_id = &locations.get(row.location).id;
-                findings.push(
-                    Finding::new(
-                        &rules::DUPLICATE_INVENTORY,
-                        label,
-                        format!(
-                            "stock for SKU `{}` at `{location_id}` is already given",
-                            row.sku
-                        ),
-                    )
-                    .line(row.line)
-                    .field("location_id")
-                    .sku(row.sku),
-                );
-                continue;
+            for row in run {
+                entry.rows += 1;
+                let levels = &inventory.levels[entry.start..entry.start + entry.len as usize];
+                if levels.iter().any(|level| level.location == row.location) {
+                    let location_id = &locations.get(row.location).id;
+                    findings.push(
+                        Finding::new(
+                            &rules::DUPLICATE_INVENTORY,
+                            label,
+                            format!(
+                                "stock for SKU `{}` at `{location_id}` is already given",
+                                row.sku
+                            ),
+                        )
+                        .line(row.line)
+                        .field("location_id")
+                        .sku(row.sku),
+                    );
+                    continue;
+                }
+                // A row with an unreadable quantity counts as no stock at its location (and
+                // still makes a repeat of the location a duplicate).
+                let level = StockLevel {
+                    location: row.location,
+                    quantity: row.quantity.unwrap_or(0),
+                };
+                Inventory::push_level(&mut inventory.levels, entry, level);
             }
-            // A row with an unreadable quantity counts as no stock at its location (and
-            // still makes a repeat of the location a duplicate).
-            let level = StockLevel {
-                location: row.location,
-                quantity: row.quantity.unwrap_or(0),
-            };
-            Inventory::push_level(&mut inventory.levels, entry, level);
         }
         Ok(())
     })

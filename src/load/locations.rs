@@ -1,6 +1,8 @@
 //! The locations table: warehouses and stores that hold stock.
 
-use std::collections::HashMap;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::keys::KeyMap;
 use std::sync::Arc;
 
 use crate::diag::Finding;
@@ -27,21 +29,15 @@ pub struct Location {
 #[derive(Debug, Default)]
 pub struct Locations {
     pub list: Vec<Location>,
-    by_id: HashMap<String, u16>,
+    /// By a hash of the id: inventory files look a location up tens of millions of times.
+    by_id: KeyMap<u64, u16>,
 }
 
 impl Locations {
     pub fn index_of(&self, id: &str) -> Option<u16> {
-        // Catalogs have a few dozen locations and tens of millions of inventory rows: a
-        // scan beats hashing the id every time.
-        if self.list.len() <= 64 {
-            return self
-                .list
-                .iter()
-                .position(|location| location.id == id)
-                .and_then(|i| u16::try_from(i).ok());
-        }
-        self.by_id.get(id).copied()
+        let index = *self.by_id.get(&xxh3_64(id.as_bytes()))?;
+        // A hash collision between two ids must not swap their stock.
+        (self.list[usize::from(index)].id == id).then_some(index)
     }
 
     pub fn get(&self, index: u16) -> &Location {
@@ -87,7 +83,7 @@ impl Locations {
             if kind == LocationKind::Store && store_code.is_empty() {
                 findings.push(problem(format!("store `{id}` has no store_code")));
             }
-            if self.by_id.contains_key(id) {
+            if self.index_of(id).is_some() {
                 findings.push(problem(format!("location `{id}` is listed twice")));
                 continue;
             }
@@ -96,7 +92,14 @@ impl Locations {
                 message: "more than 65,535 locations".into(),
                 hint: "split the catalog by region".into(),
             })?;
-            self.by_id.insert(id.to_owned(), index);
+            let hash = xxh3_64(id.as_bytes());
+            if self.by_id.contains_key(&hash) {
+                findings.push(problem(format!(
+                    "location `{id}` collides with another id's hash; rename one of them"
+                )));
+                continue;
+            }
+            self.by_id.insert(hash, index);
             self.list.push(Location {
                 id: id.to_owned(),
                 kind,
