@@ -126,7 +126,7 @@ impl<'f> Renderer<'f> {
     }
 
     /// A record's bytes for a json_document file, with its running number inserted.
-    pub fn numbered(&self, record: &[u8], number: u64) -> Vec<u8> {
+    pub fn numbered<'r>(&self, record: &'r [u8], number: u64) -> std::borrow::Cow<'r, [u8]> {
         match (&self.feed.format.item_counter, record.first()) {
             (Some(path), Some(b'{')) if path.len() == 1 => {
                 let key = serde_json::Value::String(path[0].clone()).to_string();
@@ -136,9 +136,9 @@ impl<'f> Renderer<'f> {
                     out.push(b',');
                 }
                 out.extend_from_slice(&record[1..]);
-                out
+                std::borrow::Cow::Owned(out)
             }
-            _ => record.to_vec(),
+            _ => std::borrow::Cow::Borrowed(record),
         }
     }
 

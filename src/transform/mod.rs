@@ -205,7 +205,7 @@ impl<'f> FeedContext<'f> {
     }
 
     /// Runs one item through this feed.
-    pub fn transform<'a>(&self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
+    pub fn transform<'a>(&'a self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
         match self.records(item, locations) {
             Err(filter) => Outcome::Filtered(filter),
             Ok((records, mut findings)) => {
@@ -228,7 +228,7 @@ impl<'f> FeedContext<'f> {
 
     /// The item's checked records and findings, or the filter that leaves it out.
     pub fn records<'a>(
-        &self,
+        &'a self,
         item: &CatalogItem<'a>,
         locations: &Locations,
     ) -> Result<(Vec<Record<'a>>, Vec<Finding>), &'static str> {
@@ -250,8 +250,13 @@ impl<'f> FeedContext<'f> {
         };
         let mut records = Vec::new();
         if self.feed.spec.per_store {
-            // Everything but the store's own values is the same for every store.
-            let shared = base.record(None, &mut findings);
+            // Everything but the store's own values is the same for every store: it is built
+            // and checked once, and each store adds and checks only its own fields.
+            let mut shared = base.record(None, &mut findings);
+            self.check(item, &mut shared, &mut findings, |field| {
+                !values::is_store_field(field)
+            });
+            let mut seen_store_findings = false;
             for &store in &self.stores {
                 let Some(level) = item.stock.iter().find(|level| level.location == store) else {
                     continue;
@@ -262,22 +267,44 @@ impl<'f> FeedContext<'f> {
                     code: &locations.get(store).store_code,
                     quantity: store_quantity,
                 };
-                records.push(base.store_record(&shared, &store));
+                let mut record = base.store_record(&shared, &store);
+                // Store values differ per store only in number, so one store's findings
+                // speak for all.
+                let mut store_findings = Vec::new();
+                self.check(
+                    item,
+                    &mut record,
+                    &mut store_findings,
+                    values::is_store_field,
+                );
+                if !seen_store_findings {
+                    findings.append(&mut store_findings);
+                    seen_store_findings = true;
+                }
+                records.push(record);
             }
         } else {
-            records.push(base.record(None, &mut findings));
-        }
-        for record in &mut records {
-            self.check(item, record, &mut findings);
+            let mut record = base.record(None, &mut findings);
+            self.check(item, &mut record, &mut findings, |_| true);
+            records.push(record);
         }
         Ok((records, findings))
     }
 
     /// Checks a record against the spec: requirements, types, lengths. Cuts values where the
     /// spec says to, and drops extra repeated values.
-    fn check(&self, item: &CatalogItem<'_>, record: &mut Record<'_>, findings: &mut Vec<Finding>) {
+    fn check(
+        &self,
+        item: &CatalogItem<'_>,
+        record: &mut Record<'_>,
+        findings: &mut Vec<Finding>,
+        which: impl Fn(&FieldSpec) -> bool,
+    ) {
         let spec = &self.feed.spec;
         for (index, field) in spec.fields.iter().enumerate() {
+            if !which(field) {
+                continue;
+            }
             let unconfirmed = field.confidence == Confidence::Unconfirmed;
             let present = record.values[index].as_ref().is_some_and(|v| !v.is_empty());
             if !present {

@@ -63,7 +63,7 @@ pub(super) struct ItemValues<'c, 'i, 'a> {
     pub availability: Availability,
 }
 
-impl<'a> ItemValues<'_, '_, 'a> {
+impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
     pub(super) fn record(
         &self,
         store: Option<&StoreValues<'_>>,
@@ -77,7 +77,7 @@ impl<'a> ItemValues<'_, '_, 'a> {
             .enumerate()
             .map(|(index, field)| {
                 let value = match &feed.overrides[index] {
-                    Some(Override::Const(text)) => Some(Value::Text(Cow::Owned(feed.fill(text)))),
+                    Some(Override::Const(text)) => Some(Value::Text(fill(feed, text))),
                     Some(Override::Template { name, variables }) => {
                         self.render(field, name, variables, findings)
                     }
@@ -109,13 +109,13 @@ impl<'a> ItemValues<'_, '_, 'a> {
         record
     }
 
-    fn source(&self, field: &FieldSpec, store: Option<&StoreValues<'_>>) -> Option<Value<'a>> {
+    fn source(&self, field: &'c FieldSpec, store: Option<&StoreValues<'_>>) -> Option<Value<'a>> {
         let v = self.item.variant;
         let text = |s: &'a str| Some(Value::Text(Cow::Borrowed(s)));
         let owned = |s: String| Some(Value::Text(Cow::Owned(s)));
         let feed = self.context.feed;
         match &field.source {
-            ValueSource::Const(value) => owned(feed.fill(value)),
+            ValueSource::Const(value) => Some(Value::Text(fill(feed, value))),
             ValueSource::Custom(name) => v
                 .custom
                 .iter()
@@ -143,7 +143,7 @@ impl<'a> ItemValues<'_, '_, 'a> {
         }
     }
 
-    fn field(&self, field: &FieldSpec, canonical: Field) -> Option<Value<'a>> {
+    fn field(&self, field: &'c FieldSpec, canonical: Field) -> Option<Value<'a>> {
         let v = self.item.variant;
         let time_zone = &self.context.feed.time_zone;
         let date = |ts: jiff::Timestamp| {
@@ -279,14 +279,33 @@ impl<'a> ItemValues<'_, '_, 'a> {
     }
 }
 
+/// A constant with its `{param}` placeholders filled; borrowed when it has none.
+fn fill<'a>(feed: &'a crate::feed::Feed, text: &'a str) -> Cow<'a, str> {
+    if text.contains('{') {
+        Cow::Owned(feed.fill(text))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether a field's value comes from the store (per-store channels).
+pub(super) fn is_store_field(field: &FieldSpec) -> bool {
+    matches!(
+        field.source,
+        ValueSource::Derived(
+            Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
+        )
+    )
+}
+
 /// Applies the spec's `map` from canonical spelling to the channel's.
-fn map_value<'a>(field: &FieldSpec, canonical: &'a str) -> Option<Value<'a>> {
+fn map_value<'a>(field: &'a FieldSpec, canonical: &'a str) -> Option<Value<'a>> {
     let mapped = field
         .map
         .iter()
         .find(|(from, _)| from == canonical)
-        .map_or(Cow::Borrowed(canonical), |(_, to)| Cow::Owned(to.clone()));
-    Some(Value::Text(mapped))
+        .map_or(canonical, |(_, to)| to.as_str());
+    Some(Value::Text(Cow::Borrowed(mapped)))
 }
 
 fn money(field: &FieldSpec, money: &Money) -> String {
