@@ -183,18 +183,41 @@ impl<'f> Renderer<'f> {
     }
 
     fn delimited_row(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        use std::cell::RefCell;
+        // One csv writer per thread and delimiter: a new one per row would allocate and
+        // zero its buffer millions of times.
+        thread_local! {
+            static WRITER: RefCell<Option<(u8, csv::Writer<SharedBuffer>, SharedBuffer)>> =
+                const { RefCell::new(None) };
+        }
         let separator = &self.feed.format.list_separator;
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(self.feed.format.delimiter)
-            .buffer_capacity(512)
-            .from_writer(&mut *out);
-        let cells = record.values.iter().map(|value| {
-            value
-                .as_ref()
-                .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator))
+        let delimiter = self.feed.format.delimiter;
+        let cells: Vec<std::borrow::Cow<'_, str>> = record
+            .values
+            .iter()
+            .map(|value| {
+                value
+                    .as_ref()
+                    .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator))
+            })
+            .collect();
+        WRITER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
+                let buffer = SharedBuffer::default();
+                let writer = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .from_writer(buffer.clone());
+                *slot = Some((delimiter, writer, buffer));
+            }
+            if let Some((_, writer, buffer)) = slot.as_mut() {
+                let _ = writer.write_record(cells.iter().map(|cell| cell.as_bytes()));
+                let _ = writer.flush();
+                let mut bytes = buffer.0.borrow_mut();
+                out.extend_from_slice(&bytes);
+                bytes.clear();
+            }
         });
-        let _ = writer.write_record(cells.map(|cell| cell.into_owned()));
-        let _ = writer.flush();
     }
 
     fn json_object(&self, record: &Record<'_>) -> serde_json::Value {
@@ -220,6 +243,21 @@ impl<'f> Renderer<'f> {
             }
         }
         root
+    }
+}
+
+/// A byte buffer the thread's csv writer writes into and the renderer drains.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use crate::diag::Finding;
 use crate::feed::Feed;
 use crate::load::{CatalogItem, LocationKind, Locations};
-use crate::model::{Availability, Price};
+use crate::model::{Availability, Field, Price};
 use crate::rules::{self, Rule};
-use crate::spec::{Confidence, FieldSpec, FieldType, Requirement, TooLong};
+use crate::spec::{Confidence, FieldSpec, FieldType, Requirement, TooLong, ValueSource};
 
 use crate::model::links::plain_url;
 pub use values::Value;
@@ -355,8 +355,17 @@ impl<'f> FeedContext<'f> {
                 list.truncate(max);
             }
             let mut problems = Vec::new();
+            // Catalog links were checked when the catalog was read; only feed-made ones
+            // (templates, constants) need checking here.
+            let checked_link = self.feed.overrides[index].is_none()
+                && matches!(
+                    field.source,
+                    ValueSource::Field(
+                        Field::Link | Field::ImageLink | Field::AdditionalImageLinks
+                    )
+                );
             if let Some(value) = &mut record.values[index] {
-                value.for_each_mut(|text| check_text(field, text, &mut problems));
+                value.for_each_mut(|text| check_text(field, text, checked_link, &mut problems));
             }
             for (rule, message) in problems {
                 let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
@@ -407,9 +416,11 @@ impl<'f> FeedContext<'f> {
 fn check_text(
     field: &FieldSpec,
     text: &mut Cow<'_, str>,
+    checked_link: bool,
     problems: &mut Vec<(&'static Rule, String)>,
 ) {
     match field.kind {
+        FieldType::Url if checked_link => {}
         FieldType::Url => {
             if !plain_url(text) {
                 let valid = url::Url::parse(text)
