@@ -205,8 +205,10 @@ impl<'f> Renderer<'f> {
             let mut slot = slot.borrow_mut();
             if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
                 let buffer = SharedBuffer::default();
+                // Flexible: feeds with different column counts share the thread's writer.
                 let writer = csv::WriterBuilder::new()
                     .delimiter(delimiter)
+                    .flexible(true)
                     .from_writer(buffer.clone());
                 *slot = Some((delimiter, writer, buffer));
             }
