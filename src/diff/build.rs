@@ -51,9 +51,13 @@ impl DiffBuilder {
     }
 
     pub fn shared(accepted: Arc<HashMap<String, u128>>) -> DiffBuilder {
+        // Most current items were accepted before: size for them once instead of rehashing
+        // a million keys on the way.
+        let mut seen = KeyMap::default();
+        seen.reserve(accepted.len());
         DiffBuilder {
             accepted,
-            seen: KeyMap::default(),
+            seen,
             current: 0,
             unchanged: 0,
             added: Vec::new(),
