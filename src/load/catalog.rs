@@ -17,7 +17,7 @@ use crate::model::{Currency, Variant};
 use crate::report::progress::Progress;
 use crate::rules;
 
-const BATCH_ROWS: usize = 2048;
+const BATCH_ROWS: usize = 4096;
 
 /// Stock of one SKU at one location. Compact on purpose: a million SKUs in twenty
 /// locations make twenty million of these.
