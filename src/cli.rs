@@ -11,7 +11,13 @@ use crate::report::OutputFormat;
 /// Exit codes: 0 ok, 1 validation errors (or changes with --exit-code, or a guard tripped),
 /// 2 usage or configuration error, 3 push failed.
 #[derive(Debug, Parser)]
-#[command(name = "omnifeed", version, about, long_about = None)]
+#[command(
+    name = "omnifeed",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 ok; 1 validation errors, changes with --exit-code, or a guard stopped a push; 2 usage or configuration error; 3 a destination rejected the push or could not be reached."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -22,13 +28,9 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Config file naming the catalog, its column mapping and defaults.
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        default_value = "omnifeed.toml"
-    )]
-    pub config: PathBuf,
+    /// [default: ./omnifeed.toml, optional when --catalog is given]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Catalog folder in the canonical layout (products.csv, inventory.csv, locations.csv);
     /// overrides the config's [catalog] dir.
     #[arg(long, global = true, value_name = "DIR")]

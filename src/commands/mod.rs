@@ -14,13 +14,13 @@ use crate::cli::GlobalArgs;
 use crate::config::Config;
 
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
-    let explicit = std::env::args_os()
-        .any(|arg| arg == "--config" || arg.to_string_lossy().starts_with("--config="));
-    Ok(Config::load(
-        &global.config,
-        explicit,
-        global.catalog.as_deref(),
-    )?)
+    // A config named on the command line must exist; the default one may be absent when
+    // --catalog says where the catalog is.
+    let (path, explicit) = match &global.config {
+        Some(path) => (path.clone(), true),
+        None => (std::path::PathBuf::from("omnifeed.toml"), false),
+    };
+    Ok(Config::load(&path, explicit, global.catalog.as_deref())?)
 }
 
 /// Specs (shipped plus the user's) and the selected feeds compiled against them.
