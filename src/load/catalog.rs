@@ -392,15 +392,16 @@ fn read_products(
                 (converted, keys, row_findings)
             })
             .collect();
-        let mut accepted = Vec::with_capacity(converted.len());
-        for (converted, keys, row_findings) in converted {
-            findings.extend(row_findings);
-            let (Some(variant), Some(keys)) = (converted.variant, keys) else {
+        let mut converted = converted;
+        let mut keep = vec![false; converted.len()];
+        for (index, (row, keys, row_findings)) in converted.iter_mut().enumerate() {
+            findings.append(row_findings);
+            let (Some(variant), Some(keys)) = (&row.variant, keys.take()) else {
                 counts.rejected_rows += 1;
                 continue;
             };
-            let keep = check_across_rows(
-                &variant,
+            let distinct = check_across_rows(
+                variant,
                 keys,
                 &mut skus,
                 &mut groups,
@@ -408,14 +409,18 @@ fn read_products(
                 findings,
                 counts,
             );
-            if keep && !converted.has_errors {
-                accepted.push(variant);
-            } else {
+            keep[index] = distinct && !row.has_errors;
+            if !keep[index] {
                 counts.rejected_rows += 1;
             }
         }
-        let items: Vec<CatalogItem<'_>> = accepted
+        // Items point into `converted`: moving half-kilobyte variants around again would
+        // cost a batch-sized copy.
+        let items: Vec<CatalogItem<'_>> = converted
             .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .filter_map(|((row, _, _), _)| row.variant.as_ref())
             .map(|variant| CatalogItem {
                 variant,
                 stock: inventory.stock(variant.sku),
@@ -560,8 +565,18 @@ fn read_inventory(
     let file_bytes = file_len(&table.path);
     table::stream(reader, BATCH_ROWS, |batch| {
         if inventory.levels.is_empty() {
-            // Growing by doubling would touch twice the memory and copy it all along.
-            inventory.levels.reserve(estimate_rows(batch, file_bytes));
+            // Growing by doubling would touch twice the memory and copy it all along; the
+            // SKU table is sized by the first batch's rows per SKU.
+            let rows = estimate_rows(batch, file_bytes);
+            inventory.levels.reserve(rows);
+            let distinct = batch
+                .rows
+                .chunk_by(|a, b| a.record.get(sku_column) == b.record.get(sku_column))
+                .count()
+                .max(1);
+            inventory
+                .entries
+                .reserve(rows / (batch.rows.len() / distinct).max(1));
         }
         findings.extend(batch.findings.iter().cloned());
         *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
