@@ -127,6 +127,13 @@ pub fn run<S: RecordSink>(
     let mut findings = Vec::new();
     let mut contexts: Option<Vec<FeedContext<'_>>> = None;
     let renderers = &renderers;
+    let pool = BufferPool::default();
+    let pool = &pool;
+    let target = RenderTarget {
+        write: options.write,
+        pool,
+    };
+    let target = &target;
     // Writing runs on its own thread, so the kernel's copying of one batch overlaps with
     // rendering the next.
     let (catalog, outputs) = std::thread::scope(|scope| -> anyhow::Result<_> {
@@ -141,6 +148,7 @@ pub fn run<S: RecordSink>(
                             start = end;
                         }
                     }
+                    pool.give(job.bytes);
                 }
             }
             Ok(outputs)
@@ -165,15 +173,7 @@ pub fn run<S: RecordSink>(
                             .zip(renderers)
                             .enumerate()
                             .map(|(index, (context, renderer))| {
-                                render(
-                                    index,
-                                    context,
-                                    renderer,
-                                    item,
-                                    locations,
-                                    sink_ref,
-                                    options.write,
-                                )
+                                render(index, context, renderer, item, locations, sink_ref, target)
                             })
                             .collect()
                     })
@@ -244,6 +244,40 @@ pub fn run<S: RecordSink>(
     })
 }
 
+/// Where rendered records go: bytes only when files are written, in pooled buffers.
+struct RenderTarget<'p> {
+    write: bool,
+    pool: &'p BufferPool,
+}
+
+/// Byte buffers that go round between the render workers and the writer thread. A fresh
+/// buffer per item and feed means gigabytes of new memory over a large run, which the
+/// kernel zeroes page by page; reused buffers keep their capacity.
+#[derive(Default)]
+struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// Enough for a few batches of every feed; beyond that buffers are simply dropped.
+    const MAX_POOLED: usize = 64 * 1024;
+
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_else(|| Vec::with_capacity(512))
+    }
+
+    fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut pool) = self.0.lock()
+            && pool.len() < Self::MAX_POOLED
+        {
+            pool.push(buffer);
+        }
+    }
+}
+
 /// One feed's rendered records of one item, on their way to the writer thread.
 struct WriteJob {
     feed: usize,
@@ -258,7 +292,7 @@ fn render<'a, S: RecordSink>(
     item: &CatalogItem<'a>,
     locations: &Locations,
     sink: &S,
-    write: bool,
+    target: &RenderTarget<'_>,
 ) -> Rendered<S::Item> {
     match context.transform(item, locations) {
         Outcome::Filtered(filter) => Rendered {
@@ -275,12 +309,16 @@ fn render<'a, S: RecordSink>(
         },
         Outcome::Written { records, warnings } => {
             let spec = &context.feed.spec;
-            let mut bytes = Vec::with_capacity(512);
+            let mut bytes = if target.write {
+                target.pool.take()
+            } else {
+                Vec::new()
+            };
             let rendered = records
                 .iter()
                 .map(|record| {
                     // A dry run needs the records' values, not their bytes.
-                    if write {
+                    if target.write {
                         renderer.record(record, &mut bytes);
                     }
                     let item = sink.wants_records().then(|| {
