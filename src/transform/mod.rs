@@ -83,7 +83,10 @@ impl<'f> FeedContext<'f> {
             .list
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.kind == LocationKind::Store && listed(&l.id))
+            // A store without a code cannot appear in a local feed (validation reports it).
+            .filter(|(_, l)| {
+                l.kind == LocationKind::Store && !l.store_code.is_empty() && listed(&l.id)
+            })
             .filter_map(|(i, _)| u16::try_from(i).ok())
             .collect();
         FeedContext {
@@ -208,12 +211,21 @@ impl<'f> FeedContext<'f> {
     pub fn transform<'a>(&'a self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
         match self.records(item, locations) {
             Err(filter) => Outcome::Filtered(filter),
-            Ok((records, mut findings)) => {
+            Ok((records, findings)) => {
                 // One store record's problem is the item's problem: the same data feeds
                 // them all, so each finding is reported once.
-                findings.dedup_by(|a, b| {
-                    a.rule == b.rule && a.field == b.field && a.message == b.message
-                });
+                let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+                for finding in findings {
+                    let repeat = kept.iter().any(|k| {
+                        k.rule == finding.rule
+                            && k.field == finding.field
+                            && k.message == finding.message
+                    });
+                    if !repeat {
+                        kept.push(finding);
+                    }
+                }
+                let findings = kept;
                 if findings.iter().any(Finding::is_error) {
                     Outcome::Rejected(findings)
                 } else {
@@ -256,7 +268,6 @@ impl<'f> FeedContext<'f> {
             self.check(item, &mut shared, &mut findings, |field| {
                 !values::is_store_field(field)
             });
-            let mut seen_store_findings = false;
             for &store in &self.stores {
                 let Some(level) = item.stock.iter().find(|level| level.location == store) else {
                     continue;
@@ -268,19 +279,9 @@ impl<'f> FeedContext<'f> {
                     quantity: store_quantity,
                 };
                 let mut record = base.store_record(&shared, &store);
-                // Store values differ per store only in number, so one store's findings
-                // speak for all.
-                let mut store_findings = Vec::new();
-                self.check(
-                    item,
-                    &mut record,
-                    &mut store_findings,
-                    values::is_store_field,
-                );
-                if !seen_store_findings {
-                    findings.append(&mut store_findings);
-                    seen_store_findings = true;
-                }
+                // Every store's own values are checked: one store without a code must not
+                // slip through because another had one. Repeats are folded below.
+                self.check(item, &mut record, &mut findings, values::is_store_field);
                 records.push(record);
             }
         } else {

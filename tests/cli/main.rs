@@ -5,6 +5,7 @@ mod export_determinism;
 mod export_dirty;
 mod export_files;
 mod export_readback;
+mod export_stores;
 mod export_support;
 mod loader_fuzz;
 mod support;
