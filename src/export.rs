@@ -106,6 +106,9 @@ pub fn run<S: RecordSink>(
 ) -> anyhow::Result<EngineResult> {
     let catalog_file: Arc<str> = Arc::from(config.products_path().display().to_string());
     let renderers: Vec<Renderer<'_>> = feeds.iter().map(Renderer::new).collect();
+    if options.write {
+        refuse_shared_files(feeds, options.out_dir)?;
+    }
     let mut outputs: Vec<Option<FeedOutput>> = Vec::with_capacity(feeds.len());
     for (feed, renderer) in feeds.iter().zip(&renderers) {
         outputs.push(if options.write {
@@ -242,6 +245,23 @@ pub fn run<S: RecordSink>(
         summaries,
         findings,
     })
+}
+
+/// Two feeds writing the same file would silently keep only the last one's items.
+fn refuse_shared_files(feeds: &[Feed], out_dir: Option<&Path>) -> anyhow::Result<()> {
+    let mut targets: BTreeMap<std::path::PathBuf, &str> = BTreeMap::new();
+    for feed in feeds {
+        let dir = out_dir.unwrap_or(&feed.destination);
+        let target = dir.join(format!("{}.{}", feed.file_stem, feed.format.extension));
+        if let Some(other) = targets.insert(target.clone(), &feed.id) {
+            anyhow::bail!(
+                "feeds `{other}` and `{}` would both write {}\n  hint: give one of them another `file` or destination",
+                feed.id,
+                target.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Where rendered records go: bytes only when files are written, in pooled buffers.

@@ -38,3 +38,27 @@ fn stores_without_a_code_are_reported_and_left_out_of_local_feeds() {
     assert_eq!(rows.len(), 1, "only store A gets a record: {feed}");
     assert!(rows[0].starts_with("store-a\tS1\t2\t"), "{feed}");
 }
+
+#[test]
+fn two_feeds_writing_one_file_are_refused() {
+    let env = TestEnv::new();
+    env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+    env.write(
+        "cat/products.csv",
+        "sku,title,price,currency,link,image_link\nS1,Shirt,10.00,EUR,https://s.example.com/1,https://c.example.com/1.jpg\n",
+    );
+    for name in ["a", "b"] {
+        env.write(
+            &format!("feeds/{name}.toml"),
+            "channel = \"meta-catalog\"\nformat = \"csv\"\nfile = \"shared\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
+        );
+    }
+    let run = env.run(&["export"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("would both write"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!env.dir.path().join("out/shared.csv").exists());
+}
