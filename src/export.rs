@@ -327,19 +327,31 @@ fn render<'a, S: RecordSink>(
             records: Vec::new(),
             findings,
         },
-        Outcome::Written { records, warnings } => {
+        Outcome::Written {
+            records,
+            mut warnings,
+        } => {
             let spec = &context.feed.spec;
-            let mut bytes = if target.write {
+            let line_limit = context.feed.format.max_line_bytes;
+            // Bytes are rendered for files, and for the line limit even in a dry run, so a
+            // diff counts the same items an export writes.
+            let render_bytes = target.write || line_limit.is_some();
+            let mut bytes = if render_bytes {
                 target.pool.take()
             } else {
                 Vec::new()
             };
+            let mut too_long = None;
             let rendered = records
                 .iter()
                 .map(|record| {
-                    // A dry run needs the records' values, not their bytes.
-                    if target.write {
+                    let start = bytes.len();
+                    if render_bytes {
                         renderer.record(record, &mut bytes);
+                    }
+                    let length = (bytes.len() - start) as u64;
+                    if line_limit.is_some_and(|limit| length > limit) {
+                        too_long = Some(length);
                     }
                     let item = sink.wants_records().then(|| {
                         let view = RecordView {
@@ -352,6 +364,24 @@ fn render<'a, S: RecordSink>(
                     (bytes.len(), item)
                 })
                 .collect();
+            if let (Some(length), Some(limit)) = (too_long, line_limit) {
+                target.pool.give(bytes);
+                warnings.push(context.finding(
+                    &crate::rules::FEED_ITEM_TOO_LARGE,
+                    item,
+                    &spec.fields[spec.item_key].name,
+                    format!(
+                        "the item takes {length} bytes on one line; {} allows {limit}",
+                        spec.id
+                    ),
+                ));
+                return Rendered {
+                    kind: Kind::Rejected,
+                    bytes: Vec::new(),
+                    records: Vec::new(),
+                    findings: warnings,
+                };
+            }
             Rendered {
                 kind: Kind::Written,
                 bytes,

@@ -256,7 +256,7 @@ fn compile(
     category_map.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     if let Some(format) = &format {
         for name in placeholders(spec, format) {
-            if !raw.params.contains_key(&name) && !builtin_param(&name) {
+            if !raw.params.contains_key(&name) && !builtin_param(&name, &raw, config) {
                 problems.push(format!(
                     "the {} spec needs [params] {name} = \"...\"",
                     spec.id
@@ -319,8 +319,15 @@ pub fn template_variables() -> impl Iterator<Item = String> {
 }
 
 /// Placeholders the feed fills itself, from its market settings.
-fn builtin_param(name: &str) -> bool {
-    matches!(name, "country" | "language" | "currency")
+/// Only when the feed (or the config's defaults) gives the value: an unfilled placeholder
+/// would reach the channel as literal `{currency}`.
+fn builtin_param(name: &str, raw: &RawFeed, config: &Config) -> bool {
+    match name {
+        "country" => raw.country.is_some() || config.defaults.country.is_some(),
+        "language" => raw.language.is_some() || config.defaults.language.is_some(),
+        "currency" => raw.currency.is_some(),
+        _ => false,
+    }
 }
 
 /// `{name}` placeholders used by the spec's envelope, constants and `with` values.

@@ -31,6 +31,9 @@ pub struct StockLevel {
 pub struct CatalogItem<'a> {
     pub variant: &'a Variant<'a>,
     pub stock: &'a [StockLevel],
+    /// A further row of a SKU already seen, giving its price in another currency. Feeds
+    /// for one currency pick the row in theirs; feeds without one take the first row only.
+    pub other_currency_row: bool,
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -393,14 +396,15 @@ fn read_products(
             })
             .collect();
         let mut converted = converted;
-        let mut keep = vec![false; converted.len()];
+        // Per row: None = left out, Some(true) = a further currency row of a SKU.
+        let mut keep: Vec<Option<bool>> = vec![None; converted.len()];
         for (index, (row, keys, row_findings)) in converted.iter_mut().enumerate() {
             findings.append(row_findings);
             let (Some(variant), Some(keys)) = (&row.variant, keys.take()) else {
                 counts.rejected_rows += 1;
                 continue;
             };
-            let distinct = check_across_rows(
+            let verdict = check_across_rows(
                 variant,
                 keys,
                 &mut skus,
@@ -409,8 +413,8 @@ fn read_products(
                 findings,
                 counts,
             );
-            keep[index] = distinct && !row.has_errors;
-            if !keep[index] {
+            keep[index] = verdict.filter(|_| !row.has_errors);
+            if keep[index].is_none() {
                 counts.rejected_rows += 1;
             }
         }
@@ -419,11 +423,11 @@ fn read_products(
         let items: Vec<CatalogItem<'_>> = converted
             .iter()
             .zip(&keep)
-            .filter(|(_, keep)| **keep)
-            .filter_map(|((row, _, _), _)| row.variant.as_ref())
-            .map(|variant| CatalogItem {
+            .filter_map(|((row, _, _), keep)| Some((row.variant.as_ref()?, (*keep)?)))
+            .map(|(variant, other_currency_row)| CatalogItem {
                 variant,
                 stock: inventory.stock(variant.sku),
+                other_currency_row,
             })
             .collect();
         sink(&items, locations)?;
@@ -450,7 +454,8 @@ fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-/// Duplicate SKUs and indistinct variants. Returns false when the row must be left out.
+/// Duplicate SKUs and indistinct variants. Returns None when the row must be left out,
+/// Some(true) for a further currency row of a SKU already seen.
 fn check_across_rows(
     variant: &Variant<'_>,
     keys: RowKeys,
@@ -459,7 +464,7 @@ fn check_across_rows(
     label: &Arc<str>,
     findings: &mut Vec<Finding>,
     counts: &mut LoadCounts,
-) -> bool {
+) -> Option<bool> {
     match skus.entry(keys.sku) {
         std::collections::hash_map::Entry::Vacant(slot) => {
             slot.insert(SkuEntry {
@@ -494,7 +499,7 @@ fn check_across_rows(
                         .field("sku")
                         .sku(variant.sku),
                 );
-                return false;
+                return None;
             }
             // Another currency's row for a variant already seen: its group was checked then.
             let mut more = entry
@@ -503,7 +508,7 @@ fn check_across_rows(
                 .map_or_else(Vec::new, Vec::from);
             more.extend(keys.currencies);
             entry.more_currencies = Some(more.into());
-            return true;
+            return Some(true);
         }
     }
     if !variant.group_id.is_empty() {
@@ -529,7 +534,7 @@ fn check_across_rows(
         }
         siblings.push((keys.attributes, variant.line, sku));
     }
-    true
+    Some(false)
 }
 
 fn currency_key(currency: Currency) -> u32 {

@@ -234,6 +234,14 @@ pub fn convert<'a>(plan: &ProductPlan, row: &'a RawRow, out: &mut Vec<Finding>) 
         }
     }
     if sku.is_empty() {
+        // Without a SKU the row can go nowhere; say so even when `required` leaves sku out.
+        if !plan.required.contains(&Field::Sku) {
+            findings.push(
+                &rules::MISSING_REQUIRED,
+                Field::Sku,
+                "the row has no SKU, so no channel can identify it".into(),
+            );
+        }
         return Converted {
             variant: None,
             has_errors: true,

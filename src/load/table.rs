@@ -425,7 +425,10 @@ where
         }
         // Dropping the receiver ends the producer at its next send.
         drop(receiver);
-        let _ = producer.join();
+        // A reader that died must not pass for the end of the file.
+        if producer.join().is_err() && outcome.is_ok() {
+            outcome = Err(anyhow::anyhow!("the catalog reader thread panicked"));
+        }
         outcome
     })
 }

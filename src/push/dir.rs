@@ -40,6 +40,15 @@ impl Transport for DirTransport {
             place(staged, &dest).map_err(io_err(&dest))?;
             delivery.files.push(dest);
         }
+        // A shorter feed than last time must not leave the old extra parts for the channel
+        // to keep reading.
+        crate::serialize::output::remove_stale_parts(
+            &self.dir,
+            &feed.file_stem,
+            &feed.format.extension,
+            &delivery.files,
+        )
+        .map_err(io_err(&self.dir))?;
         // The renames are durable only once the folder entry is on disk; without this a power
         // loss could bring back the old file after the state recorded the new one.
         sync_dir(&self.dir).map_err(io_err(&self.dir))?;

@@ -161,6 +161,20 @@ impl FeedOutput {
             .current
             .as_ref()
             .is_some_and(|part| self.would_overflow(part, record.len() as u64));
+        // A record that alone breaks the byte limit fits no file at all.
+        let alone_too_big = self
+            .max_bytes
+            .is_some_and(|max| (self.header.len() + record.len() + self.footer.len()) as u64 > max);
+        if alone_too_big {
+            return Err(OutputError::Limit {
+                feed: self.feed.clone(),
+                limit: format!(
+                    "{} bytes per file (one record takes {})",
+                    self.max_bytes.unwrap_or_default(),
+                    record.len()
+                ),
+            });
+        }
         if overflow {
             if self.on_limit == OnLimit::Fail {
                 let limit = match (self.max_items, self.max_bytes) {
@@ -226,31 +240,38 @@ impl FeedOutput {
             self.written.bytes += std::fs::metadata(&target).map_or(part.bytes, |m| m.len());
             finals.push(target);
         }
-        self.remove_stale_parts(&finals);
+        remove_stale_parts(&self.dir, &self.stem, &self.extension, &finals)
+            .map_err(|e| self.io(e))?;
         // The renames are durable only once the folder itself is synced.
-        if let Ok(dir) = File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| self.io(e))?;
         self.written.files = finals;
         Ok(self.written)
     }
+}
 
-    fn remove_stale_parts(&self, keep: &[PathBuf]) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        let single = format!("{}.{}", self.stem, self.extension);
-        for entry in entries.filter_map(Result::ok) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let bare = name.strip_suffix(".gz").unwrap_or(&name);
-            let numbered = bare
-                .strip_prefix(&format!("{}-", self.stem))
-                .and_then(|rest| rest.strip_suffix(&format!(".{}", self.extension)))
-                .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
-            let ours = numbered || bare == single;
-            if ours && !keep.contains(&entry.path()) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+/// Removes `STEM.EXT` and `STEM-NNNN.EXT` files (and their `.gz`) in `dir` that are not in
+/// `keep`: the parts of an earlier, longer run of the same feed.
+pub fn remove_stale_parts(
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+    keep: &[PathBuf],
+) -> std::io::Result<()> {
+    let single = format!("{stem}.{extension}");
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bare = name.strip_suffix(".gz").unwrap_or(&name);
+        let numbered = bare
+            .strip_prefix(&format!("{stem}-"))
+            .and_then(|rest| rest.strip_suffix(&format!(".{extension}")))
+            .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        let ours = numbered || bare == single;
+        if ours && !keep.contains(&entry.path()) {
+            std::fs::remove_file(entry.path())?;
         }
     }
+    Ok(())
 }

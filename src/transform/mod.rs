@@ -99,7 +99,7 @@ impl<'f> FeedContext<'f> {
         }
     }
 
-    fn finding(
+    pub fn finding(
         &self,
         rule: &'static Rule,
         item: &CatalogItem<'_>,
@@ -203,6 +203,8 @@ impl<'f> FeedContext<'f> {
     fn price<'i>(&self, item: &'i CatalogItem<'_>) -> Option<&'i Price> {
         match self.feed.currency {
             Some(currency) => item.variant.price_in(currency),
+            // The SKU's first row already went in; a second row would repeat the item id.
+            None if item.other_currency_row => None,
             None => item.variant.prices.first(),
         }
     }
@@ -283,6 +285,10 @@ impl<'f> FeedContext<'f> {
                 // slip through because another had one. Repeats are folded below.
                 self.check(item, &mut record, &mut findings, values::is_store_field);
                 records.push(record);
+            }
+            if records.is_empty() {
+                // No store carries the item: nothing to say about it locally.
+                return Err("no_store_stock");
             }
         } else {
             let mut record = base.record(None, &mut findings);

@@ -128,8 +128,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::StoreCode => store.map(|s| s.code.to_owned()).and_then(owned),
                 Derived::StoreQuantity => store.map(|s| s.quantity.to_string()).and_then(owned),
                 Derived::StoreAvailability => store.and_then(|s| {
+                    // A stated availability other than in_stock holds in every store.
                     let availability = match (v.availability, s.quantity) {
-                        (Some(Availability::Preorder), _) => Availability::Preorder,
+                        (Some(stated), _) if stated != Availability::InStock => stated,
                         (_, 0) => Availability::OutOfStock,
                         _ => Availability::InStock,
                     };
@@ -320,15 +321,17 @@ fn money(field: &FieldSpec, money: &Money) -> String {
 fn description_text(html: &str) -> String {
     use std::cell::RefCell;
     thread_local! {
-        static LAST: RefCell<(usize, usize, String)> = const { RefCell::new((0, 0, String::new())) };
+        static LAST: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        let key = (html.as_ptr() as usize, html.len());
-        if (last.0, last.1) != key {
-            *last = (key.0, key.1, super::html::strip_html(html));
+        // Compared by content: row buffers are reused, so an address says nothing.
+        if last.0 != html {
+            last.0.clear();
+            last.0.push_str(html);
+            last.1 = super::html::strip_html(html);
         }
-        last.2.clone()
+        last.1.clone()
     })
 }
 
