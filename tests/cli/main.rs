@@ -8,6 +8,7 @@ mod export_readback;
 mod export_stores;
 mod export_support;
 mod loader_fuzz;
+mod review_fixes;
 mod support;
 mod validate_defects;
 mod validate_inputs;
