@@ -331,17 +331,23 @@ fn read_locations(
     findings: &mut Vec<Finding>,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;
-    let header = Arc::clone(reader.header());
     let map = &table.config.columns;
     let path = &table.path;
-    let columns = LocationColumns {
-        id: resolve(map, &header, "location_id", true, path)?.unwrap_or(0),
-        kind: resolve(map, &header, "kind", false, path)?,
-        name: resolve(map, &header, "name", false, path)?,
-        store_code: resolve(map, &header, "store_code", false, path)?,
-    };
+    // Resolved against the first batch's header: a JSON Lines table has none before it.
+    let mut columns: Option<LocationColumns> = None;
     table::stream(reader, BATCH_ROWS, |batch| {
-        locations.add_batch(batch, &columns, &table.label, findings)?;
+        if columns.is_none() {
+            let header = &batch.header;
+            columns = Some(LocationColumns {
+                id: resolve(map, header, "location_id", true, path)?.unwrap_or(0),
+                kind: resolve(map, header, "kind", false, path)?,
+                name: resolve(map, header, "name", false, path)?,
+                store_code: resolve(map, header, "store_code", false, path)?,
+            });
+        }
+        if let Some(columns) = &columns {
+            locations.add_batch(batch, columns, &table.label, findings)?;
+        }
         Ok(())
     })
 }
@@ -560,15 +566,26 @@ fn read_inventory(
     rows_read: &mut u64,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;
-    let header = Arc::clone(reader.header());
     let map = &table.config.columns;
     let path = &table.path;
-    let sku_column = resolve(map, &header, "sku", true, path)?.unwrap_or(0);
-    let location_column = resolve(map, &header, "location_id", true, path)?.unwrap_or(0);
-    let quantity_column = resolve(map, &header, "quantity", true, path)?.unwrap_or(0);
+    // Resolved against the first batch's header: a JSON Lines table has none before it.
+    let mut columns: Option<(usize, usize, usize)> = None;
     let label = &table.label;
     let file_bytes = file_len(&table.path);
     table::stream(reader, BATCH_ROWS, |batch| {
+        let (sku_column, location_column, quantity_column) = match columns {
+            Some(columns) => columns,
+            None => {
+                let header = &batch.header;
+                let resolved = (
+                    resolve(map, header, "sku", true, path)?.unwrap_or(0),
+                    resolve(map, header, "location_id", true, path)?.unwrap_or(0),
+                    resolve(map, header, "quantity", true, path)?.unwrap_or(0),
+                );
+                columns = Some(resolved);
+                resolved
+            }
+        };
         if inventory.levels.is_empty() {
             // Growing by doubling would touch twice the memory and copy it all along; the
             // SKU table is sized by the first batch's rows per SKU.
@@ -589,7 +606,10 @@ fn read_inventory(
             .rows
             .par_iter()
             .map(|row| {
-                let cell = |index: usize| std::str::from_utf8(&row.record[index]).map(str::trim);
+                // JSON Lines rows read before a key first appeared are shorter.
+                let cell = |index: usize| {
+                    std::str::from_utf8(row.record.get(index).unwrap_or_default()).map(str::trim)
+                };
                 let (Ok(sku), Ok(location_id), Ok(quantity_text)) = (
                     cell(sku_column),
                     cell(location_column),

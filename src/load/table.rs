@@ -175,7 +175,7 @@ impl TableReader {
                 let header = reader
                     .byte_headers()
                     .map_err(|err| read_error(path, &err))?;
-                let mut names = Vec::with_capacity(header.len());
+                let mut names: Vec<Arc<str>> = Vec::with_capacity(header.len());
                 for (i, raw) in header.iter().enumerate() {
                     let name = std::str::from_utf8(raw).map_err(|_| LoadError::Layout {
                         path: path.to_owned(),
@@ -183,6 +183,19 @@ impl TableReader {
                         hint: "save the file as UTF-8".into(),
                     })?;
                     names.push(Arc::from(name.trim()));
+                }
+                if let Some(repeat) = names
+                    .iter()
+                    .enumerate()
+                    .find(|(i, n)| !n.is_empty() && names[..*i].contains(n))
+                    .map(|(_, n)| n)
+                {
+                    // Which of the two holds the value would be a silent guess.
+                    return Err(LoadError::Layout {
+                        path: path.to_owned(),
+                        message: format!("column `{repeat}` appears twice in the header"),
+                        hint: "rename or remove one of them".into(),
+                    });
                 }
                 if names.iter().all(|n: &Arc<str>| n.is_empty()) {
                     return Err(LoadError::Layout {

@@ -507,6 +507,13 @@ fn check_text(
         && length > max
     {
         match field.on_too_long {
+            TooLong::Truncate if truncate_at_word(text, max).is_empty() => problems.push((
+                &rules::FEED_TOO_LONG,
+                format!(
+                    "`{}` has {length} characters and no word boundary to cut at within {max}",
+                    field.name
+                ),
+            )),
             TooLong::Truncate => {
                 *text = Cow::Owned(truncate_at_word(text, max).to_owned());
                 problems.push((

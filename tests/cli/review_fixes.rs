@@ -187,3 +187,45 @@ fn push_removes_parts_left_from_a_longer_feed() {
     env.run(&["push", "--force"]).expect_code(0);
     assert_eq!(names(&env), ["f.csv"]);
 }
+
+#[test]
+fn inventory_and_locations_read_from_json_lines() {
+    let env = project(&product("J1", "10.00", "EUR"));
+    env.write(
+        "omnifeed.toml",
+        "[catalog]\ndir = \"cat\"\n[catalog.inventory]\nfile = \"stock.jsonl\"\n[catalog.locations]\nfile = \"places.jsonl\"\n",
+    );
+    env.write(
+        "cat/places.jsonl",
+        "{\"location_id\":\"WH\",\"kind\":\"warehouse\"}\n{\"location_id\":\"A\",\"kind\":\"store\",\"store_code\":\"a\"}\n",
+    );
+    env.write(
+        "cat/stock.jsonl",
+        "{\"sku\":\"J1\",\"location_id\":\"WH\",\"quantity\":4}\n{\"sku\":\"J1\",\"location_id\":\"A\",\"quantity\":-1}\n",
+    );
+    let run = env.run(&["validate", "--format", "json"]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["summary"]["inventory_rows"], 2, "{report}");
+    assert_eq!(report["summary"]["locations"], 2);
+    assert_eq!(
+        report["diagnostics"][0]["rule"], "negative-stock",
+        "{report}"
+    );
+}
+
+#[test]
+fn a_column_named_twice_is_a_layout_error() {
+    let env = TestEnv::new();
+    env.write(
+        "cat/products.csv",
+        "sku,title,price,currency,price\nA,T,1.00,EUR,2.00\n",
+    );
+    let run = env.run(&["validate", "--catalog", "cat"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("`price` appears twice"),
+        "{}",
+        run.stderr()
+    );
+}
