@@ -396,19 +396,9 @@ fn render<'a, S: RecordSink>(
 /// code before it.
 pub fn record_key(feed: &Feed, record: &Record<'_>) -> String {
     let key = record.text(feed.spec.item_key).unwrap_or_default();
-    if feed.spec.per_store {
-        let store = feed
-            .spec
-            .fields
-            .iter()
-            .position(|f| {
-                f.source == crate::spec::ValueSource::Derived(crate::spec::Derived::StoreCode)
-            })
-            .and_then(|i| record.text(i))
-            .unwrap_or_default();
-        format!("{store}/{key}")
-    } else {
-        key.to_owned()
+    match feed.spec.store_code_field.filter(|_| feed.spec.per_store) {
+        Some(store) => format!("{}/{key}", record.text(store).unwrap_or_default()),
+        None => key.to_owned(),
     }
 }
 

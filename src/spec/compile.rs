@@ -20,6 +20,8 @@ pub struct ChannelSpec {
     pub item_key: usize,
     pub refresh_days: Option<u32>,
     pub per_store: bool,
+    /// Per-store channels: index of the field holding the store code, part of every key.
+    pub store_code_field: Option<usize>,
     pub formats: BTreeMap<String, FormatSpec>,
     pub fields: Vec<FieldSpec>,
     pub origin: SpecOrigin,
@@ -192,6 +194,15 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
             raw.channel.item_key
         ));
     }
+    let store_code_field = fields
+        .iter()
+        .position(|f| f.source == ValueSource::Derived(Derived::StoreCode));
+    if raw.channel.per_store && store_code_field.is_none() {
+        problems.push(
+            "per_store = true needs a field with source = \"store_code\": records of different stores would share keys"
+                .into(),
+        );
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -202,6 +213,7 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         item_key: item_key.unwrap_or(0),
         refresh_days: raw.channel.refresh_days,
         per_store: raw.channel.per_store,
+        store_code_field,
         formats,
         fields,
         origin,
@@ -519,5 +531,29 @@ required_when = { field = "missing", in = ["a"] }
         ] {
             assert!(message.contains(needle), "{needle} in {message}");
         }
+    }
+
+    #[test]
+    fn a_per_store_spec_needs_a_store_code_field() {
+        let text = r#"
+[channel]
+id = "local"
+name = "x"
+item_key = "id"
+per_store = true
+[formats.tsv]
+kind = "delimited"
+[[fields]]
+name = "id"
+source = "sku"
+type = "text"
+"#;
+        let err = parse_and_compile("local", text, SpecOrigin::Shipped).expect_err("no store code");
+        assert!(err.to_string().contains("store_code"), "{err}");
+        let fixed = format!(
+            "{text}[[fields]]\nname = \"store\"\nsource = \"store_code\"\ntype = \"text\"\n"
+        );
+        let spec = parse_and_compile("local", &fixed, SpecOrigin::Shipped).expect("valid");
+        assert_eq!(spec.store_code_field, Some(1));
     }
 }
