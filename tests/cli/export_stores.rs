@@ -1,6 +1,6 @@
 //! Local inventory: one record per item and store, only for stores that have a code.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, dir_feed};
 
 #[test]
 fn stores_without_a_code_are_reported_and_left_out_of_local_feeds() {
@@ -20,7 +20,7 @@ fn stores_without_a_code_are_reported_and_left_out_of_local_feeds() {
     );
     env.write(
         "feeds/local.toml",
-        "channel = \"google-local-inventory\"\nformat = \"tsv\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
+        dir_feed("google-local-inventory", "tsv", ""),
     );
     let validate = env.run(&["validate", "--format", "json"]);
     validate.expect_code(1);
@@ -50,7 +50,7 @@ fn two_feeds_writing_one_file_are_refused() {
     for name in ["a", "b"] {
         env.write(
             &format!("feeds/{name}.toml"),
-            "channel = \"meta-catalog\"\nformat = \"csv\"\nfile = \"shared\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
+            dir_feed("meta-catalog", "csv", "file = \"shared\""),
         );
     }
     let run = env.run(&["export"]);

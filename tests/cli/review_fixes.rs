@@ -1,6 +1,6 @@
 //! Regressions found in review: each test fails on the behaviour before its fix.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, dir_feed};
 
 const PRODUCTS: &str =
     "sku,title,price,currency,link,image_link,product_type,description,brand,condition\n";
@@ -43,13 +43,10 @@ fn a_feed_without_currency_takes_one_row_per_sku() {
         product("A1", "10.00", "EUR"),
         product("A1", "11.00", "CHF")
     ));
-    env.write(
-        "feeds/tiktok.toml",
-        "channel = \"tiktok\"\nformat = \"csv\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
-    );
+    env.write("feeds/tiktok.toml", dir_feed("tiktok", "csv", ""));
     env.write(
         "feeds/chf.toml",
-        "channel = \"tiktok\"\nformat = \"csv\"\ncurrency = \"CHF\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
+        dir_feed("tiktok", "csv", "currency = \"CHF\""),
     );
     env.run(&["export"]).expect_code(0);
     let any = std::fs::read_to_string(env.dir.path().join("out/tiktok.csv")).expect("feed");
@@ -90,10 +87,7 @@ fn an_item_over_the_line_limit_is_rejected() {
         .replace("id = \"pinterest\"", "id = \"narrow\"")
         .replace("[formats.csv]\n", "[formats.csv]\nmax_line_bytes = 300\n");
     env.write("channel-specs/narrow.toml", spec);
-    env.write(
-        "feeds/narrow.toml",
-        "channel = \"narrow\"\nformat = \"csv\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
-    );
+    env.write("feeds/narrow.toml", dir_feed("narrow", "csv", ""));
     let run = env.run(&["export", "--format", "json"]);
     let report = run.json();
     assert_eq!(
@@ -133,7 +127,7 @@ fn local_feeds_count_items_no_store_carries_and_keep_stated_availability() {
     );
     env.write(
         "feeds/local.toml",
-        "channel = \"google-local-inventory\"\nformat = \"tsv\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n",
+        dir_feed("google-local-inventory", "tsv", ""),
     );
     let run = env.run(&["export", "--format", "json"]);
     run.expect_code(0);

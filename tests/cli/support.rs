@@ -156,3 +156,11 @@ pub(crate) fn python(script: &str, args: &[&Path]) -> String {
     assert!(output.status.success(), "python reader failed:\n{stderr}");
     String::from_utf8(output.stdout).expect("python output is UTF-8")
 }
+
+/// A feed definition for `channel` in `format` that writes into the folder `out`, with
+/// `extra` TOML lines (filters, currency, …) before the destination.
+pub(crate) fn dir_feed(channel: &str, format: &str, extra: &str) -> String {
+    format!(
+        "channel = \"{channel}\"\nformat = \"{format}\"\n{extra}\n[destination]\nkind = \"dir\"\npath = \"out\"\n"
+    )
+}
