@@ -123,7 +123,6 @@ struct RowKeys {
     identity: u64,
     attributes: u64,
     group: u128,
-    currencies: Vec<u32>,
 }
 
 impl RowKeys {
@@ -136,23 +135,24 @@ impl RowKeys {
             variant.gender,
             variant.age_group,
         );
-        let mut currencies: Vec<u32> = variant
-            .prices
-            .iter()
-            .map(|p| currency_key(p.regular.currency))
-            .collect();
-        if currencies.is_empty() {
-            // Rows whose currency could not be read still collide with each other.
-            currencies.push(0);
-        }
         RowKeys {
             sku: sku_key(variant.sku),
             identity: hash64((variant.group_id, variant.gtin, attributes)),
             attributes: hash64(attributes),
             group: sku_key(variant.group_id),
-            currencies,
         }
     }
+}
+
+/// The row's currencies as compact keys; rows whose currency could not be read share the
+/// key 0, so they still collide with each other.
+fn currency_keys<'v>(variant: &'v Variant<'_>) -> impl Iterator<Item = u32> + 'v {
+    let none = variant.prices.is_empty().then_some(0);
+    variant
+        .prices
+        .iter()
+        .map(|p| currency_key(p.regular.currency))
+        .chain(none)
 }
 
 struct Table {
@@ -476,15 +476,16 @@ fn check_across_rows(
             slot.insert(SkuEntry {
                 line: variant.line,
                 identity: keys.identity,
-                currency: keys.currencies[0],
-                more_currencies: (keys.currencies.len() > 1).then(|| keys.currencies[1..].into()),
+                currency: currency_keys(variant).next().unwrap_or(0),
+                more_currencies: (variant.prices.len() > 1)
+                    .then(|| currency_keys(variant).skip(1).collect()),
             });
             counts.variants += 1;
         }
         std::collections::hash_map::Entry::Occupied(mut slot) => {
             let entry = slot.get_mut();
             let first = entry.line;
-            let repeated = keys.currencies.iter().any(|&c| entry.has_currency(c));
+            let repeated = currency_keys(variant).any(|c| entry.has_currency(c));
             let message = if repeated {
                 Some(format!(
                     "SKU `{}` repeats line {first} with the same currency",
@@ -512,7 +513,7 @@ fn check_across_rows(
                 .more_currencies
                 .take()
                 .map_or_else(Vec::new, Vec::from);
-            more.extend(keys.currencies);
+            more.extend(currency_keys(variant));
             entry.more_currencies = Some(more.into());
             return Some(true);
         }

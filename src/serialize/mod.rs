@@ -192,15 +192,6 @@ impl<'f> Renderer<'f> {
         }
         let separator = &self.feed.format.list_separator;
         let delimiter = self.feed.format.delimiter;
-        let cells: Vec<std::borrow::Cow<'_, str>> = record
-            .values
-            .iter()
-            .map(|value| {
-                value
-                    .as_ref()
-                    .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator))
-            })
-            .collect();
         WRITER.with(|slot| {
             let mut slot = slot.borrow_mut();
             if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
@@ -213,7 +204,14 @@ impl<'f> Renderer<'f> {
                 *slot = Some((delimiter, writer, buffer));
             }
             if let Some((_, writer, buffer)) = slot.as_mut() {
-                let _ = writer.write_record(cells.iter().map(|cell| cell.as_bytes()));
+                for value in &record.values {
+                    let cell = value
+                        .as_ref()
+                        .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator));
+                    let _ = writer.write_field(cell.as_bytes());
+                }
+                // An empty record ends the row the fields above started.
+                let _ = writer.write_record(None::<&[u8]>);
                 let _ = writer.flush();
                 let mut bytes = buffer.0.borrow_mut();
                 out.extend_from_slice(&bytes);
