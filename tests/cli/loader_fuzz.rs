@@ -1,4 +1,5 @@
-//! No input makes the loader panic: random bytes and mangled CSV give findings or an error.
+//! No input makes the loader panic: random bytes and mangled CSV give findings or an error,
+//! and every row read is either handed on or counted as left out.
 
 use omnifeed::config::Config;
 use omnifeed::report::progress::Progress;
@@ -28,7 +29,21 @@ fn load_products(bytes: &[u8], inventory: Option<&[u8]>) -> Result<usize, String
         },
     )
     .map_err(|e| e.to_string())?;
+    // Nothing is dropped silently: every product row read went to the feeds or was counted
+    // as left out.
+    let counts = &outcome.counts;
+    if items as u64 + counts.rejected_rows != counts.product_rows {
+        return Err(format!(
+            "accounting broke: {items} items + {} left out != {} rows",
+            counts.rejected_rows, counts.product_rows
+        ));
+    }
     Ok(items + outcome.findings.len())
+}
+
+/// Whether a loader error is an ordinary one (bad input) rather than broken accounting.
+fn accounted(result: &Result<usize, String>) -> bool {
+    !matches!(result, Err(message) if message.starts_with("accounting broke"))
 }
 
 const VALID: &str = "sku,group_id,title,price,currency,gtin,link,sale_price,sale_start,sale_end\n\
@@ -40,7 +55,8 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = load_products(&bytes, Some(&bytes));
+        let result = load_products(&bytes, Some(&bytes));
+        prop_assert!(accounted(&result), "{result:?}");
     }
 
     #[test]
@@ -54,7 +70,8 @@ proptest! {
                 bytes[at] = byte;
             }
         }
-        let _ = load_products(&bytes, Some(b"sku,location_id,quantity\nA1,WH-MAIN,x\n"));
+        let result = load_products(&bytes, Some(b"sku,location_id,quantity\nA1,WH-MAIN,x\n"));
+        prop_assert!(accounted(&result), "{result:?}");
     }
 }
 
