@@ -64,7 +64,7 @@ struct FeedReport<'a> {
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
-    let now = parse_now(args.now.as_deref())?;
+    let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     let store = plan::open_existing_store(&config)?;
@@ -114,15 +114,6 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     })
-}
-
-pub(super) fn parse_now(now: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
-    match now {
-        None => Ok(jiff::Timestamp::now()),
-        Some(text) => text
-            .parse()
-            .map_err(|err| anyhow::anyhow!("--now `{text}` is not an RFC 3339 time: {err}")),
-    }
 }
 
 /// Applies `--sku`, `--field` and the limit. A SKU also matches per-store keys `STORE/SKU`.

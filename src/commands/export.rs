@@ -17,10 +17,8 @@ struct ExportReport<'a> {
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
-    if let Some(now) = &args.now {
-        now.parse::<jiff::Timestamp>()
-            .map_err(|err| anyhow::anyhow!("--now `{now}` is not an RFC 3339 time: {err}"))?;
-    }
+    // Checked even though no shipped spec writes a timestamp yet: a bad value is a mistake.
+    super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     let progress = Progress::new(!global.no_progress);

@@ -37,3 +37,13 @@ pub fn set_jobs(jobs: Option<usize>) {
             .build_global();
     }
 }
+
+/// `--now TIME` (RFC 3339), or the clock.
+pub fn parse_now(now: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(text) => text
+            .parse()
+            .map_err(|err| anyhow::anyhow!("--now `{text}` is not an RFC 3339 time: {err}")),
+    }
+}
