@@ -43,28 +43,13 @@ pub enum FeedError {
 fn did_you_mean(name: &str, known: &[String]) -> String {
     let close = known
         .iter()
-        .min_by_key(|k| strsim_distance(name, k))
-        .filter(|k| strsim_distance(name, k) <= 3);
+        .min_by_key(|k| strsim::levenshtein(name, k))
+        .filter(|k| strsim::levenshtein(name, k) <= 3);
     match close {
         Some(k) => format!("; did you mean `{k}`?"),
         None if known.is_empty() => String::new(),
         None => format!("; known feeds: {}", known.join(", ")),
     }
-}
-
-/// Levenshtein distance, for "did you mean" suggestions on short names.
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// A field override: a constant or a compiled template.
