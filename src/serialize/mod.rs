@@ -1,6 +1,7 @@
 //! Serializers: one channel record to bytes, in the feed's format. Each record renders on
 //! its own (so records render in parallel); [`output::FeedOutput`] joins them into files.
 
+mod direct;
 pub mod output;
 
 use std::io::Write;

@@ -3,7 +3,7 @@
 //! when the whole feed is done. A failed run leaves the previous files as they were.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
@@ -11,6 +11,7 @@ use flate2::write::GzEncoder;
 use tempfile::NamedTempFile;
 
 use super::Renderer;
+use super::direct::DirectWriter;
 use crate::spec::OnLimit;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +30,8 @@ pub enum OutputError {
 }
 
 enum Sink {
-    Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
+    Plain(DirectWriter),
+    Gzip(GzEncoder<DirectWriter>),
 }
 
 impl Sink {
@@ -42,12 +43,11 @@ impl Sink {
     }
 
     fn finish(self) -> std::io::Result<()> {
-        let mut buffered = match self {
+        let file = match self {
             Sink::Plain(w) => w,
             Sink::Gzip(w) => w.finish()?,
         };
-        buffered.flush()?;
-        buffered.get_ref().sync_all()
+        file.finish().map(drop)
     }
 }
 
@@ -126,12 +126,11 @@ impl FeedOutput {
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
         let temp = builder.tempfile_in(&self.dir).map_err(|e| self.io(e))?;
-        let file = temp.reopen().map_err(|e| self.io(e))?;
-        let buffered = BufWriter::with_capacity(1 << 20, file);
+        let file = DirectWriter::open(temp.path()).map_err(|e| self.io(e))?;
         let mut sink = if self.gzip {
-            Sink::Gzip(GzEncoder::new(buffered, Compression::default()))
+            Sink::Gzip(GzEncoder::new(file, Compression::default()))
         } else {
-            Sink::Plain(buffered)
+            Sink::Plain(file)
         };
         sink.write_all(&self.header).map_err(|e| self.io(e))?;
         Ok(Part {
