@@ -7,7 +7,7 @@ pub mod output;
 use std::io::Write;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 
 use crate::feed::Feed;
 use crate::spec::{FieldType, FormatKind, PriceFormat};
@@ -145,8 +145,14 @@ impl<'f> Renderer<'f> {
 
     pub fn record(&self, record: &Record<'_>, out: &mut Vec<u8>) {
         match self.feed.format.kind {
-            FormatKind::Rss => self.rss_item(record, out),
-            FormatKind::Delimited => self.delimited_row(record, out),
+            FormatKind::Rss | FormatKind::Delimited => {
+                let row = out.len();
+                self.row_start(out);
+                for (index, value) in record.values.iter().enumerate() {
+                    self.cell(index, value.as_ref(), out);
+                }
+                self.row_end(row, out);
+            }
             FormatKind::Jsonl => {
                 let object = self.json_object(record);
                 let _ = serde_json::to_writer(&mut *out, &object);
@@ -159,66 +165,109 @@ impl<'f> Renderer<'f> {
         }
     }
 
-    fn rss_item(&self, record: &Record<'_>, out: &mut Vec<u8>) {
-        let mut writer = Writer::new(&mut *out);
-        let _ = writer.write_event(Event::Start(BytesStart::new("item")));
-        for (name, value) in self.names.iter().zip(&record.values) {
-            match value {
-                Some(Value::Text(text)) => {
-                    let _ = writer
-                        .create_element(name.as_str())
-                        .write_text_content(BytesText::new(text));
-                }
-                Some(Value::List(items)) => {
-                    for item in items.iter().filter(|item| !item.is_empty()) {
-                        let _ = writer
-                            .create_element(name.as_str())
-                            .write_text_content(BytesText::new(item));
-                    }
-                }
-                None => {}
-            }
-        }
-        let _ = writer.write_event(Event::End(BytesEnd::new("item")));
-        out.push(b'\n');
+    /// Whether a record of this format is its fields' cells in a row, each rendered on its
+    /// own. Per-store records then reuse the cells every store shares ([`Renderer::cells`]).
+    pub fn renders_cells(&self) -> bool {
+        matches!(
+            self.feed.format.kind,
+            FormatKind::Rss | FormatKind::Delimited
+        )
     }
 
-    fn delimited_row(&self, record: &Record<'_>, out: &mut Vec<u8>) {
-        use std::cell::RefCell;
-        // One csv writer per thread and delimiter: a new one per row would allocate and
-        // zero its buffer millions of times.
-        thread_local! {
-            static WRITER: RefCell<Option<(u8, csv::Writer<SharedBuffer>, SharedBuffer)>> =
-                const { RefCell::new(None) };
+    /// Every field's cell of `record`, to be put together by [`Renderer::record_from_cells`].
+    pub fn cells(&self, record: &Record<'_>, cells: &mut Cells) {
+        cells.bytes.clear();
+        cells.ends.clear();
+        for (index, value) in record.values.iter().enumerate() {
+            self.cell(index, value.as_ref(), &mut cells.bytes);
+            cells.ends.push(cells.bytes.len());
         }
-        let separator = &self.feed.format.list_separator;
-        let delimiter = self.feed.format.delimiter;
-        WRITER.with(|slot| {
-            let mut slot = slot.borrow_mut();
-            if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
-                let buffer = SharedBuffer::default();
-                // Flexible: feeds with different column counts share the thread's writer.
-                let writer = csv::WriterBuilder::new()
-                    .delimiter(delimiter)
-                    .flexible(true)
-                    .from_writer(buffer.clone());
-                *slot = Some((delimiter, writer, buffer));
+    }
+
+    /// The record made of `cells`, except for the fields in `own` (ascending spec indices)
+    /// which take their values from `values`. Same bytes as [`Renderer::record`] of the
+    /// record with those values set.
+    pub fn record_from_cells(
+        &self,
+        cells: &Cells,
+        own: &[usize],
+        values: &[Option<Value<'_>>],
+        out: &mut Vec<u8>,
+    ) {
+        let row = out.len();
+        self.row_start(out);
+        let mut next = 0;
+        let mut start = 0;
+        for (index, &end) in cells.ends.iter().enumerate() {
+            if own.get(next) == Some(&index) {
+                self.cell(index, values.get(next).and_then(Option::as_ref), out);
+                next += 1;
+            } else {
+                out.extend_from_slice(&cells.bytes[start..end]);
             }
-            if let Some((_, writer, buffer)) = slot.as_mut() {
-                for value in &record.values {
-                    let cell = value
-                        .as_ref()
-                        .map_or(std::borrow::Cow::Borrowed(""), |v| v.joined(separator));
-                    let _ = writer.write_field(cell.as_bytes());
+            start = end;
+        }
+        self.row_end(row, out);
+    }
+
+    fn row_start(&self, out: &mut Vec<u8>) {
+        if self.feed.format.kind == FormatKind::Rss {
+            out.extend_from_slice(b"<item>");
+        }
+    }
+
+    fn row_end(&self, row: usize, out: &mut Vec<u8>) {
+        match self.feed.format.kind {
+            FormatKind::Rss => out.extend_from_slice(b"</item>\n"),
+            _ => {
+                // As the csv crate does: a row of one empty cell is written as `""`, or
+                // it would read as no row at all.
+                if out.len() == row {
+                    out.extend_from_slice(b"\"\"");
                 }
-                // An empty record ends the row the fields above started.
-                let _ = writer.write_record(None::<&[u8]>);
-                let _ = writer.flush();
-                let mut bytes = buffer.0.borrow_mut();
-                out.extend_from_slice(&bytes);
-                bytes.clear();
+                out.push(b'\n');
             }
-        });
+        }
+    }
+
+    /// One field's cell. Delimited cells carry their leading delimiter (none for the first
+    /// field), so a missing value still holds its column.
+    fn cell(&self, index: usize, value: Option<&Value<'_>>, out: &mut Vec<u8>) {
+        let format = &self.feed.format;
+        match format.kind {
+            FormatKind::Rss => {
+                let name = self.names[index].as_bytes();
+                let mut element = |text: &str| {
+                    if text.is_empty() {
+                        return;
+                    }
+                    out.push(b'<');
+                    out.extend_from_slice(name);
+                    out.push(b'>');
+                    out.extend_from_slice(quick_xml::escape::escape(text).as_bytes());
+                    out.extend_from_slice(b"</");
+                    out.extend_from_slice(name);
+                    out.push(b'>');
+                };
+                match value {
+                    Some(Value::Text(text)) => element(text),
+                    Some(Value::List(items)) => items.iter().for_each(|item| element(item)),
+                    None => {}
+                }
+            }
+            _ => {
+                if index > 0 {
+                    out.push(format.delimiter);
+                }
+                match value {
+                    Some(Value::Text(text)) => delimited_cell(text, format.delimiter, out),
+                    Some(value @ Value::List(_)) => {
+                        delimited_cell(&value.joined(&format.list_separator), format.delimiter, out)
+                    }
+                    None => {}
+                }
+            }
+        }
     }
 
     fn json_object(&self, record: &Record<'_>) -> serde_json::Value {
@@ -247,19 +296,32 @@ impl<'f> Renderer<'f> {
     }
 }
 
-/// A byte buffer the thread's csv writer writes into and the renderer drains.
-#[derive(Clone, Default)]
-struct SharedBuffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+/// Rendered cells of one record: cell `i` is `bytes[ends[i - 1]..ends[i]]`.
+#[derive(Default)]
+pub struct Cells {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
 
-impl Write for SharedBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
+/// One CSV/TSV cell, quoted exactly when the csv crate's default writer would quote it (a
+/// delimiter, quote or line break inside), with quotes doubled.
+fn delimited_cell(text: &str, delimiter: u8, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let needs_quotes = memchr::memchr3(delimiter, b'"', b'\n', bytes).is_some()
+        || memchr::memchr(b'\r', bytes).is_some();
+    if !needs_quotes {
+        out.extend_from_slice(bytes);
+        return;
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    out.push(b'"');
+    let mut start = 0;
+    for quote in memchr::memchr_iter(b'"', bytes) {
+        out.extend_from_slice(&bytes[start..=quote]);
+        out.push(b'"');
+        start = quote + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// JSON numbers for numeric fields; everything else stays a string. Prices go through f64
