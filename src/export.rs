@@ -14,7 +14,7 @@ use crate::diag::Finding;
 use crate::feed::Feed;
 use crate::load::{self, CatalogItem, LoadOutcome, Locations, StockTiming};
 use crate::report::progress::Progress;
-use crate::serialize::Renderer;
+use crate::serialize::{Cells, Renderer};
 use crate::serialize::output::{FeedOutput, OutputError, Written};
 use crate::transform::{FeedContext, Outcome, Record};
 
@@ -176,7 +176,7 @@ pub fn run<S: RecordSink>(
                             .zip(renderers)
                             .enumerate()
                             .map(|(index, (context, renderer))| {
-                                render(index, context, renderer, item, locations, sink_ref, target)
+                                render(index, context, renderer, item, sink_ref, target)
                             })
                             .collect()
                     })
@@ -310,11 +310,10 @@ fn render<'a, S: RecordSink>(
     context: &FeedContext<'_>,
     renderer: &Renderer<'_>,
     item: &CatalogItem<'a>,
-    locations: &Locations,
     sink: &S,
     target: &RenderTarget<'_>,
 ) -> Rendered<S::Item> {
-    match context.transform(item, locations) {
+    match context.transform(item) {
         Outcome::Filtered(filter) => Rendered {
             kind: Kind::Filtered(filter),
             bytes: Vec::new(),
@@ -342,22 +341,37 @@ fn render<'a, S: RecordSink>(
                 Vec::new()
             };
             let mut too_long = None;
-            let rendered = records
-                .iter()
-                .map(|record| {
+            // Per-store records share all but their stores' own cells: those are rendered
+            // once per item rather than once per store.
+            let shared_cells = (render_bytes && records.len() > 1 && renderer.renders_cells())
+                .then(|| {
+                    let mut cells = Cells::default();
+                    renderer.cells(&records.shared, &mut cells);
+                    cells
+                });
+            let rendered = (0..records.len())
+                .map(|number| {
                     let start = bytes.len();
-                    if render_bytes {
-                        renderer.record(record, &mut bytes);
+                    match &shared_cells {
+                        Some(cells) => renderer.record_from_cells(
+                            cells,
+                            records.own_fields,
+                            records.own_values(number),
+                            &mut bytes,
+                        ),
+                        None if render_bytes => renderer.record(&records.get(number), &mut bytes),
+                        None => {}
                     }
                     let length = (bytes.len() - start) as u64;
                     if line_limit.is_some_and(|limit| length > limit) {
                         too_long = Some(length);
                     }
                     let item = sink.wants_records().then(|| {
+                        let record = records.get(number);
                         let view = RecordView {
-                            key: record_key(context.feed, record),
-                            hash: record_hash(spec, record),
-                            record,
+                            key: record_key(context.feed, &record),
+                            hash: record_hash(spec, &record),
+                            record: &record,
                         };
                         sink.record(index, &view)
                     });

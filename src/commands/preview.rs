@@ -98,7 +98,7 @@ fn describe(
         feed.stock_buffer,
         context.availability(item, quantity).as_str()
     )?;
-    let records = match context.records(item, locations) {
+    let records = match context.records(item) {
         Err(filter) => {
             writeln!(out, "filtered out by `{filter}`")?;
             return Ok(());
@@ -129,7 +129,7 @@ fn describe(
             writeln!(out, "  {:<28} <- {:<26} = {}", field.name, source, value)?;
         }
         let mut bytes = Vec::new();
-        renderer.record(record, &mut bytes);
+        renderer.record(&record, &mut bytes);
         writeln!(
             out,
             "  rendered: {}",

@@ -33,13 +33,68 @@ impl Record<'_> {
     }
 }
 
+/// An item's records in one feed. The records of a per-store channel differ only in the
+/// store's own fields: everything else is kept (and was checked) once, and each store keeps
+/// just its own values.
+#[derive(Debug)]
+pub struct Records<'a> {
+    /// The record, or for a per-store channel the values every store shares.
+    pub shared: Record<'a>,
+    /// Per-store channels: the spec indices (ascending) of the fields each store sets.
+    pub own_fields: &'a [usize],
+    /// Each store's values of `own_fields`, store after store.
+    own_values: Vec<Option<Value<'a>>>,
+    count: usize,
+}
+
+impl<'a> Records<'a> {
+    fn single(record: Record<'a>) -> Records<'a> {
+        Records {
+            shared: record,
+            own_fields: &[],
+            own_values: Vec::new(),
+            count: 1,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Record `index`'s values of [`Records::own_fields`].
+    pub fn own_values(&self, index: usize) -> &[Option<Value<'a>>] {
+        let width = self.own_fields.len();
+        &self.own_values[index * width..(index + 1) * width]
+    }
+
+    /// Record `index` whole (a copy for per-store records).
+    pub fn get(&self, index: usize) -> Cow<'_, Record<'a>> {
+        if self.own_fields.is_empty() {
+            return Cow::Borrowed(&self.shared);
+        }
+        let mut record = self.shared.clone();
+        for (&field, value) in self.own_fields.iter().zip(self.own_values(index)) {
+            record.values[field] = value.clone();
+        }
+        Cow::Owned(record)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, Record<'a>>> {
+        (0..self.count).map(|index| self.get(index))
+    }
+}
+
 pub enum Outcome<'a> {
     /// Left out by the feed's filter of this name.
     Filtered(&'static str),
     /// Left out for an error; the findings say which.
     Rejected(Vec<Finding>),
     Written {
-        records: Vec<Record<'a>>,
+        records: Records<'a>,
         warnings: Vec<Finding>,
     },
 }
@@ -51,8 +106,10 @@ pub struct FeedContext<'f> {
     feed_label: Arc<str>,
     /// By location index: whether its stock counts for this feed.
     counted: Vec<bool>,
-    /// Per-store channels: the stores that get records.
-    stores: Vec<u16>,
+    /// Per-store channels: the stores that get records, and their store codes.
+    stores: Vec<(u16, String)>,
+    /// Per-store channels: the fields whose values come from the store.
+    own_fields: Vec<usize>,
     has_inventory: bool,
 }
 
@@ -87,7 +144,17 @@ impl<'f> FeedContext<'f> {
             .filter(|(_, l)| {
                 l.kind == LocationKind::Store && !l.store_code.is_empty() && listed(&l.id)
             })
-            .filter_map(|(i, _)| u16::try_from(i).ok())
+            .filter_map(|(i, l)| Some((u16::try_from(i).ok()?, l.store_code.clone())))
+            .collect();
+        let own_fields = feed
+            .spec
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|&(index, field)| {
+                per_store && values::is_store_field(field) && feed.overrides[index].is_none()
+            })
+            .map(|(index, _)| index)
             .collect();
         FeedContext {
             feed,
@@ -95,6 +162,7 @@ impl<'f> FeedContext<'f> {
             feed_label: Arc::from(feed.id.as_str()),
             counted,
             stores,
+            own_fields,
             has_inventory: !locations.list.is_empty(),
         }
     }
@@ -210,8 +278,8 @@ impl<'f> FeedContext<'f> {
     }
 
     /// Runs one item through this feed.
-    pub fn transform<'a>(&'a self, item: &CatalogItem<'a>, locations: &Locations) -> Outcome<'a> {
-        match self.records(item, locations) {
+    pub fn transform<'a>(&'a self, item: &CatalogItem<'a>) -> Outcome<'a> {
+        match self.records(item) {
             Err(filter) => Outcome::Filtered(filter),
             Ok((records, findings)) => {
                 // One store record's problem is the item's problem: the same data feeds
@@ -244,8 +312,7 @@ impl<'f> FeedContext<'f> {
     pub fn records<'a>(
         &'a self,
         item: &CatalogItem<'a>,
-        locations: &Locations,
-    ) -> Result<(Vec<Record<'a>>, Vec<Finding>), &'static str> {
+    ) -> Result<(Records<'a>, Vec<Finding>), &'static str> {
         let quantity = self.quantity(item);
         let availability = self.availability(item, quantity);
         if let Some(filter) = self.filtered_by(item, availability) {
@@ -262,39 +329,68 @@ impl<'f> FeedContext<'f> {
             quantity,
             availability,
         };
-        let mut records = Vec::new();
-        if self.feed.spec.per_store {
-            // Everything but the store's own values is the same for every store: it is built
-            // and checked once, and each store adds and checks only its own fields.
-            let mut shared = base.record(None, &mut findings);
-            self.check(item, &mut shared, &mut findings, |field| {
-                !values::is_store_field(field)
-            });
-            for &store in &self.stores {
-                let Some(level) = item.stock.iter().find(|level| level.location == store) else {
-                    continue;
-                };
-                let store_quantity =
-                    u64::from(level.quantity).saturating_sub(u64::from(self.feed.stock_buffer));
-                let store = values::StoreValues {
-                    code: &locations.get(store).store_code,
-                    quantity: store_quantity,
-                };
-                let mut record = base.store_record(&shared, &store);
-                // Every store's own values are checked: one store without a code must not
-                // slip through because another had one. Repeats are folded below.
-                self.check(item, &mut record, &mut findings, values::is_store_field);
-                records.push(record);
-            }
-            if records.is_empty() {
-                // No store carries the item: nothing to say about it locally.
-                return Err("no_store_stock");
-            }
-        } else {
+        if !self.feed.spec.per_store {
             let mut record = base.record(None, &mut findings);
             self.check(item, &mut record, &mut findings, |_| true);
-            records.push(record);
+            return Ok((Records::single(record), findings));
         }
+        // Everything but the store's own values is the same for every store: it is built
+        // and checked once, and each store adds and checks only its own fields.
+        let own: &'a [usize] = &self.own_fields;
+        let is_own = |index: usize| own.binary_search(&index).is_ok();
+        let mut shared = base.record(None, &mut findings);
+        self.check(item, &mut shared, &mut findings, |index| !is_own(index));
+        let mut own_values = Vec::with_capacity(self.stores.len() * own.len());
+        let mut count = 0;
+        for (store, code) in &self.stores {
+            let Some(level) = item.stock.iter().find(|level| level.location == *store) else {
+                continue;
+            };
+            let store = values::StoreValues {
+                code,
+                quantity: u64::from(level.quantity)
+                    .saturating_sub(u64::from(self.feed.stock_buffer)),
+            };
+            let start = own_values.len();
+            let mut complete = true;
+            for &index in own {
+                let field = &self.feed.spec.fields[index];
+                let value = base.store_value(field, &store);
+                complete &= value.as_ref().is_some_and(|v| !v.is_empty());
+                own_values.push(value);
+            }
+            // Every store's own values are checked: one store without a code must not slip
+            // through because another had one. Repeats are folded by `transform`.
+            if complete {
+                for (value, &index) in own_values[start..].iter_mut().zip(own) {
+                    if let Some(value) = value {
+                        self.check_present(item, index, value, &mut findings);
+                    }
+                }
+            } else {
+                // A missing value may be required on a condition that reads other fields:
+                // that takes the whole record.
+                let mut record = shared.clone();
+                for (value, &index) in own_values[start..].iter_mut().zip(own) {
+                    record.values[index] = value.take();
+                }
+                self.check(item, &mut record, &mut findings, is_own);
+                for (value, &index) in own_values[start..].iter_mut().zip(own) {
+                    *value = record.values[index].take();
+                }
+            }
+            count += 1;
+        }
+        if count == 0 {
+            // No store carries the item: nothing to say about it locally.
+            return Err("no_store_stock");
+        }
+        let records = Records {
+            shared,
+            own_fields: own,
+            own_values,
+            count,
+        };
         Ok((records, findings))
     }
 
@@ -305,82 +401,103 @@ impl<'f> FeedContext<'f> {
         item: &CatalogItem<'_>,
         record: &mut Record<'_>,
         findings: &mut Vec<Finding>,
-        which: impl Fn(&FieldSpec) -> bool,
+        which: impl Fn(usize) -> bool,
     ) {
         let spec = &self.feed.spec;
         for (index, field) in spec.fields.iter().enumerate() {
-            if !which(field) {
+            if !which(index) {
                 continue;
             }
-            let unconfirmed = field.confidence == Confidence::Unconfirmed;
             let present = record.values[index].as_ref().is_some_and(|v| !v.is_empty());
             if !present {
                 record.values[index] = None;
-                let required = match field.requirement {
-                    Requirement::Required => Some(true),
-                    Requirement::Recommended => Some(false),
-                    Requirement::Conditional => {
-                        self.condition_holds(field, record, item).then_some(true)
-                    }
-                    Requirement::Optional => None,
-                };
-                match required {
-                    Some(true) => findings.push(
-                        self.finding(
-                            &rules::FEED_MISSING_REQUIRED,
-                            item,
-                            &field.name,
-                            format!("`{}` is required by {} but empty", field.name, spec.id),
-                        )
-                        .downgrade(unconfirmed),
-                    ),
-                    Some(false) => findings.push(self.finding(
-                        &rules::FEED_MISSING_RECOMMENDED,
-                        item,
-                        &field.name,
-                        format!("`{}` is recommended by {}", field.name, spec.id),
-                    )),
-                    None => {}
-                }
-                continue;
+                self.check_missing(item, field, record, findings);
+            } else if let Some(value) = &mut record.values[index] {
+                self.check_present(item, index, value, findings);
             }
-            if let Some(Value::List(list)) = &mut record.values[index]
-                && let Some(max) = field.max_values
-                && list.len() > max
-            {
-                findings.push(self.finding(
-                    &rules::FEED_TOO_MANY_VALUES,
+        }
+    }
+
+    /// A field without a value: an error if required (perhaps on a condition), a warning
+    /// if recommended.
+    fn check_missing(
+        &self,
+        item: &CatalogItem<'_>,
+        field: &FieldSpec,
+        record: &Record<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let spec = &self.feed.spec;
+        let unconfirmed = field.confidence == Confidence::Unconfirmed;
+        let required = match field.requirement {
+            Requirement::Required => Some(true),
+            Requirement::Recommended => Some(false),
+            Requirement::Conditional => self.condition_holds(field, record, item).then_some(true),
+            Requirement::Optional => None,
+        };
+        match required {
+            Some(true) => findings.push(
+                self.finding(
+                    &rules::FEED_MISSING_REQUIRED,
                     item,
                     &field.name,
-                    format!(
-                        "{} values for `{}`; {} takes {max}, the rest are not sent",
-                        list.len(),
-                        field.name,
-                        spec.id
-                    ),
-                ));
-                list.truncate(max);
-            }
-            let mut problems = Vec::new();
-            // Catalog links were checked when the catalog was read; only feed-made ones
-            // (templates, constants) need checking here.
-            let checked_link = self.feed.overrides[index].is_none()
-                && matches!(
-                    field.source,
-                    ValueSource::Field(
-                        Field::Link | Field::ImageLink | Field::AdditionalImageLinks
-                    )
-                );
-            if let Some(value) = &mut record.values[index] {
-                value.for_each_mut(|text| check_text(field, text, checked_link, &mut problems));
-            }
-            for (rule, message) in problems {
-                let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
-                findings.push(
-                    self.finding(rule, item, &field.name, message)
-                        .downgrade(downgrade),
-                );
-            }
+                    format!("`{}` is required by {} but empty", field.name, spec.id),
+                )
+                .downgrade(unconfirmed),
+            ),
+            Some(false) => findings.push(self.finding(
+                &rules::FEED_MISSING_RECOMMENDED,
+                item,
+                &field.name,
+                format!("`{}` is recommended by {}", field.name, spec.id),
+            )),
+            None => {}
+        }
+    }
+
+    /// Type, length and count checks of a field's (non-empty) value.
+    fn check_present(
+        &self,
+        item: &CatalogItem<'_>,
+        index: usize,
+        value: &mut Value<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let spec = &self.feed.spec;
+        let field = &spec.fields[index];
+        let unconfirmed = field.confidence == Confidence::Unconfirmed;
+        if let Value::List(list) = value
+            && let Some(max) = field.max_values
+            && list.len() > max
+        {
+            findings.push(self.finding(
+                &rules::FEED_TOO_MANY_VALUES,
+                item,
+                &field.name,
+                format!(
+                    "{} values for `{}`; {} takes {max}, the rest are not sent",
+                    list.len(),
+                    field.name,
+                    spec.id
+                ),
+            ));
+            list.truncate(max);
+        }
+        let mut problems = Vec::new();
+        // Catalog links were checked when the catalog was read; only feed-made ones
+        // (templates, constants) need checking here.
+        let checked_link = self.feed.overrides[index].is_none()
+            && matches!(
+                field.source,
+                ValueSource::Field(Field::Link | Field::ImageLink | Field::AdditionalImageLinks)
+            );
+        value.for_each_mut(|text| check_text(field, text, checked_link, &mut problems));
+        for (rule, message) in problems {
+            let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
+            findings.push(
+                self.finding(rule, item, &field.name, message)
+                    .downgrade(downgrade),
+            );
         }
     }
 

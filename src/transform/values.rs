@@ -49,8 +49,8 @@ impl<'a> Value<'a> {
     }
 }
 
-pub(super) struct StoreValues<'s> {
-    pub code: &'s str,
+pub(super) struct StoreValues<'a> {
+    pub code: &'a str,
     pub quantity: u64,
 }
 
@@ -66,7 +66,7 @@ pub(super) struct ItemValues<'c, 'i, 'a> {
 impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
     pub(super) fn record(
         &self,
-        store: Option<&StoreValues<'_>>,
+        store: Option<&StoreValues<'a>>,
         findings: &mut Vec<Finding>,
     ) -> Record<'a> {
         let feed = self.context.feed;
@@ -89,27 +89,17 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
         Record { values }
     }
 
-    /// The record for one store: the item's record with the store-derived fields set.
-    pub(super) fn store_record(&self, base: &Record<'a>, store: &StoreValues<'_>) -> Record<'a> {
-        let feed = self.context.feed;
-        let mut record = base.clone();
-        for (index, field) in feed.spec.fields.iter().enumerate() {
-            let per_store = matches!(
-                field.source,
-                ValueSource::Derived(
-                    Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
-                )
-            );
-            if per_store && feed.overrides[index].is_none() {
-                record.values[index] = self
-                    .source(field, Some(store))
-                    .map(|value| finish(field, value));
-            }
-        }
-        record
+    /// A store's own value of `field`.
+    pub(super) fn store_value(
+        &self,
+        field: &'c FieldSpec,
+        store: &StoreValues<'a>,
+    ) -> Option<Value<'a>> {
+        self.source(field, Some(store))
+            .map(|value| finish(field, value))
     }
 
-    fn source(&self, field: &'c FieldSpec, store: Option<&StoreValues<'_>>) -> Option<Value<'a>> {
+    fn source(&self, field: &'c FieldSpec, store: Option<&StoreValues<'a>>) -> Option<Value<'a>> {
         let v = self.item.variant;
         let text = |s: &'a str| Some(Value::Text(Cow::Borrowed(s)));
         let owned = |s: String| Some(Value::Text(Cow::Owned(s)));
@@ -124,9 +114,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             ValueSource::Derived(derived) => match derived {
                 Derived::Availability => map_value(field, self.availability.as_str()),
                 Derived::DescriptionText => owned(description_text(v.description)),
-                Derived::Quantity => self.quantity.map(|q| q.to_string()).and_then(owned),
-                Derived::StoreCode => store.map(|s| s.code.to_owned()).and_then(owned),
-                Derived::StoreQuantity => store.map(|s| s.quantity.to_string()).and_then(owned),
+                Derived::Quantity => self.quantity.map(|q| Value::Text(count_text(q))),
+                Derived::StoreCode => store.and_then(|s| text(s.code)),
+                Derived::StoreQuantity => store.map(|s| Value::Text(count_text(s.quantity))),
                 Derived::StoreAvailability => store.and_then(|s| {
                     // A stated availability other than in_stock holds in every store.
                     let availability = match (v.availability, s.quantity) {
@@ -277,6 +267,17 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 None
             }
         }
+    }
+}
+
+/// Decimal text of a count. Counts below 1024 (nearly every stock level) come from a table:
+/// a local inventory feed writes one per item and store.
+fn count_text(count: u64) -> Cow<'static, str> {
+    static SMALL: std::sync::LazyLock<Box<[String]>> =
+        std::sync::LazyLock::new(|| (0..1024).map(|n: u32| n.to_string()).collect());
+    match usize::try_from(count).ok().and_then(|index| SMALL.get(index)) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(count.to_string()),
     }
 }
 
