@@ -108,6 +108,8 @@ pub struct FeedContext<'f> {
     counted: Vec<bool>,
     /// Per-store channels: the stores that get records, and their store codes.
     stores: Vec<(u16, String)>,
+    /// By location index: its position in `stores`.
+    store_slot: Vec<Option<u16>>,
     /// Per-store channels: the fields whose values come from the store.
     own_fields: Vec<usize>,
     has_inventory: bool,
@@ -145,7 +147,11 @@ impl<'f> FeedContext<'f> {
                 l.kind == LocationKind::Store && !l.store_code.is_empty() && listed(&l.id)
             })
             .filter_map(|(i, l)| Some((u16::try_from(i).ok()?, l.store_code.clone())))
-            .collect();
+            .collect::<Vec<_>>();
+        let mut store_slot = vec![None; locations.list.len()];
+        for (slot, (location, _)) in (0..).zip(&stores) {
+            store_slot[usize::from(*location)] = Some(slot);
+        }
         let own_fields = feed
             .spec
             .fields
@@ -162,6 +168,7 @@ impl<'f> FeedContext<'f> {
             feed_label: Arc::from(feed.id.as_str()),
             counted,
             stores,
+            store_slot,
             own_fields,
             has_inventory: !locations.list.is_empty(),
         }
@@ -342,14 +349,21 @@ impl<'f> FeedContext<'f> {
         self.check(item, &mut shared, &mut findings, |index| !is_own(index));
         let mut own_values = Vec::with_capacity(self.stores.len() * own.len());
         let mut count = 0;
-        for (store, code) in &self.stores {
-            let Some(level) = item.stock.iter().find(|level| level.location == *store) else {
+        // Each store's level, found in one pass over the item's levels (the first row of a
+        // location counts, as everywhere else).
+        let mut at_store: Vec<Option<u32>> = vec![None; self.stores.len()];
+        for level in item.stock {
+            if let Some(&Some(slot)) = self.store_slot.get(usize::from(level.location)) {
+                at_store[usize::from(slot)].get_or_insert(level.quantity);
+            }
+        }
+        for ((_, code), quantity) in self.stores.iter().zip(at_store) {
+            let Some(quantity) = quantity else {
                 continue;
             };
             let store = values::StoreValues {
                 code,
-                quantity: u64::from(level.quantity)
-                    .saturating_sub(u64::from(self.feed.stock_buffer)),
+                quantity: u64::from(quantity).saturating_sub(u64::from(self.feed.stock_buffer)),
             };
             let start = own_values.len();
             let mut complete = true;
