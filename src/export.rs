@@ -14,8 +14,8 @@ use crate::diag::Finding;
 use crate::feed::Feed;
 use crate::load::{self, CatalogItem, LoadOutcome, Locations, StockTiming};
 use crate::report::progress::Progress;
-use crate::serialize::{Cells, Renderer};
 use crate::serialize::output::{FeedOutput, OutputError, Written};
+use crate::serialize::{Cells, Renderer};
 use crate::transform::{FeedContext, Outcome, Record};
 
 /// What happened to the catalog's items in one feed.
@@ -83,18 +83,39 @@ pub struct EngineResult {
     pub findings: Vec<Finding>,
 }
 
-struct Rendered<T> {
-    kind: Kind,
-    /// Every record's bytes, back to back; `records` holds where each ends.
+/// Items rendered together on one worker: enough to make buffers and write jobs few,
+/// few enough that both cores stay busy on a batch.
+const CHUNK_ITEMS: usize = 128;
+
+/// One feed's share of a chunk of items: their records' bytes back to back, and the tally.
+struct FeedChunk<T> {
     bytes: Vec<u8>,
-    records: Vec<(usize, Option<T>)>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+    /// What the sink made of each record, in record order.
+    seen: Vec<T>,
     findings: Vec<Finding>,
+    items_in: u64,
+    written: u64,
+    warnings: u64,
+    filtered: Vec<&'static str>,
+    rejected: Vec<&'static str>,
 }
 
-enum Kind {
-    Filtered(&'static str),
-    Rejected,
-    Written,
+impl<T> FeedChunk<T> {
+    fn new(bytes: Vec<u8>) -> FeedChunk<T> {
+        FeedChunk {
+            bytes,
+            ends: Vec::new(),
+            seen: Vec::new(),
+            findings: Vec::new(),
+            items_in: 0,
+            written: 0,
+            warnings: 0,
+            filtered: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
 }
 
 pub fn run<S: RecordSink>(
@@ -132,11 +153,7 @@ pub fn run<S: RecordSink>(
     let renderers = &renderers;
     let pool = BufferPool::default();
     let pool = &pool;
-    let target = RenderTarget {
-        write: options.write,
-        pool,
-    };
-    let target = &target;
+    let write = options.write;
     // Writing runs on its own thread, so the kernel's copying of one batch overlaps with
     // rendering the next.
     let (catalog, outputs) = std::thread::scope(|scope| -> anyhow::Result<_> {
@@ -168,52 +185,51 @@ pub fn run<S: RecordSink>(
                         .collect()
                 });
                 let sink_ref = &*sink;
-                let rendered: Vec<Vec<Rendered<S::Item>>> = items
-                    .par_iter()
-                    .map(|item| {
+                let chunks: Vec<Vec<FeedChunk<S::Item>>> = items
+                    .par_chunks(CHUNK_ITEMS)
+                    .map(|chunk| {
                         contexts
                             .iter()
                             .zip(renderers)
                             .enumerate()
                             .map(|(index, (context, renderer))| {
-                                render(index, context, renderer, item, sink_ref, target)
+                                let mut out =
+                                    FeedChunk::new(if write { pool.take() } else { Vec::new() });
+                                for item in chunk {
+                                    render(
+                                        index, context, renderer, item, sink_ref, write, &mut out,
+                                    );
+                                }
+                                out
                             })
                             .collect()
                     })
                     .collect();
-                let mut batch = Vec::with_capacity(rendered.len() * feeds.len());
-                for per_item in rendered {
-                    for (index, rendered) in per_item.into_iter().enumerate() {
+                let mut batch = Vec::with_capacity(chunks.len() * feeds.len());
+                for per_feed in chunks {
+                    for (index, chunk) in per_feed.into_iter().enumerate() {
                         let summary = &mut summaries[index];
-                        summary.items_in += 1;
-                        match rendered.kind {
-                            Kind::Filtered(filter) => {
-                                *summary.filtered.entry(filter).or_default() += 1
-                            }
-                            Kind::Rejected => {
-                                if let Some(first) = rendered.findings.iter().find(|f| f.is_error())
-                                {
-                                    *summary.rejected.entry(first.rule).or_default() += 1;
-                                }
-                            }
-                            Kind::Written => summary.items_written += 1,
+                        summary.items_in += chunk.items_in;
+                        summary.items_written += chunk.written;
+                        summary.warnings += chunk.warnings;
+                        summary.records += chunk.ends.len() as u64;
+                        for filter in chunk.filtered {
+                            *summary.filtered.entry(filter).or_default() += 1;
                         }
-                        summary.warnings +=
-                            rendered.findings.iter().filter(|f| !f.is_error()).count() as u64;
-                        findings.extend(rendered.findings);
-                        let mut ends = Vec::with_capacity(rendered.records.len());
-                        for (end, item) in rendered.records {
-                            summary.records += 1;
-                            ends.push(end);
-                            if let Some(item) = item {
-                                sink.collect(index, item);
-                            }
+                        for rule in chunk.rejected {
+                            *summary.rejected.entry(rule).or_default() += 1;
                         }
-                        if !ends.is_empty() {
+                        findings.extend(chunk.findings);
+                        for item in chunk.seen {
+                            sink.collect(index, item);
+                        }
+                        if chunk.ends.is_empty() {
+                            pool.give(chunk.bytes);
+                        } else {
                             batch.push(WriteJob {
                                 feed: index,
-                                bytes: rendered.bytes,
-                                ends,
+                                bytes: chunk.bytes,
+                                ends: chunk.ends,
                             });
                         }
                     }
@@ -233,6 +249,9 @@ pub fn run<S: RecordSink>(
         let outputs = written?;
         Ok((catalog?, outputs))
     })?;
+    // Chunks list their findings feed by feed; by line (a stable sort) they read item by
+    // item again, each item's feeds in order, whatever the chunking.
+    findings.sort_by_key(|finding| finding.line);
     for (summary, output) in summaries.iter_mut().zip(outputs) {
         if let Some(output) = output {
             let Written { files, bytes, .. } = output.commit()?;
@@ -264,28 +283,22 @@ fn refuse_shared_files(feeds: &[Feed], out_dir: Option<&Path>) -> anyhow::Result
     Ok(())
 }
 
-/// Where rendered records go: bytes only when files are written, in pooled buffers.
-struct RenderTarget<'p> {
-    write: bool,
-    pool: &'p BufferPool,
-}
-
 /// Byte buffers that go round between the render workers and the writer thread. A fresh
-/// buffer per item and feed means gigabytes of new memory over a large run, which the
+/// buffer per chunk and feed means gigabytes of new memory over a large run, which the
 /// kernel zeroes page by page; reused buffers keep their capacity.
 #[derive(Default)]
 struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
 
 impl BufferPool {
     /// Enough for a few batches of every feed; beyond that buffers are simply dropped.
-    const MAX_POOLED: usize = 64 * 1024;
+    const MAX_POOLED: usize = 1024;
 
     fn take(&self) -> Vec<u8> {
         self.0
             .lock()
             .ok()
             .and_then(|mut pool| pool.pop())
-            .unwrap_or_else(|| Vec::with_capacity(512))
+            .unwrap_or_else(|| Vec::with_capacity(64 * 1024))
     }
 
     fn give(&self, mut buffer: Vec<u8>) {
@@ -305,105 +318,94 @@ struct WriteJob {
     ends: Vec<usize>,
 }
 
-fn render<'a, S: RecordSink>(
+/// Runs one item through one feed and appends what came of it to the feed's chunk.
+fn render<S: RecordSink>(
     index: usize,
     context: &FeedContext<'_>,
     renderer: &Renderer<'_>,
-    item: &CatalogItem<'a>,
+    item: &CatalogItem<'_>,
     sink: &S,
-    target: &RenderTarget<'_>,
-) -> Rendered<S::Item> {
-    match context.transform(item) {
-        Outcome::Filtered(filter) => Rendered {
-            kind: Kind::Filtered(filter),
-            bytes: Vec::new(),
-            records: Vec::new(),
-            findings: Vec::new(),
-        },
-        Outcome::Rejected(findings) => Rendered {
-            kind: Kind::Rejected,
-            bytes: Vec::new(),
-            records: Vec::new(),
-            findings,
-        },
-        Outcome::Written {
-            records,
-            mut warnings,
-        } => {
-            let spec = &context.feed.spec;
-            let line_limit = context.feed.format.max_line_bytes;
-            // Bytes are rendered for files, and for the line limit even in a dry run, so a
-            // diff counts the same items an export writes.
-            let render_bytes = target.write || line_limit.is_some();
-            let mut bytes = if render_bytes {
-                target.pool.take()
-            } else {
-                Vec::new()
+    write: bool,
+    out: &mut FeedChunk<S::Item>,
+) {
+    out.items_in += 1;
+    let (records, mut warnings) = match context.transform(item) {
+        Outcome::Filtered(filter) => {
+            out.filtered.push(filter);
+            return;
+        }
+        Outcome::Rejected(findings) => {
+            if let Some(first) = findings.iter().find(|f| f.is_error()) {
+                out.rejected.push(first.rule);
+            }
+            out.warnings += findings.iter().filter(|f| !f.is_error()).count() as u64;
+            out.findings.extend(findings);
+            return;
+        }
+        Outcome::Written { records, warnings } => (records, warnings),
+    };
+    let spec = &context.feed.spec;
+    let line_limit = context.feed.format.max_line_bytes;
+    // Bytes are rendered for files, and for the line limit even in a dry run, so a diff
+    // counts the same items an export writes.
+    let render_bytes = write || line_limit.is_some();
+    let item_start = (out.bytes.len(), out.ends.len(), out.seen.len());
+    let mut too_long = None;
+    // Per-store records share all but their stores' own cells: those are rendered once
+    // per item rather than once per store.
+    let shared_cells = (render_bytes && records.len() > 1 && renderer.renders_cells()).then(|| {
+        let mut cells = Cells::default();
+        renderer.cells(&records.shared, &mut cells);
+        cells
+    });
+    for number in 0..records.len() {
+        let start = out.bytes.len();
+        match &shared_cells {
+            Some(cells) => renderer.record_from_cells(
+                cells,
+                records.own_fields,
+                records.own_values(number),
+                &mut out.bytes,
+            ),
+            None if render_bytes => renderer.record(&records.get(number), &mut out.bytes),
+            None => {}
+        }
+        let length = (out.bytes.len() - start) as u64;
+        if line_limit.is_some_and(|limit| length > limit) {
+            too_long = Some(length);
+        }
+        out.ends.push(out.bytes.len());
+        if sink.wants_records() {
+            let record = records.get(number);
+            let view = RecordView {
+                key: record_key(context.feed, &record),
+                hash: record_hash(spec, &record),
+                record: &record,
             };
-            let mut too_long = None;
-            // Per-store records share all but their stores' own cells: those are rendered
-            // once per item rather than once per store.
-            let shared_cells = (render_bytes && records.len() > 1 && renderer.renders_cells())
-                .then(|| {
-                    let mut cells = Cells::default();
-                    renderer.cells(&records.shared, &mut cells);
-                    cells
-                });
-            let rendered = (0..records.len())
-                .map(|number| {
-                    let start = bytes.len();
-                    match &shared_cells {
-                        Some(cells) => renderer.record_from_cells(
-                            cells,
-                            records.own_fields,
-                            records.own_values(number),
-                            &mut bytes,
-                        ),
-                        None if render_bytes => renderer.record(&records.get(number), &mut bytes),
-                        None => {}
-                    }
-                    let length = (bytes.len() - start) as u64;
-                    if line_limit.is_some_and(|limit| length > limit) {
-                        too_long = Some(length);
-                    }
-                    let item = sink.wants_records().then(|| {
-                        let record = records.get(number);
-                        let view = RecordView {
-                            key: record_key(context.feed, &record),
-                            hash: record_hash(spec, &record),
-                            record: &record,
-                        };
-                        sink.record(index, &view)
-                    });
-                    (bytes.len(), item)
-                })
-                .collect();
-            if let (Some(length), Some(limit)) = (too_long, line_limit) {
-                target.pool.give(bytes);
-                warnings.push(context.finding(
-                    &crate::rules::FEED_ITEM_TOO_LARGE,
-                    item,
-                    &spec.fields[spec.item_key].name,
-                    format!(
-                        "the item takes {length} bytes on one line; {} allows {limit}",
-                        spec.id
-                    ),
-                ));
-                return Rendered {
-                    kind: Kind::Rejected,
-                    bytes: Vec::new(),
-                    records: Vec::new(),
-                    findings: warnings,
-                };
-            }
-            Rendered {
-                kind: Kind::Written,
-                bytes,
-                records: rendered,
-                findings: warnings,
-            }
+            out.seen.push(sink.record(index, &view));
         }
     }
+    if let (Some(length), Some(limit)) = (too_long, line_limit) {
+        out.bytes.truncate(item_start.0);
+        out.ends.truncate(item_start.1);
+        out.seen.truncate(item_start.2);
+        warnings.push(context.finding(
+            &crate::rules::FEED_ITEM_TOO_LARGE,
+            item,
+            &spec.fields[spec.item_key].name,
+            format!(
+                "the item takes {length} bytes on one line; {} allows {limit}",
+                spec.id
+            ),
+        ));
+        out.rejected.push(crate::rules::FEED_ITEM_TOO_LARGE.code);
+        out.warnings += warnings.iter().filter(|f| !f.is_error()).count() as u64;
+        out.findings.extend(warnings);
+        return;
+    }
+    out.written += 1;
+    out.warnings += warnings.len() as u64;
+    out.findings.extend(warnings);
 }
 
 /// The key a channel knows a record by: its item key, and for per-store channels the store

@@ -275,7 +275,10 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
 fn count_text(count: u64) -> Cow<'static, str> {
     static SMALL: std::sync::LazyLock<Box<[String]>> =
         std::sync::LazyLock::new(|| (0..1024).map(|n: u32| n.to_string()).collect());
-    match usize::try_from(count).ok().and_then(|index| SMALL.get(index)) {
+    match usize::try_from(count)
+        .ok()
+        .and_then(|index| SMALL.get(index))
+    {
         Some(text) => Cow::Borrowed(text),
         None => Cow::Owned(count.to_string()),
     }
