@@ -188,21 +188,20 @@ pub fn run<S: RecordSink>(
                 let chunks: Vec<Vec<FeedChunk<S::Item>>> = items
                     .par_chunks(CHUNK_ITEMS)
                     .map(|chunk| {
-                        contexts
+                        let mut outs: Vec<FeedChunk<S::Item>> = feeds
                             .iter()
-                            .zip(renderers)
-                            .enumerate()
-                            .map(|(index, (context, renderer))| {
-                                let mut out =
-                                    FeedChunk::new(if write { pool.take() } else { Vec::new() });
-                                for item in chunk {
-                                    render(
-                                        index, context, renderer, item, sink_ref, write, &mut out,
-                                    );
-                                }
-                                out
-                            })
-                            .collect()
+                            .map(|_| FeedChunk::new(if write { pool.take() } else { Vec::new() }))
+                            .collect();
+                        // Item by item, each through every feed: per-thread caches (the
+                        // description's plain text) serve all feeds of an item.
+                        for item in chunk {
+                            for (index, ((context, renderer), out)) in
+                                contexts.iter().zip(renderers).zip(&mut outs).enumerate()
+                            {
+                                render(index, context, renderer, item, sink_ref, write, out);
+                            }
+                        }
+                        outs
                     })
                     .collect();
                 let mut batch = Vec::with_capacity(chunks.len() * feeds.len());

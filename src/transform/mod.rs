@@ -102,6 +102,8 @@ pub enum Outcome<'a> {
 /// What a feed needs at hand for every item, worked out once per run.
 pub struct FeedContext<'f> {
     pub feed: &'f Feed,
+    /// Unique in the process: names this context's entries in per-thread caches.
+    id: u64,
     pub catalog_file: Arc<str>,
     feed_label: Arc<str>,
     /// By location index: whether its stock counts for this feed.
@@ -162,8 +164,10 @@ impl<'f> FeedContext<'f> {
             })
             .map(|(index, _)| index)
             .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         FeedContext {
             feed,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             catalog_file,
             feed_label: Arc::from(feed.id.as_str()),
             counted,

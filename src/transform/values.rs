@@ -2,7 +2,7 @@
 //! constants or templates.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{FeedContext, Record};
 use crate::diag::Finding;
@@ -79,7 +79,7 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 let value = match &feed.overrides[index] {
                     Some(Override::Const(text)) => Some(Value::Text(fill(feed, text))),
                     Some(Override::Template { name, variables }) => {
-                        self.render(field, name, variables, findings)
+                        self.render(index, field, name, variables, findings)
                     }
                     None => self.source(field, store),
                 };
@@ -213,11 +213,94 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
 
     fn render(
         &self,
+        index: usize,
         field: &FieldSpec,
         name: &str,
         variables: &[String],
         findings: &mut Vec<Finding>,
     ) -> Option<Value<'a>> {
+        let template = (self.context.id, index);
+        let rendered = TEMPLATE_MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            let TemplateMemo { key, templates } = &mut *memo;
+            if templates.len() > 256 {
+                // Templates of earlier runs in this process.
+                templates.clear();
+            }
+            let seen = templates.entry(template).or_insert_with(|| TemplateOutputs {
+                outputs: Some(HashMap::new()),
+                ..TemplateOutputs::default()
+            });
+            seen.lookups += 1;
+            if seen.lookups == MEMO_TRIAL && seen.hits * 2 < seen.lookups {
+                seen.outputs = None;
+            }
+            let Some(outputs) = &mut seen.outputs else {
+                return self.render_template(name, variables);
+            };
+            key.clear();
+            self.template_inputs(variables, key);
+            if let Some(text) = outputs.get(key.as_slice()) {
+                seen.hits += 1;
+                return Ok(text.clone());
+            }
+            let text = self.render_template(name, variables)?;
+            if outputs.len() >= MEMO_ENTRIES {
+                outputs.clear();
+            }
+            outputs.insert(key.clone(), text.clone());
+            Ok(text)
+        });
+        match rendered {
+            Ok(text) => Some(Value::Text(Cow::Owned(text))),
+            Err(err) => {
+                findings.push(self.context.finding(
+                    &rules::FEED_TEMPLATE,
+                    self.item,
+                    &field.name,
+                    format!("[fields] {}: {err}", field.name),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Everything the template's variables are made of, as bytes: equal inputs mean equal
+    /// output, since templates are pure (no clock, no randomness, no state).
+    fn template_inputs(&self, variables: &[String], key: &mut Vec<u8>) {
+        let v = self.item.variant;
+        let mut put = |bytes: &[u8]| {
+            key.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            key.extend_from_slice(bytes);
+        };
+        for variable in variables {
+            match variable.as_str() {
+                "custom" => {
+                    for (column, value) in &v.custom {
+                        put(column.as_bytes());
+                        put(value.as_bytes());
+                    }
+                    put(b"");
+                }
+                "availability" => put(self.availability.as_str().as_bytes()),
+                "quantity" => put(&self.quantity.unwrap_or(0).to_le_bytes()),
+                "description_text" => put(v.description.as_bytes()),
+                "country" | "language" => {}
+                "currency" => put(self.price.regular.currency.code().as_bytes()),
+                other => match Field::parse(other) {
+                    Some(Field::Price) => put(self.price.regular.to_string().as_bytes()),
+                    Some(Field::SalePrice) => match self.price.sale {
+                        Some(sale) => put(sale.price.to_string().as_bytes()),
+                        None => put(b"\xff"),
+                    },
+                    Some(canonical) => put(v.text(canonical).as_bytes()),
+                    None => {}
+                },
+            }
+        }
+    }
+
+    fn render_template(&self, name: &str, variables: &[String]) -> Result<String, minijinja::Error> {
         let feed = self.context.feed;
         let mut context: BTreeMap<&str, minijinja::Value> = BTreeMap::new();
         for variable in variables {
@@ -251,23 +334,39 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             };
             context.insert(variable, value);
         }
-        let rendered = feed
-            .templates
+        feed.templates
             .get_template(name)
-            .and_then(|template| template.render(&context));
-        match rendered {
-            Ok(text) => Some(Value::Text(Cow::Owned(text.trim().to_owned()))),
-            Err(err) => {
-                findings.push(self.context.finding(
-                    &rules::FEED_TEMPLATE,
-                    self.item,
-                    &field.name,
-                    format!("[fields] {}: {err}", field.name),
-                ));
-                None
-            }
-        }
+            .and_then(|template| template.render(&context))
+            .map(|text| text.trim().to_owned())
     }
+}
+
+/// Outputs remembered per template and thread. Custom labels and the like take a handful of
+/// distinct inputs over a whole catalog (a product type, a stock band), so most renders
+/// are lookups; a template whose inputs rarely repeat (a title) stops being remembered.
+const MEMO_ENTRIES: usize = 4096;
+/// Lookups before a template's hit rate is judged.
+const MEMO_TRIAL: u64 = 4096;
+
+thread_local! {
+    static TEMPLATE_MEMO: std::cell::RefCell<TemplateMemo> =
+        std::cell::RefCell::new(TemplateMemo::default());
+}
+
+#[derive(Default)]
+struct TemplateMemo {
+    /// The key being built (reused).
+    key: Vec<u8>,
+    /// By feed context and field.
+    templates: HashMap<(u64, usize), TemplateOutputs>,
+}
+
+#[derive(Default)]
+struct TemplateOutputs {
+    lookups: u64,
+    hits: u64,
+    /// Outputs by input; None once the template showed too few repeats.
+    outputs: Option<HashMap<Vec<u8>, String>>,
 }
 
 /// Decimal text of a count. Counts below 1024 (nearly every stock level) come from a table:
@@ -346,9 +445,7 @@ fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
         if field.strip_html && field.kind == FieldType::Text && text.contains('<') {
             *text = Cow::Owned(super::html::strip_html(text));
         }
-        // No early exit on purpose: the branch-free scan vectorizes.
-        let has_control = text.bytes().fold(false, |found, b| found | (b < 0x20));
-        if has_control {
+        if has_control(text.as_bytes()) {
             let cleaned: String = text
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
@@ -357,6 +454,19 @@ fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
         }
     });
     value
+}
+
+/// Whether `bytes` hold an ASCII control character. Every value of every record passes
+/// here, descriptions included: blocks of 32 bytes without an early exit inside vectorize,
+/// an exit between blocks stops at the first hit.
+fn has_control(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        if block.iter().fold(0u8, |found, &b| found | u8::from(b < 0x20)) != 0 {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| b < 0x20)
 }
 
 /// The item's Google category for this feed: the feed's category map by `product_type`
