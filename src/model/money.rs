@@ -64,7 +64,25 @@ impl Money {
         let places = self.currency.minor_units().unwrap_or(self.amount.scale());
         let mut amount = self.amount;
         amount.rescale(places);
-        amount.to_string()
+        // Every item of every feed formats its prices: integer arithmetic on the mantissa
+        // is several times cheaper than the general decimal formatter.
+        let mantissa = amount.mantissa();
+        match u64::try_from(mantissa) {
+            Ok(mantissa) if !amount.is_sign_negative() => {
+                let scale = amount.scale();
+                match 10u64.checked_pow(scale) {
+                    Some(_) if scale == 0 => mantissa.to_string(),
+                    Some(unit) => format!(
+                        "{}.{:0width$}",
+                        mantissa / unit,
+                        mantissa % unit,
+                        width = scale as usize
+                    ),
+                    None => amount.to_string(),
+                }
+            }
+            _ => amount.to_string(),
+        }
     }
 }
 
@@ -77,6 +95,42 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_text_matches_the_decimal_formatter() {
+        let eur = Currency::parse("EUR").expect("EUR");
+        let jpy = Currency::parse("JPY").expect("JPY");
+        let bhd = Currency::parse("BHD").expect("BHD");
+        for text in [
+            "0",
+            "0.5",
+            "1",
+            "19.99",
+            "19.9",
+            "1500",
+            "0.01",
+            "-3.5",
+            "-0.05",
+            "123456789012.34",
+            "18446744073709551615",
+            "79228162514264337593543950335",
+        ] {
+            for currency in [eur, jpy, bhd] {
+                let Ok(amount) = Decimal::from_str_exact(text) else {
+                    continue;
+                };
+                let money = Money { amount, currency };
+                let places = currency.minor_units().unwrap_or(amount.scale());
+                let mut expected = amount;
+                expected.rescale(places);
+                assert_eq!(
+                    money.amount_text(),
+                    expected.to_string(),
+                    "{text} {currency}"
+                );
+            }
+        }
+    }
 
     fn cur(code: &str) -> Currency {
         Currency::parse(code).unwrap()

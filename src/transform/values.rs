@@ -227,10 +227,12 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 // Templates of earlier runs in this process.
                 templates.clear();
             }
-            let seen = templates.entry(template).or_insert_with(|| TemplateOutputs {
-                outputs: Some(HashMap::new()),
-                ..TemplateOutputs::default()
-            });
+            let seen = templates
+                .entry(template)
+                .or_insert_with(|| TemplateOutputs {
+                    outputs: Some(HashMap::new()),
+                    ..TemplateOutputs::default()
+                });
             seen.lookups += 1;
             if seen.lookups == MEMO_TRIAL && seen.hits * 2 < seen.lookups {
                 seen.outputs = None;
@@ -300,7 +302,11 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
         }
     }
 
-    fn render_template(&self, name: &str, variables: &[String]) -> Result<String, minijinja::Error> {
+    fn render_template(
+        &self,
+        name: &str,
+        variables: &[String],
+    ) -> Result<String, minijinja::Error> {
         let feed = self.context.feed;
         let mut context: BTreeMap<&str, minijinja::Value> = BTreeMap::new();
         for variable in variables {
@@ -462,7 +468,11 @@ fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
 fn has_control(bytes: &[u8]) -> bool {
     let mut blocks = bytes.chunks_exact(32);
     for block in &mut blocks {
-        if block.iter().fold(0u8, |found, &b| found | u8::from(b < 0x20)) != 0 {
+        if block
+            .iter()
+            .fold(0u8, |found, &b| found | u8::from(b < 0x20))
+            != 0
+        {
             return true;
         }
     }
