@@ -162,11 +162,7 @@ pub fn run<S: RecordSink>(
             for batch in queue {
                 for job in batch {
                     if let Some(output) = &mut outputs[job.feed] {
-                        let mut start = 0;
-                        for end in job.ends {
-                            output.write(&renderers[job.feed], &job.bytes[start..end])?;
-                            start = end;
-                        }
+                        output.write_records(&renderers[job.feed], &job.bytes, &job.ends)?;
                     }
                     pool.give(job.bytes);
                 }

@@ -118,6 +118,11 @@ impl<'f> Renderer<'f> {
         }
     }
 
+    /// Whether records get their running number inserted ([`Renderer::numbered`]).
+    pub fn numbers_records(&self) -> bool {
+        self.feed.format.item_counter.is_some()
+    }
+
     /// Bytes between two records in one file.
     pub fn separator(&self) -> &'static [u8] {
         match self.feed.format.kind {
@@ -320,8 +325,15 @@ pub struct Cells {
 /// delimiter, quote or line break inside), with quotes doubled.
 fn delimited_cell(text: &str, delimiter: u8, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
-    let needs_quotes = memchr::memchr3(delimiter, b'"', b'\n', bytes).is_some()
-        || memchr::memchr(b'\r', bytes).is_some();
+    let special = |b: u8| b == delimiter || b == b'"' || b == b'\n' || b == b'\r';
+    // Most cells are a few bytes (codes, counts, prices): a plain loop beats the setup of
+    // vectorized searches there.
+    let needs_quotes = if bytes.len() < 32 {
+        bytes.iter().any(|&b| special(b))
+    } else {
+        memchr::memchr3(delimiter, b'"', b'\n', bytes).is_some()
+            || memchr::memchr(b'\r', bytes).is_some()
+    };
     if !needs_quotes {
         out.extend_from_slice(bytes);
         return;
