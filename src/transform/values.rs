@@ -463,20 +463,21 @@ fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
 }
 
 /// Whether `bytes` hold an ASCII control character. Every value of every record passes
-/// here, descriptions included: blocks of 32 bytes without an early exit inside vectorize,
-/// an exit between blocks stops at the first hit.
+/// here, from two-byte counts to kilobyte descriptions: eight bytes at a time, with the
+/// classic "has a byte less than n" word trick (exact, no false positives).
 fn has_control(bytes: &[u8]) -> bool {
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        if block
-            .iter()
-            .fold(0u8, |found, &b| found | u8::from(b < 0x20))
-            != 0
-        {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        if x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0 {
             return true;
         }
     }
-    blocks.remainder().iter().any(|&b| b < 0x20)
+    words.remainder().iter().any(|&b| b < 0x20)
 }
 
 /// The item's Google category for this feed: the feed's category map by `product_type`
@@ -492,4 +493,27 @@ pub(super) fn category<'a>(context: &FeedContext<'_>, item: &CatalogItem<'a>) ->
             Cow::Borrowed(item.variant.google_product_category),
             |(_, id)| Cow::Owned(id.clone()),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control;
+
+    #[test]
+    fn finds_every_control_byte_at_every_position() {
+        for len in 0..40 {
+            let clean: Vec<u8> = (0..len).map(|i| b' ' + (i as u8 % 95)).collect();
+            assert!(!has_control(&clean), "clean, len {len}");
+            let mut high = clean.clone();
+            high.iter_mut().for_each(|b| *b |= 0x80);
+            assert!(!has_control(&high), "bytes >= 0x80, len {len}");
+            for at in 0..len {
+                for control in [0x00, 0x09, 0x0a, 0x1f] {
+                    let mut dirty = clean.clone();
+                    dirty[at] = control;
+                    assert!(has_control(&dirty), "{control:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
 }
