@@ -14,6 +14,13 @@ pub enum Availability {
 }
 
 impl Availability {
+    pub const ALL: [Availability; 4] = [
+        Availability::InStock,
+        Availability::OutOfStock,
+        Availability::Preorder,
+        Availability::Backorder,
+    ];
+
     pub fn parse(text: &str) -> Option<Availability> {
         match text.trim().to_ascii_lowercase().replace(' ', "_").as_str() {
             "in_stock" => Some(Availability::InStock),

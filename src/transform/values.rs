@@ -99,6 +99,15 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             .map(|value| finish(field, value))
     }
 
+    /// A store's own value of `field`, known to need no finishing (see `OwnTrust`).
+    pub(super) fn trusted_store_value(
+        &self,
+        field: &'c FieldSpec,
+        store: &StoreValues<'a>,
+    ) -> Option<Value<'a>> {
+        self.source(field, Some(store))
+    }
+
     fn source(&self, field: &'c FieldSpec, store: Option<&StoreValues<'a>>) -> Option<Value<'a>> {
         let v = self.item.variant;
         let text = |s: &'a str| Some(Value::Text(Cow::Borrowed(s)));
@@ -118,13 +127,10 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::StoreCode => store.and_then(|s| text(s.code)),
                 Derived::StoreQuantity => store.map(|s| Value::Text(count_text(s.quantity))),
                 Derived::StoreAvailability => store.and_then(|s| {
-                    // A stated availability other than in_stock holds in every store.
-                    let availability = match (v.availability, s.quantity) {
-                        (Some(stated), _) if stated != Availability::InStock => stated,
-                        (_, 0) => Availability::OutOfStock,
-                        _ => Availability::InStock,
-                    };
-                    map_value(field, availability.as_str())
+                    map_value(
+                        field,
+                        store_availability(v.availability, s.quantity).as_str(),
+                    )
                 }),
                 Derived::FeedCountry => feed.country.clone().and_then(owned),
                 Derived::FeedLanguage => feed.language.clone().and_then(owned),
@@ -375,11 +381,39 @@ struct TemplateOutputs {
     outputs: Option<HashMap<Vec<u8>, String>>,
 }
 
+/// What a store shows: a stated availability other than in_stock holds in every store;
+/// otherwise the store's own stock decides.
+pub(super) fn store_availability(stated: Option<Availability>, quantity: u64) -> Availability {
+    match (stated, quantity) {
+        (Some(stated), _) if stated != Availability::InStock => stated,
+        (_, 0) => Availability::OutOfStock,
+        _ => Availability::InStock,
+    }
+}
+
+/// Whether `text` as `field`'s value goes out unchanged and without any finding. Values
+/// that come from the store alone are asked once per run (see `OwnTrust`).
+pub(super) fn passes_as_is(field: &FieldSpec, text: &str) -> bool {
+    if text.is_empty() {
+        return false;
+    }
+    let finished = finish(field, Value::Text(Cow::Borrowed(text)));
+    let Value::Text(mut finished) = finished else {
+        return false;
+    };
+    let mut problems = Vec::new();
+    super::check_text(field, &mut finished, false, &mut problems);
+    problems.is_empty() && finished == text
+}
+
+/// Counts below this have their text in a table (see [`count_text`]).
+pub(super) const COUNT_TABLE: u64 = 1024;
+
 /// Decimal text of a count. Counts below 1024 (nearly every stock level) come from a table:
 /// a local inventory feed writes one per item and store.
-fn count_text(count: u64) -> Cow<'static, str> {
+pub(super) fn count_text(count: u64) -> Cow<'static, str> {
     static SMALL: std::sync::LazyLock<Box<[String]>> =
-        std::sync::LazyLock::new(|| (0..1024).map(|n: u32| n.to_string()).collect());
+        std::sync::LazyLock::new(|| (0..COUNT_TABLE).map(|n| n.to_string()).collect());
     match usize::try_from(count)
         .ok()
         .and_then(|index| SMALL.get(index))
@@ -409,7 +443,7 @@ pub(super) fn is_store_field(field: &FieldSpec) -> bool {
 }
 
 /// Applies the spec's `map` from canonical spelling to the channel's.
-fn map_value<'a>(field: &'a FieldSpec, canonical: &'a str) -> Option<Value<'a>> {
+pub(super) fn map_value<'a>(field: &'a FieldSpec, canonical: &'a str) -> Option<Value<'a>> {
     let mapped = field
         .map
         .iter()
