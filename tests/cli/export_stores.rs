@@ -62,3 +62,51 @@ fn two_feeds_writing_one_file_are_refused() {
     );
     assert!(!env.dir.path().join("out/shared.csv").exists());
 }
+
+/// Store values are checked once per run when they pass as they are; a code that needs
+/// cleaning and a count past the precomputed table still take the full path.
+#[test]
+fn store_values_that_need_work_are_still_finished() {
+    let env = TestEnv::new();
+    env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+    env.write(
+        "cat/products.csv",
+        "sku,title,price,currency,link,image_link\nS1,Shirt,10.00,EUR,https://s.example.com/1,https://c.example.com/1.jpg\nS2,Shirt,12.00,EUR,https://s.example.com/2,https://c.example.com/2.jpg\n",
+    );
+    env.write(
+        "cat/locations.csv",
+        "location_id,kind,name,store_code\nA,store,Store A,store-a\nB,store,Store B,\"store\tb\"\n",
+    );
+    env.write(
+        "cat/inventory.csv",
+        "sku,location_id,quantity\nS1,A,2\nS1,B,5000\nS2,A,0\nS2,B,3\n",
+    );
+    env.write(
+        "feeds/local.toml",
+        dir_feed("google-local-inventory", "tsv", ""),
+    );
+    env.run(&["export", "local"]);
+    let feed = std::fs::read_to_string(env.dir.path().join("out/local.tsv")).expect("feed written");
+    let rows: Vec<Vec<&str>> = feed
+        .lines()
+        .skip(1)
+        .map(|row| row.split('\t').collect())
+        .collect();
+    let cells = |row: &Vec<&str>| (row[0].to_owned(), row[1].to_owned(), row[2].to_owned());
+    let found: Vec<_> = rows.iter().map(cells).collect();
+    let expected = [
+        ("store-a", "S1", "2"),
+        ("store b", "S1", "5000"),
+        ("store-a", "S2", "0"),
+        ("store b", "S2", "3"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(found, expected, "{feed}");
+    let availability = feed
+        .lines()
+        .next()
+        .and_then(|header| header.split('\t').position(|name| name == "availability"));
+    let availability = availability.expect("availability column");
+    assert_eq!(rows[2][availability], "out_of_stock", "{feed}");
+    assert_eq!(rows[3][availability], "in_stock", "{feed}");
+}
