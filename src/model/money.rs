@@ -71,19 +71,32 @@ impl Money {
             Ok(mantissa) if !amount.is_sign_negative() => {
                 let scale = amount.scale();
                 match 10u64.checked_pow(scale) {
-                    Some(_) if scale == 0 => mantissa.to_string(),
-                    Some(unit) => format!(
-                        "{}.{:0width$}",
-                        mantissa / unit,
-                        mantissa % unit,
-                        width = scale as usize
-                    ),
+                    Some(_) => decimal_text(mantissa, scale as usize),
                     None => amount.to_string(),
                 }
             }
             _ => amount.to_string(),
         }
     }
+}
+
+/// `mantissa / 10^scale` written out with exactly `scale` decimals (`1999, 2` -> `19.99`).
+fn decimal_text(mut mantissa: u64, scale: usize) -> String {
+    // u64::MAX has 20 digits; a point and a leading zero make 22.
+    let mut digits = [0u8; 24];
+    let mut at = digits.len();
+    let mut written = 0;
+    while mantissa > 0 || written <= scale {
+        if written == scale && scale > 0 {
+            at -= 1;
+            digits[at] = b'.';
+        }
+        at -= 1;
+        digits[at] = b'0' + (mantissa % 10) as u8;
+        mantissa /= 10;
+        written += 1;
+    }
+    digits[at..].iter().map(|&d| char::from(d)).collect()
 }
 
 impl fmt::Display for Money {

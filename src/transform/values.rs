@@ -143,9 +143,24 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
     fn field(&self, field: &'c FieldSpec, canonical: Field) -> Option<Value<'a>> {
         let v = self.item.variant;
         let time_zone = &self.context.feed.time_zone;
+        let context_id = self.context.id;
         let date = |ts: jiff::Timestamp| {
-            let zoned = ts.to_zoned(time_zone.clone());
-            jiff::fmt::strtime::format(field.date_format.as_bytes(), &zoned).ok()
+            // A catalog has a few sale windows for a million items: each distinct date is
+            // converted to the feed's zone and formatted once per thread.
+            let key = (context_id, std::ptr::from_ref(field) as usize, ts);
+            DATE_MEMO.with(|memo| {
+                let mut memo = memo.borrow_mut();
+                if let Some(text) = memo.get(&key) {
+                    return Some(text.clone());
+                }
+                let zoned = ts.to_zoned(time_zone.clone());
+                let text = jiff::fmt::strtime::format(field.date_format.as_bytes(), &zoned).ok()?;
+                if memo.len() >= MEMO_ENTRIES {
+                    memo.clear();
+                }
+                memo.insert(key, text.clone());
+                Some(text)
+            })
         };
         let window = self.price.sale.and_then(|sale| sale.window);
         match canonical {
@@ -361,6 +376,9 @@ const MEMO_ENTRIES: usize = 4096;
 const MEMO_TRIAL: u64 = 4096;
 
 thread_local! {
+    /// Formatted dates by feed context, field and instant.
+    static DATE_MEMO: std::cell::RefCell<HashMap<(u64, usize, jiff::Timestamp), String>> =
+        std::cell::RefCell::new(HashMap::new());
     static TEMPLATE_MEMO: std::cell::RefCell<TemplateMemo> =
         std::cell::RefCell::new(TemplateMemo::default());
 }
@@ -453,10 +471,13 @@ pub(super) fn map_value<'a>(field: &'a FieldSpec, canonical: &'a str) -> Option<
 }
 
 fn money(field: &FieldSpec, money: &Money) -> String {
-    match field.price_format {
-        PriceFormat::AmountCurrency => money.to_string(),
-        PriceFormat::Amount | PriceFormat::Number => money.amount_text(),
+    let mut text = money.amount_text();
+    if field.price_format == PriceFormat::AmountCurrency {
+        // As Money's Display writes it, without the formatting machinery.
+        text.push(' ');
+        text.push_str(money.currency.code());
     }
+    text
 }
 
 /// The item's description as plain text. Several feeds of one run ask for it in a row on
