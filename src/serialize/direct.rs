@@ -58,10 +58,10 @@ impl DirectWriter {
             let chunk = &self.buffer[self.start..self.start + aligned];
             match write_at(direct, self.offset, chunk) {
                 Ok(()) => written = aligned,
-                // EINVAL: this file system or device takes no direct I/O (or wants another
-                // alignment). A refused write wrote nothing; the plain path takes over.
-                Err(err) if err.raw_os_error() == Some(EINVAL) => self.direct = None,
-                Err(err) => return Err(err),
+                // Typically EINVAL: this file system or device takes no direct I/O, or wants
+                // another alignment. The plain path writes the same bytes at the same
+                // offset (over anything partly written) and reports a real I/O error.
+                Err(_) => self.direct = None,
             }
         }
         let end = if all || self.direct.is_none() {
@@ -113,11 +113,6 @@ fn write_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
     file.seek(SeekFrom::Start(offset))?;
     file.write_all(bytes)
 }
-
-#[cfg(target_os = "linux")]
-const EINVAL: i32 = libc::EINVAL;
-#[cfg(not(target_os = "linux"))]
-const EINVAL: i32 = 22;
 
 #[cfg(target_os = "linux")]
 fn open_direct(path: &Path) -> Option<File> {
