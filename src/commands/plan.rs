@@ -3,17 +3,19 @@
 //! guards.
 //!
 //! Speed and memory for a million items come from [`DiffSink`]: on the worker threads it
-//! compares each record's hash with the accepted hash (the accepted map is shared read-only)
-//! and builds the field map only for new or changed records.
+//! compares each record's hash with the accepted hash (the compact accepted set is shared
+//! read-only) and builds the field map only for new or changed records.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::diff::{DiffBuilder, DiffError, FeedDiff, Fields, Ranking, Seen};
+use crate::diff::{
+    Accepted, AcceptedBuilder, DiffBuilder, DiffError, FeedDiff, Fields, IndexSet, Ranking, Seen,
+};
 use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
@@ -37,12 +39,13 @@ pub(super) struct FeedPlan {
     pub diff: FeedDiff,
     /// Unchanged items that a push re-sends because their acceptance is about to expire.
     pub refreshed: u64,
-    /// Accepted keys older than the refresh window (some may be changed or removed).
-    pub stale: HashSet<String>,
+    /// Accepted items older than the refresh window (some may be changed or removed), by
+    /// their index in `accepted`.
+    pub stale: IndexSet,
     /// Every guard the diff trips; overrides are applied by the caller.
     pub trips: Vec<GuardTrip>,
-    /// The accepted key -> hash map the diff was built against.
-    pub accepted: Arc<HashMap<String, u128>>,
+    /// The accepted items the diff was built against.
+    pub accepted: Arc<Accepted>,
 }
 
 pub(super) struct Plan {
@@ -89,31 +92,15 @@ pub(super) fn analyze(
     progress: &Progress,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
-    let mut accepted = Vec::with_capacity(feeds.len());
-    let mut stale = Vec::with_capacity(feeds.len());
-    for feed in feeds {
-        let (hashes, keys) = match store {
-            None => (HashMap::new(), Vec::new()),
-            Some(store) => {
-                let hashes = store.accepted_hashes(&feed.id)?;
-                let keys = match refresh_cutoff(feed, options.now) {
-                    Some(cutoff) => store.stale_items(&feed.id, cutoff)?,
-                    None => Vec::new(),
-                };
-                (hashes, keys)
-            }
-        };
-        accepted.push(Arc::new(hashes));
-        stale.push(keys.into_iter().collect::<HashSet<String>>());
-    }
+    let loaded = load_accepted(feeds, store, options.now)?;
     let mut sink = DiffSink {
         feeds,
-        accepted: accepted.clone(),
+        accepted: loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
         added_fields: options.added_fields,
-        // Workers classify against the shared map; the builders only track seen keys.
-        builders: accepted
+        // Workers classify against the shared set; the builders only track seen items.
+        builders: loaded
             .iter()
-            .map(|map| DiffBuilder::shared(Arc::clone(map)))
+            .map(|(accepted, _)| DiffBuilder::shared(Arc::clone(accepted)))
             .collect(),
         errors: feeds.iter().map(|_| None).collect(),
     };
@@ -125,11 +112,8 @@ pub(super) fn analyze(
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
     let builders = std::mem::take(&mut sink.builders);
-    for (((feed, builder), error), (accepted, stale)) in feeds
-        .iter()
-        .zip(builders)
-        .zip(sink.errors)
-        .zip(accepted.into_iter().zip(stale))
+    for (((feed, builder), error), (accepted, stale)) in
+        feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
     {
         if let Some(error) = error {
             return Err(error).with_context(|| format!("feed `{}`", feed.id));
@@ -143,9 +127,10 @@ pub(super) fn analyze(
             .changed
             .iter()
             .chain(&diff.removed)
-            .filter(|item| stale.contains(&item.key))
+            .filter_map(|item| accepted.get(&item.key))
+            .filter(|found| stale.contains(found.index))
             .count();
-        let refreshed = (stale.len() - not_refreshed) as u64;
+        let refreshed = stale.len().saturating_sub(not_refreshed) as u64;
         let (currency_before, currency_after) = dominant_currencies(&diff);
         let last_pushed = match store {
             Some(store) => store.last_catalog_time(&feed.id)?,
@@ -174,6 +159,34 @@ pub(super) fn analyze(
         engine,
         catalog_time,
     })
+}
+
+/// Per feed, the accepted items and the stale ones among them.
+fn load_accepted(
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    now: Timestamp,
+) -> anyhow::Result<Vec<(Arc<Accepted>, IndexSet)>> {
+    let mut loaded = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let Some(store) = store else {
+            loaded.push((Arc::default(), IndexSet::default()));
+            continue;
+        };
+        let mut builder = AcceptedBuilder::default();
+        store.for_each_accepted(&feed.id, &mut |key, hash| builder.push(key, hash))?;
+        let accepted = builder.finish();
+        let mut stale = IndexSet::new(&accepted);
+        if let Some(cutoff) = refresh_cutoff(feed, now) {
+            for key in store.stale_items(&feed.id, cutoff)? {
+                if let Some(found) = accepted.get(&key) {
+                    stale.insert(found.index);
+                }
+            }
+        }
+        loaded.push((Arc::new(accepted), stale));
+    }
+    Ok(loaded)
 }
 
 /// The most common currency code ending the price values before and after, over the changed
@@ -211,7 +224,7 @@ fn currency_of(price: &str) -> Option<&str> {
 /// Diffs every record against the accepted hashes; see the module docs.
 struct DiffSink<'f> {
     feeds: &'f [Feed],
-    accepted: Vec<Arc<HashMap<String, u128>>>,
+    accepted: Vec<Arc<Accepted>>,
     added_fields: bool,
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
@@ -219,17 +232,20 @@ struct DiffSink<'f> {
 }
 
 impl RecordSink for DiffSink<'_> {
-    type Item = (u128, Seen);
+    type Item = Seen;
 
-    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Seen {
         let fields = || export::record_fields(&self.feeds[feed].spec, view.record);
-        let seen = match self.accepted[feed].get(&view.key) {
-            Some(&hash) if hash == view.hash => Seen::Unchanged,
-            Some(_) => Seen::Changed {
+        let key_hash = sku_key(&view.key);
+        match self.accepted[feed].find(key_hash) {
+            Some(found) if found.hash == view.hash => Seen::Unchanged { index: found.index },
+            Some(found) => Seen::Changed {
+                index: found.index,
                 key: view.key.clone(),
                 fields: fields(),
             },
             None => Seen::Added {
+                key_hash,
                 key: view.key.clone(),
                 fields: if self.added_fields {
                     fields()
@@ -237,12 +253,11 @@ impl RecordSink for DiffSink<'_> {
                     Fields::new()
                 },
             },
-        };
-        (sku_key(&view.key), seen)
+        }
     }
 
-    fn collect(&mut self, feed: usize, (key_hash, seen): Self::Item) {
-        if let Err(err) = self.builders[feed].push_seen(key_hash, seen)
+    fn collect(&mut self, feed: usize, seen: Seen) {
+        if let Err(err) = self.builders[feed].push_seen(seen)
             && self.errors[feed].is_none()
         {
             self.errors[feed] = Some(err);

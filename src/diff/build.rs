@@ -1,10 +1,11 @@
-//! Building a [`FeedDiff`] in two steps, holding only keys and hashes of unchanged items.
+//! Building a [`FeedDiff`] in two steps, holding one bit per unchanged item.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::load::keys::{KeyMap, sku_key};
 
+use super::accepted::{Accepted, IndexSet};
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
 
@@ -24,20 +25,57 @@ pub enum DiffError {
 }
 
 /// How a current item compares with what the channel accepted, decided by the caller
-/// (on worker threads, against the shared accepted map).
+/// (on worker threads, against the shared [`Accepted`] set) with [`Seen::classify`].
 pub enum Seen {
-    Unchanged,
-    Changed { key: String, fields: Fields },
-    Added { key: String, fields: Fields },
+    /// Same content as accepted; `index` is its [`Found::index`](super::Found::index).
+    Unchanged { index: usize },
+    Changed {
+        index: usize,
+        key: String,
+        fields: Fields,
+    },
+    Added {
+        key_hash: u128,
+        key: String,
+        fields: Fields,
+    },
+}
+
+impl Seen {
+    /// Compares one current item (`key`, content `hash`) with the accepted set. `fields` is
+    /// called only if the item is new or changed, so the caller can build it lazily.
+    pub fn classify(
+        accepted: &Accepted,
+        key: &str,
+        hash: u128,
+        fields: impl FnOnce() -> Fields,
+    ) -> Seen {
+        let key_hash = sku_key(key);
+        match accepted.find(key_hash) {
+            Some(found) if found.hash == hash => Seen::Unchanged { index: found.index },
+            Some(found) => Seen::Changed {
+                index: found.index,
+                key: key.to_owned(),
+                fields: fields(),
+            },
+            None => Seen::Added {
+                key_hash,
+                key: key.to_owned(),
+                fields: fields(),
+            },
+        }
+    }
 }
 
 /// Accumulates the current items of one feed; see the module docs for the two steps.
 pub struct DiffBuilder {
-    /// The store's accepted key -> hash map, shared read-only with whoever classifies items.
-    accepted: Arc<HashMap<String, u128>>,
-    /// Key hashes of the current items seen so far: catches duplicates, and tells the
-    /// removed keys apart, without a second million-string map.
-    seen: KeyMap<u128, ()>,
+    /// What the channel accepted, shared read-only with whoever classifies items.
+    accepted: Arc<Accepted>,
+    /// The accepted items seen so far in the current feed: catches their duplicates, and
+    /// tells the removed ones apart, with one bit per item.
+    seen: IndexSet,
+    /// Key hashes of the new items seen so far, to catch their duplicates.
+    seen_added: KeyMap<u128, ()>,
     current: u64,
     unchanged: u64,
     added: Vec<(String, Fields)>,
@@ -47,17 +85,14 @@ pub struct DiffBuilder {
 impl DiffBuilder {
     /// `accepted` is the store's key -> accepted hash map of this feed.
     pub fn new(accepted: HashMap<String, u128>) -> DiffBuilder {
-        DiffBuilder::shared(Arc::new(accepted))
+        DiffBuilder::shared(Arc::new(Accepted::from(accepted)))
     }
 
-    pub fn shared(accepted: Arc<HashMap<String, u128>>) -> DiffBuilder {
-        // Most current items were accepted before: size for them once instead of rehashing
-        // a million keys on the way.
-        let mut seen = KeyMap::default();
-        seen.reserve(accepted.len());
+    pub fn shared(accepted: Arc<Accepted>) -> DiffBuilder {
         DiffBuilder {
+            seen: IndexSet::new(&accepted),
             accepted,
-            seen,
+            seen_added: KeyMap::default(),
             current: 0,
             unchanged: 0,
             added: Vec::new(),
@@ -73,39 +108,28 @@ impl DiffBuilder {
         hash: u128,
         fields: impl FnOnce() -> Fields,
     ) -> Result<(), DiffError> {
-        let seen = match self.accepted.get(key) {
-            Some(&accepted) if accepted == hash => Seen::Unchanged,
-            Some(_) => Seen::Changed {
-                key: key.to_owned(),
-                fields: fields(),
-            },
-            None => Seen::Added {
-                key: key.to_owned(),
-                fields: fields(),
-            },
-        };
-        self.push_seen(sku_key(key), seen)
+        let seen = Seen::classify(&self.accepted, key, hash, fields);
+        self.push_seen(seen)
     }
 
-    /// Adds an item the caller already compared; `key_hash` is [`sku_key`] of its key.
-    pub fn push_seen(&mut self, key_hash: u128, seen: Seen) -> Result<(), DiffError> {
+    /// Adds an item the caller already classified against this builder's accepted set.
+    pub fn push_seen(&mut self, seen: Seen) -> Result<(), DiffError> {
         self.current += 1;
-        if self.seen.insert(key_hash, ()).is_some() {
-            let key = match &seen {
-                Seen::Changed { key, .. } | Seen::Added { key, .. } => key.clone(),
-                Seen::Unchanged => self
-                    .accepted
-                    .keys()
-                    .find(|key| sku_key(key) == key_hash)
-                    .cloned()
-                    .unwrap_or_default(),
+        let first = match &seen {
+            Seen::Unchanged { index } | Seen::Changed { index, .. } => self.seen.insert(*index),
+            Seen::Added { key_hash, .. } => self.seen_added.insert(*key_hash, ()).is_none(),
+        };
+        if !first {
+            let key = match seen {
+                Seen::Unchanged { index } => self.accepted.key(index).to_owned(),
+                Seen::Changed { key, .. } | Seen::Added { key, .. } => key,
             };
             return Err(DiffError::DuplicateKey(key));
         }
         match seen {
-            Seen::Unchanged => self.unchanged += 1,
-            Seen::Changed { key, fields } => self.changed.push((key, fields)),
-            Seen::Added { key, fields } => self.added.push((key, fields)),
+            Seen::Unchanged { .. } => self.unchanged += 1,
+            Seen::Changed { key, fields, .. } => self.changed.push((key, fields)),
+            Seen::Added { key, fields, .. } => self.added.push((key, fields)),
         }
         Ok(())
     }
@@ -126,10 +150,9 @@ impl DiffBuilder {
     }
 
     fn removed_keys(&self) -> impl Iterator<Item = &str> {
-        self.accepted
-            .keys()
-            .filter(|key| !self.seen.contains_key(&sku_key(key)))
-            .map(String::as_str)
+        (0..self.accepted.len())
+            .filter(|&index| !self.seen.contains(index))
+            .map(|index| self.accepted.key(index))
     }
 
     /// Completes the diff. `before` holds the last accepted values of (some of) the keys from
