@@ -7,7 +7,7 @@
 //! read-only) and builds the field map only for new or changed records.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
@@ -92,26 +92,38 @@ pub(super) fn analyze(
     progress: &Progress,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
-    let loaded = load_accepted(feeds, store, options.now)?;
+    let ready = OnceLock::new();
     let mut sink = DiffSink {
         feeds,
-        accepted: loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
+        accepted: &ready,
         added_fields: options.added_fields,
-        // Workers classify against the shared set; the builders only track seen items.
-        builders: loaded
-            .iter()
-            .map(|(accepted, _)| DiffBuilder::shared(Arc::clone(accepted)))
-            .collect(),
+        builders: Vec::new(),
         errors: feeds.iter().map(|_| None).collect(),
     };
     let engine_options = EngineOptions {
         write: false,
         out_dir: None,
     };
-    let engine = export::run(config, feeds, &engine_options, progress, &mut sink)?;
+    // The engine reads the inventory first, which needs nothing from the state: reading the
+    // accepted hashes meanwhile, here, takes their half second off the wall time. The workers
+    // wait for them at the first product batch.
+    let (engine, loaded) = std::thread::scope(|scope| {
+        let engine =
+            scope.spawn(|| export::run(config, feeds, &engine_options, progress, &mut sink));
+        let loaded = load_accepted(feeds, store, options.now);
+        // Set even after an error, so the workers never wait forever; the pass is then
+        // thrown away.
+        let _ = ready.set(match &loaded {
+            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
+            Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
+        });
+        (engine.join(), loaded)
+    });
+    let loaded = loaded?;
+    let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
-    let builders = std::mem::take(&mut sink.builders);
+    let builders = std::mem::take(sink.builders());
     for (((feed, builder), error), (accepted, stale)) in
         feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
     {
@@ -224,11 +236,27 @@ fn currency_of(price: &str) -> Option<&str> {
 /// Diffs every record against the accepted hashes; see the module docs.
 struct DiffSink<'f> {
     feeds: &'f [Feed],
-    accepted: Vec<Arc<Accepted>>,
+    /// Per feed, set once the state is read (see [`analyze`]).
+    accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
     added_fields: bool,
+    /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
     errors: Vec<Option<DiffError>>,
+}
+
+impl DiffSink<'_> {
+    fn builders(&mut self) -> &mut Vec<DiffBuilder> {
+        if self.builders.is_empty() {
+            self.builders = self
+                .accepted
+                .wait()
+                .iter()
+                .map(|accepted| DiffBuilder::shared(Arc::clone(accepted)))
+                .collect();
+        }
+        &mut self.builders
+    }
 }
 
 impl RecordSink for DiffSink<'_> {
@@ -237,7 +265,7 @@ impl RecordSink for DiffSink<'_> {
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Seen {
         let fields = || export::record_fields(&self.feeds[feed].spec, view.record);
         let key_hash = sku_key(&view.key);
-        match self.accepted[feed].find(key_hash) {
+        match self.accepted.wait()[feed].find(key_hash) {
             Some(found) if found.hash == view.hash => Seen::Unchanged { index: found.index },
             Some(found) => Seen::Changed {
                 index: found.index,
@@ -257,7 +285,7 @@ impl RecordSink for DiffSink<'_> {
     }
 
     fn collect(&mut self, feed: usize, seen: Seen) {
-        if let Err(err) = self.builders[feed].push_seen(seen)
+        if let Err(err) = self.builders()[feed].push_seen(seen)
             && self.errors[feed].is_none()
         {
             self.errors[feed] = Some(err);
