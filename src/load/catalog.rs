@@ -732,10 +732,12 @@ fn read_inventory(
         }
         findings.extend(batch.findings.iter().cloned());
         *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
-        let parsed: Vec<(Option<InventoryRow<'_>>, Option<Finding>)> = batch
+        // Findings are rare and big (~170 bytes): boxed, they keep the fifteen million
+        // parsed rows of a large inventory small to write and move.
+        let parsed: Vec<(Option<InventoryRow<'_>>, Option<Box<Finding>>)> = batch
             .rows
             .par_iter()
-            .map(|row| {
+            .map(|row| -> (Option<InventoryRow<'_>>, Option<Finding>) {
                 // JSON Lines rows read before a key first appeared are shorter.
                 let cell = |index: usize| {
                     std::str::from_utf8(row.record.get(index).unwrap_or_default()).map(str::trim)
@@ -812,10 +814,11 @@ fn read_inventory(
                 };
                 (Some(row), problem)
             })
+            .map(|(row, problem)| (row, problem.map(Box::new)))
             .collect();
         let mut rows = Vec::with_capacity(parsed.len());
         for (row, problem) in parsed {
-            findings.extend(problem);
+            findings.extend(problem.map(|problem| *problem));
             rows.extend(row);
         }
         // A SKU's rows come together, so each run of them costs one map lookup.
