@@ -14,12 +14,13 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
 use crate::diff::{
-    Accepted, AcceptedBuilder, DiffBuilder, DiffError, FeedDiff, Fields, IndexSet, Ranking, Seen,
+    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, Fields, IndexSet,
+    Ranking, Seen,
 };
 use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
-use crate::load::keys::sku_key;
+use crate::load::keys::{KeyMap, sku_key};
 use crate::report::progress::Progress;
 use crate::state::{SqliteStore, StateStore};
 
@@ -124,11 +125,27 @@ pub(super) fn analyze(
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
     let builders = std::mem::take(sink.builders());
-    for (((feed, builder), error), (accepted, stale)) in
+    for (((feed, mut builder), duplicate), (accepted, stale)) in
         feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
     {
-        if let Some(error) = error {
-            return Err(error).with_context(|| format!("feed `{}`", feed.id));
+        let mut unnamed = builder.unnamed_removed();
+        if let Some(Duplicate::Accepted(index)) = duplicate {
+            unnamed.push(index);
+        }
+        if let Some(store) = store {
+            name_accepted(store, &feed.id, &mut builder, &unnamed)?;
+        }
+        if let Some(duplicate) = duplicate {
+            let key = match duplicate {
+                Duplicate::Key(key) => key,
+                Duplicate::Accepted(index) => match builder.key_of(index) {
+                    Some(key) => key.to_owned(),
+                    // Deleted from the state meanwhile: the key hash is all there is.
+                    None => format!("{:032x}", accepted.key_hash(index).unwrap_or_default()),
+                },
+            };
+            return Err(DiffError::DuplicateKey(key))
+                .with_context(|| format!("feed `{}`", feed.id));
         }
         let before = match store {
             Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
@@ -201,6 +218,33 @@ fn load_accepted(
     Ok(loaded)
 }
 
+/// Looks up the keys of the accepted items at `indices` in one pass over the state: the
+/// accepted set keeps only key hashes, and only removed items (and a duplicate) need a name.
+fn name_accepted(
+    store: &SqliteStore,
+    feed: &str,
+    builder: &mut DiffBuilder,
+    indices: &[usize],
+) -> anyhow::Result<()> {
+    if indices.is_empty() {
+        return Ok(());
+    }
+    let wanted: KeyMap<u128, usize> = indices
+        .iter()
+        .filter_map(|&index| Some((builder.accepted().key_hash(index)?, index)))
+        .collect();
+    let mut names = Vec::with_capacity(wanted.len());
+    store.for_each_accepted(feed, &mut |key, _| {
+        if let Some(&index) = wanted.get(&sku_key(key)) {
+            names.push((index, key.to_owned()));
+        }
+    })?;
+    for (index, key) in names {
+        builder.name(index, key);
+    }
+    Ok(())
+}
+
 /// The most common currency code ending the price values before and after, over the changed
 /// items. A currency switch changes every price, so it always shows up here; the state keeps
 /// no separate feed currency.
@@ -242,7 +286,7 @@ struct DiffSink<'f> {
     /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
-    errors: Vec<Option<DiffError>>,
+    errors: Vec<Option<Duplicate>>,
 }
 
 impl DiffSink<'_> {

@@ -1,16 +1,16 @@
 //! What a channel last accepted, in a form compact enough for a million items.
 //!
 //! A `HashMap<String, u128>` costs about 120 bytes per item (the map's slack, a `String`
-//! header and its heap block). [`Accepted`] keys items by the 128-bit hash of their key
-//! ([`sku_key`]) in one sorted vector, finds them through a radix table on the top bits of
-//! that hash, and keeps the key texts back to back in one buffer, for the few items a diff
-//! has to name (removed ones, duplicates): about 60 bytes per item.
+//! header and its heap block). [`Accepted`] keeps only the 128-bit hash of each key
+//! ([`sku_key`]) and the accepted content hash, in one vector sorted by the first and found
+//! through a radix table on its top bits: 32 bytes per item. Key texts are not kept: the few
+//! items a diff has to name (removed ones, a duplicate) are looked up in the state again.
 
 use std::collections::HashMap;
 
 use crate::load::keys::sku_key;
 
-/// The accepted items of one feed: key -> accepted content hash.
+/// The accepted items of one feed: key hash -> accepted content hash.
 #[derive(Debug, Default)]
 pub struct Accepted {
     /// `(sku_key(key), accepted hash)`, sorted by the first.
@@ -19,9 +19,6 @@ pub struct Accepted {
     starts: Vec<usize>,
     /// How far a key hash is shifted right to get its bucket.
     shift: u32,
-    /// The key texts in entry order, back to back; entry `i` ends at `name_ends[i]`.
-    names: String,
-    name_ends: Vec<usize>,
 }
 
 /// An accepted item found by its key hash.
@@ -35,30 +32,17 @@ pub struct Found {
 /// Collects accepted items in any order; [`AcceptedBuilder::finish`] sorts them once.
 #[derive(Default)]
 pub struct AcceptedBuilder {
-    /// Key hash, accepted hash, and where the key's text starts and ends in `names`.
-    items: Vec<(u128, u128, usize, usize)>,
-    names: String,
+    entries: Vec<(u128, u128)>,
 }
 
 impl AcceptedBuilder {
     pub fn push(&mut self, key: &str, hash: u128) {
-        let start = self.names.len();
-        self.names.push_str(key);
-        self.items
-            .push((sku_key(key), hash, start, self.names.len()));
+        self.entries.push((sku_key(key), hash));
     }
 
     pub fn finish(self) -> Accepted {
-        let AcceptedBuilder { mut items, names } = self;
-        items.sort_unstable_by_key(|&(key, ..)| key);
-        let mut sorted_names = String::with_capacity(names.len());
-        let mut entries = Vec::with_capacity(items.len());
-        let mut name_ends = Vec::with_capacity(items.len());
-        for (key, hash, start, end) in items {
-            entries.push((key, hash));
-            sorted_names.push_str(&names[start..end]);
-            name_ends.push(sorted_names.len());
-        }
+        let mut entries = self.entries;
+        entries.sort_unstable_by_key(|&(key, _)| key);
         // About two entries per bucket: the table stays small and a lookup reads one or
         // two cache lines of entries.
         let bits = (entries.len() / 2).max(1).ilog2().max(1);
@@ -74,8 +58,6 @@ impl AcceptedBuilder {
             entries,
             starts,
             shift,
-            names: sorted_names,
-            name_ends,
         }
     }
 }
@@ -107,13 +89,9 @@ impl Accepted {
         self.find(sku_key(key))
     }
 
-    /// The key of the item at `index` (see [`Found::index`]).
-    pub fn key(&self, index: usize) -> &str {
-        let start = match index {
-            0 => 0,
-            _ => self.name_ends[index - 1],
-        };
-        &self.names[start..self.name_ends[index]]
+    /// The [`sku_key`] of the item at `index` (see [`Found::index`]).
+    pub fn key_hash(&self, index: usize) -> Option<u128> {
+        self.entries.get(index).map(|&(key, _)| key)
     }
 }
 
@@ -180,7 +158,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_every_key_and_names_it() {
+    fn finds_every_key() {
         for n in [0usize, 1, 2, 3, 100, 5000] {
             let accepted: Accepted = (0..n)
                 .map(|i| (format!("SKU-{i}"), i as u128 * 7))
@@ -190,7 +168,7 @@ mod tests {
                 let key = format!("SKU-{i}");
                 let found = accepted.get(&key).expect("accepted");
                 assert_eq!(found.hash, i as u128 * 7);
-                assert_eq!(accepted.key(found.index), key);
+                assert_eq!(accepted.key_hash(found.index), Some(sku_key(&key)));
             }
             assert_eq!(accepted.get("SKU-missing"), None);
             assert_eq!(accepted.get(""), None);

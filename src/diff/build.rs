@@ -24,6 +24,15 @@ pub enum DiffError {
     DuplicateKey(String),
 }
 
+/// A key seen twice in the current feed, from [`DiffBuilder::push_seen`]: the key, or for an
+/// unchanged accepted item whose key the builder does not know, its index (the caller looks
+/// its key up, see [`DiffBuilder::name`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Duplicate {
+    Key(String),
+    Accepted(usize),
+}
+
 /// How a current item compares with what the channel accepted, decided by the caller
 /// (on worker threads, against the shared [`Accepted`] set) with [`Seen::classify`].
 pub enum Seen {
@@ -71,6 +80,9 @@ impl Seen {
 pub struct DiffBuilder {
     /// What the channel accepted, shared read-only with whoever classifies items.
     accepted: Arc<Accepted>,
+    /// Keys of accepted items by index, as far as known: all of them for
+    /// [`DiffBuilder::new`]; for a shared set, the ones the caller names after the pass.
+    names: HashMap<usize, String>,
     /// The accepted items seen so far in the current feed: catches their duplicates, and
     /// tells the removed ones apart, with one bit per item.
     seen: IndexSet,
@@ -85,13 +97,23 @@ pub struct DiffBuilder {
 impl DiffBuilder {
     /// `accepted` is the store's key -> accepted hash map of this feed.
     pub fn new(accepted: HashMap<String, u128>) -> DiffBuilder {
-        DiffBuilder::shared(Arc::new(Accepted::from(accepted)))
+        let set: Accepted = accepted.iter().map(|(k, &h)| (k.clone(), h)).collect();
+        let mut builder = DiffBuilder::shared(Arc::new(set));
+        for key in accepted.into_keys() {
+            if let Some(found) = builder.accepted.get(&key) {
+                builder.names.insert(found.index, key);
+            }
+        }
+        builder
     }
 
+    /// A builder over a set that carries no key texts: name the items
+    /// [`DiffBuilder::unnamed_removed`] lists before [`DiffBuilder::finish`].
     pub fn shared(accepted: Arc<Accepted>) -> DiffBuilder {
         DiffBuilder {
             seen: IndexSet::new(&accepted),
             accepted,
+            names: HashMap::new(),
             seen_added: KeyMap::default(),
             current: 0,
             unchanged: 0,
@@ -109,22 +131,30 @@ impl DiffBuilder {
         fields: impl FnOnce() -> Fields,
     ) -> Result<(), DiffError> {
         let seen = Seen::classify(&self.accepted, key, hash, fields);
-        self.push_seen(seen)
+        self.push_seen(seen).map_err(|duplicate| {
+            DiffError::DuplicateKey(match duplicate {
+                Duplicate::Key(key) => key,
+                // Only an unchanged item is reported by index, and it has this key.
+                Duplicate::Accepted(_) => key.to_owned(),
+            })
+        })
     }
 
     /// Adds an item the caller already classified against this builder's accepted set.
-    pub fn push_seen(&mut self, seen: Seen) -> Result<(), DiffError> {
+    pub fn push_seen(&mut self, seen: Seen) -> Result<(), Duplicate> {
         self.current += 1;
         let first = match &seen {
             Seen::Unchanged { index } | Seen::Changed { index, .. } => self.seen.insert(*index),
             Seen::Added { key_hash, .. } => self.seen_added.insert(*key_hash, ()).is_none(),
         };
         if !first {
-            let key = match seen {
-                Seen::Unchanged { index } => self.accepted.key(index).to_owned(),
-                Seen::Changed { key, .. } | Seen::Added { key, .. } => key,
-            };
-            return Err(DiffError::DuplicateKey(key));
+            return Err(match seen {
+                Seen::Unchanged { index } => match self.names.get(&index) {
+                    Some(key) => Duplicate::Key(key.clone()),
+                    None => Duplicate::Accepted(index),
+                },
+                Seen::Changed { key, .. } | Seen::Added { key, .. } => Duplicate::Key(key),
+            });
         }
         match seen {
             Seen::Unchanged { .. } => self.unchanged += 1,
@@ -149,15 +179,45 @@ impl DiffBuilder {
         keys
     }
 
+    /// Accepted items missing from the current feed whose keys the builder does not know,
+    /// by index.
+    pub fn unnamed_removed(&self) -> Vec<usize> {
+        self.removed()
+            .filter(|index| !self.names.contains_key(index))
+            .collect()
+    }
+
+    /// Tells the builder the key of the accepted item at `index`.
+    pub fn name(&mut self, index: usize, key: String) {
+        self.names.insert(index, key);
+    }
+
+    /// The accepted set this builder diffs against.
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
+    }
+
+    /// The key of the accepted item at `index`, if known.
+    pub fn key_of(&self, index: usize) -> Option<&str> {
+        self.names.get(&index).map(String::as_str)
+    }
+
+    fn removed(&self) -> impl Iterator<Item = usize> {
+        (0..self.accepted.len()).filter(|&index| !self.seen.contains(index))
+    }
+
+    /// Removed items whose keys are known. One still unnamed was deleted from the state
+    /// between reading the hashes and the keys (by a push running meanwhile): it is no
+    /// longer accepted, and counts as neither previous nor removed.
     fn removed_keys(&self) -> impl Iterator<Item = &str> {
-        (0..self.accepted.len())
-            .filter(|&index| !self.seen.contains(index))
-            .map(|index| self.accepted.key(index))
+        self.removed()
+            .filter_map(|index| self.names.get(&index).map(String::as_str))
     }
 
     /// Completes the diff. `before` holds the last accepted values of (some of) the keys from
     /// [`DiffBuilder::keys_needing_before`]; a missing key shows no `before` values.
     pub fn finish(self, before: &HashMap<String, Fields>, ranking: &Ranking) -> FeedDiff {
+        let unnamed = self.unnamed_removed().len();
         let empty = Fields::new();
         let mut removed: Vec<ItemChange> = self
             .removed_keys()
@@ -187,7 +247,7 @@ impl DiffBuilder {
         sort_changed(&mut changed, ranking);
         FeedDiff {
             totals: DiffTotals {
-                previous: self.accepted.len() as u64,
+                previous: (self.accepted.len() - unnamed) as u64,
                 current: self.current,
                 added: added.len() as u64,
                 changed: changed.len() as u64,
