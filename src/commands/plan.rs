@@ -106,7 +106,7 @@ pub(super) fn analyze(
         out_dir: None,
     };
     // The engine reads the inventory first, which needs nothing from the state: reading the
-    // accepted hashes meanwhile, here, takes their half second off the wall time. The workers
+    // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers
     // wait for them at the first product batch.
     let (engine, loaded) = std::thread::scope(|scope| {
         let engine =
@@ -128,24 +128,26 @@ pub(super) fn analyze(
     for (((feed, mut builder), duplicate), (accepted, stale)) in
         feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
     {
-        let mut unnamed = builder.unnamed_removed();
-        if let Some(Duplicate::Accepted(index)) = duplicate {
-            unnamed.push(index);
-        }
-        if let Some(store) = store {
-            name_accepted(store, &feed.id, &mut builder, &unnamed)?;
-        }
         if let Some(duplicate) = duplicate {
             let key = match duplicate {
                 Duplicate::Key(key) => key,
-                Duplicate::Accepted(index) => match builder.key_of(index) {
-                    Some(key) => key.to_owned(),
-                    // Deleted from the state meanwhile: the key hash is all there is.
-                    None => format!("{:032x}", accepted.key_hash(index).unwrap_or_default()),
-                },
+                Duplicate::Accepted(index) => {
+                    if let Some(store) = store {
+                        name_accepted(store, &feed.id, &mut builder, &[index])?;
+                    }
+                    match builder.key_of(index) {
+                        Some(key) => key.to_owned(),
+                        // Deleted from the state meanwhile: the key hash is all there is.
+                        None => format!("{:032x}", accepted.key_hash(index).unwrap_or_default()),
+                    }
+                }
             };
             return Err(DiffError::DuplicateKey(key))
                 .with_context(|| format!("feed `{}`", feed.id));
+        }
+        if let Some(store) = store {
+            let unnamed = builder.unnamed_removed();
+            name_accepted(store, &feed.id, &mut builder, &unnamed)?;
         }
         let before = match store {
             Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
