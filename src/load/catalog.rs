@@ -199,6 +199,12 @@ impl Inventory {
         Ok(())
     }
 
+    /// Every SKU's entry, sealed or not; positions are those of the sealed table.
+    fn iter(&self) -> impl Iterator<Item = (&PackedKey, &StockEntry)> {
+        let sealed = self.entries.iter().map(|(key, entry)| (key, entry));
+        sealed.chain(&self.reading)
+    }
+
     /// Ends reading: the entries move into the sorted table lookups use.
     fn seal(&mut self) {
         let reading = std::mem::take(&mut self.reading);
@@ -338,6 +344,11 @@ pub fn load(
                 &mut rows,
             )?;
         }
+        // Only the products read after the stock look it up; read alongside them, the
+        // sorted copy would just be more memory while both tables are full.
+        if timing == StockTiming::BeforeProducts {
+            inventory.seal();
+        }
         Ok((inventory, inventory_findings, rows))
     };
 
@@ -379,7 +390,7 @@ pub fn load(
     findings.extend(inventory_findings);
     counts.inventory_rows = inventory_rows;
 
-    for (at, (key, entry)) in inventory.entries.iter().enumerate() {
+    for (at, (key, entry)) in inventory.iter().enumerate() {
         if !checks.has_product(at, key) {
             let sku = inventory.sku_of(entry);
             findings.push(
@@ -866,6 +877,5 @@ fn read_inventory(
         }
         Ok(())
     })?;
-    inventory.seal();
     Ok(())
 }
