@@ -3,21 +3,24 @@
 //! guards.
 //!
 //! Speed and memory for a million items come from [`DiffSink`]: on the worker threads it
-//! compares each record's hash with the accepted hash (the accepted map is shared read-only)
-//! and builds the field map only for new or changed records.
+//! compares each record's hash with the accepted hash (the compact accepted set is shared
+//! read-only) and builds the field map only for new or changed records.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::diff::{DiffBuilder, DiffError, FeedDiff, Fields, Ranking, Seen};
+use crate::diff::{
+    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, Fields, IndexSet,
+    Ranking, Seen,
+};
 use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
-use crate::load::keys::sku_key;
+use crate::load::keys::{KeyMap, sku_key};
 use crate::report::progress::Progress;
 use crate::state::{SqliteStore, StateStore};
 
@@ -37,12 +40,13 @@ pub(super) struct FeedPlan {
     pub diff: FeedDiff,
     /// Unchanged items that a push re-sends because their acceptance is about to expire.
     pub refreshed: u64,
-    /// Accepted keys older than the refresh window (some may be changed or removed).
-    pub stale: HashSet<String>,
+    /// Accepted items older than the refresh window (some may be changed or removed), by
+    /// their index in `accepted`.
+    pub stale: IndexSet,
     /// Every guard the diff trips; overrides are applied by the caller.
     pub trips: Vec<GuardTrip>,
-    /// The accepted key -> hash map the diff was built against.
-    pub accepted: Arc<HashMap<String, u128>>,
+    /// The accepted items the diff was built against.
+    pub accepted: Arc<Accepted>,
 }
 
 pub(super) struct Plan {
@@ -89,50 +93,61 @@ pub(super) fn analyze(
     progress: &Progress,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
-    let mut accepted = Vec::with_capacity(feeds.len());
-    let mut stale = Vec::with_capacity(feeds.len());
-    for feed in feeds {
-        let (hashes, keys) = match store {
-            None => (HashMap::new(), Vec::new()),
-            Some(store) => {
-                let hashes = store.accepted_hashes(&feed.id)?;
-                let keys = match refresh_cutoff(feed, options.now) {
-                    Some(cutoff) => store.stale_items(&feed.id, cutoff)?,
-                    None => Vec::new(),
-                };
-                (hashes, keys)
-            }
-        };
-        accepted.push(Arc::new(hashes));
-        stale.push(keys.into_iter().collect::<HashSet<String>>());
-    }
+    let ready = OnceLock::new();
     let mut sink = DiffSink {
         feeds,
-        accepted: accepted.clone(),
+        accepted: &ready,
         added_fields: options.added_fields,
-        // Workers classify against the shared map; the builders only track seen keys.
-        builders: accepted
-            .iter()
-            .map(|map| DiffBuilder::shared(Arc::clone(map)))
-            .collect(),
+        builders: Vec::new(),
         errors: feeds.iter().map(|_| None).collect(),
     };
     let engine_options = EngineOptions {
         write: false,
         out_dir: None,
     };
-    let engine = export::run(config, feeds, &engine_options, progress, &mut sink)?;
+    // The engine reads the inventory first, which needs nothing from the state: reading the
+    // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers
+    // wait for them at the first product batch.
+    let (engine, loaded) = std::thread::scope(|scope| {
+        let engine =
+            scope.spawn(|| export::run(config, feeds, &engine_options, progress, &mut sink));
+        let loaded = load_accepted(feeds, store, options.now);
+        // Set even after an error, so the workers never wait forever; the pass is then
+        // thrown away.
+        let _ = ready.set(match &loaded {
+            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
+            Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
+        });
+        (engine.join(), loaded)
+    });
+    let loaded = loaded?;
+    let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
-    let builders = std::mem::take(&mut sink.builders);
-    for (((feed, builder), error), (accepted, stale)) in feeds
-        .iter()
-        .zip(builders)
-        .zip(sink.errors)
-        .zip(accepted.into_iter().zip(stale))
+    let builders = std::mem::take(sink.builders());
+    for (((feed, mut builder), duplicate), (accepted, stale)) in
+        feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
     {
-        if let Some(error) = error {
-            return Err(error).with_context(|| format!("feed `{}`", feed.id));
+        if let Some(duplicate) = duplicate {
+            let key = match duplicate {
+                Duplicate::Key(key) => key,
+                Duplicate::Accepted(index) => {
+                    if let Some(store) = store {
+                        name_accepted(store, &feed.id, &mut builder, &[index])?;
+                    }
+                    match builder.key_of(index) {
+                        Some(key) => key.to_owned(),
+                        // Deleted from the state meanwhile: the key hash is all there is.
+                        None => format!("{:032x}", accepted.key_hash(index).unwrap_or_default()),
+                    }
+                }
+            };
+            return Err(DiffError::DuplicateKey(key))
+                .with_context(|| format!("feed `{}`", feed.id));
+        }
+        if let Some(store) = store {
+            let unnamed = builder.unnamed_removed();
+            name_accepted(store, &feed.id, &mut builder, &unnamed)?;
         }
         let before = match store {
             Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
@@ -143,9 +158,10 @@ pub(super) fn analyze(
             .changed
             .iter()
             .chain(&diff.removed)
-            .filter(|item| stale.contains(&item.key))
+            .filter_map(|item| accepted.get(&item.key))
+            .filter(|found| stale.contains(found.index))
             .count();
-        let refreshed = (stale.len() - not_refreshed) as u64;
+        let refreshed = stale.len().saturating_sub(not_refreshed) as u64;
         let (currency_before, currency_after) = dominant_currencies(&diff);
         let last_pushed = match store {
             Some(store) => store.last_catalog_time(&feed.id)?,
@@ -174,6 +190,61 @@ pub(super) fn analyze(
         engine,
         catalog_time,
     })
+}
+
+/// Per feed, the accepted items and the stale ones among them.
+fn load_accepted(
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    now: Timestamp,
+) -> anyhow::Result<Vec<(Arc<Accepted>, IndexSet)>> {
+    let mut loaded = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let Some(store) = store else {
+            loaded.push((Arc::default(), IndexSet::default()));
+            continue;
+        };
+        let mut builder = AcceptedBuilder::default();
+        store.for_each_accepted(&feed.id, &mut |key, hash| builder.push(key, hash))?;
+        let accepted = builder.finish();
+        let mut stale = IndexSet::new(&accepted);
+        if let Some(cutoff) = refresh_cutoff(feed, now) {
+            for key in store.stale_items(&feed.id, cutoff)? {
+                if let Some(found) = accepted.get(&key) {
+                    stale.insert(found.index);
+                }
+            }
+        }
+        loaded.push((Arc::new(accepted), stale));
+    }
+    Ok(loaded)
+}
+
+/// Looks up the keys of the accepted items at `indices` in one pass over the state: the
+/// accepted set keeps only key hashes, and only removed items (and a duplicate) need a name.
+fn name_accepted(
+    store: &SqliteStore,
+    feed: &str,
+    builder: &mut DiffBuilder,
+    indices: &[usize],
+) -> anyhow::Result<()> {
+    if indices.is_empty() {
+        return Ok(());
+    }
+    let wanted: KeyMap<u128, usize> = indices
+        .iter()
+        .filter_map(|&index| Some((builder.accepted().key_hash(index)?, index)))
+        .collect();
+    let mut names = Vec::with_capacity(wanted.len());
+    store.for_each_accepted(feed, &mut |key, _| {
+        if let Some(&index) = wanted.get(&sku_key(key)) {
+            names.push((index, key.to_owned()));
+        }
+    })?;
+    for (index, key) in names {
+        builder.name(index, key);
+    }
+    Ok(())
 }
 
 /// The most common currency code ending the price values before and after, over the changed
@@ -211,25 +282,44 @@ fn currency_of(price: &str) -> Option<&str> {
 /// Diffs every record against the accepted hashes; see the module docs.
 struct DiffSink<'f> {
     feeds: &'f [Feed],
-    accepted: Vec<Arc<HashMap<String, u128>>>,
+    /// Per feed, set once the state is read (see [`analyze`]).
+    accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
     added_fields: bool,
+    /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
-    errors: Vec<Option<DiffError>>,
+    errors: Vec<Option<Duplicate>>,
+}
+
+impl DiffSink<'_> {
+    fn builders(&mut self) -> &mut Vec<DiffBuilder> {
+        if self.builders.is_empty() {
+            self.builders = self
+                .accepted
+                .wait()
+                .iter()
+                .map(|accepted| DiffBuilder::shared(Arc::clone(accepted)))
+                .collect();
+        }
+        &mut self.builders
+    }
 }
 
 impl RecordSink for DiffSink<'_> {
-    type Item = (u128, Seen);
+    type Item = Seen;
 
-    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Seen {
         let fields = || export::record_fields(&self.feeds[feed].spec, view.record);
-        let seen = match self.accepted[feed].get(&view.key) {
-            Some(&hash) if hash == view.hash => Seen::Unchanged,
-            Some(_) => Seen::Changed {
+        let key_hash = sku_key(&view.key);
+        match self.accepted.wait()[feed].find(key_hash) {
+            Some(found) if found.hash == view.hash => Seen::Unchanged { index: found.index },
+            Some(found) => Seen::Changed {
+                index: found.index,
                 key: view.key.clone(),
                 fields: fields(),
             },
             None => Seen::Added {
+                key_hash,
                 key: view.key.clone(),
                 fields: if self.added_fields {
                     fields()
@@ -237,12 +327,11 @@ impl RecordSink for DiffSink<'_> {
                     Fields::new()
                 },
             },
-        };
-        (sku_key(&view.key), seen)
+        }
     }
 
-    fn collect(&mut self, feed: usize, (key_hash, seen): Self::Item) {
-        if let Err(err) = self.builders[feed].push_seen(key_hash, seen)
+    fn collect(&mut self, feed: usize, seen: Seen) {
+        if let Err(err) = self.builders()[feed].push_seen(seen)
             && self.errors[feed].is_none()
         {
             self.errors[feed] = Some(err);

@@ -8,7 +8,6 @@
 //! second pass sees different counts than the first (the catalog changed in between), the
 //! feed is not delivered.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
@@ -20,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{self, FeedPlan, PlanOptions};
 use crate::cli::{GlobalArgs, GuardOverrides, PushArgs};
-use crate::diff::{DiffTotals, Fields};
+use crate::diff::{Accepted, DiffTotals, Fields, IndexSet};
 use crate::exit::Exit;
 use crate::export::{self, EngineOptions, RecordSink, RecordView};
 use crate::feed::Feed;
@@ -353,8 +352,9 @@ enum Seen {
 
 struct PushSink<'f> {
     feeds: &'f [Feed],
-    accepted: Vec<Arc<HashMap<String, u128>>>,
-    stale: Vec<&'f HashSet<String>>,
+    accepted: Vec<Arc<Accepted>>,
+    /// Per feed, the stale items by their index in `accepted`.
+    stale: Vec<&'f IndexSet>,
     spills: Vec<BufWriter<File>>,
     counts: Vec<SeenCounts>,
     error: Option<std::io::Error>,
@@ -376,8 +376,8 @@ impl RecordSink for PushSink<'_> {
         let fields = || Some(export::record_fields(&self.feeds[feed].spec, view.record));
         match self.accepted[feed].get(&view.key) {
             None => Seen::Added(spill(fields())),
-            Some(&hash) if hash != view.hash => Seen::Changed(spill(fields())),
-            Some(_) if self.stale[feed].contains(&view.key) => Seen::Refreshed(spill(None)),
+            Some(found) if found.hash != view.hash => Seen::Changed(spill(fields())),
+            Some(found) if self.stale[feed].contains(found.index) => Seen::Refreshed(spill(None)),
             Some(_) => Seen::Unchanged,
         }
     }

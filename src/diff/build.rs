@@ -1,10 +1,11 @@
-//! Building a [`FeedDiff`] in two steps, holding only keys and hashes of unchanged items.
+//! Building a [`FeedDiff`] in two steps, holding one bit per unchanged item.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::load::keys::{KeyMap, sku_key};
 
+use super::accepted::{Accepted, IndexSet};
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
 
@@ -23,21 +24,70 @@ pub enum DiffError {
     DuplicateKey(String),
 }
 
+/// A key seen twice in the current feed, from [`DiffBuilder::push_seen`]: the key, or for an
+/// unchanged accepted item whose key the builder does not know, its index (the caller looks
+/// its key up, see [`DiffBuilder::name`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Duplicate {
+    Key(String),
+    Accepted(usize),
+}
+
 /// How a current item compares with what the channel accepted, decided by the caller
-/// (on worker threads, against the shared accepted map).
+/// (on worker threads, against the shared [`Accepted`] set) with [`Seen::classify`].
 pub enum Seen {
-    Unchanged,
-    Changed { key: String, fields: Fields },
-    Added { key: String, fields: Fields },
+    /// Same content as accepted; `index` is its [`Found::index`](super::Found::index).
+    Unchanged { index: usize },
+    Changed {
+        index: usize,
+        key: String,
+        fields: Fields,
+    },
+    Added {
+        key_hash: u128,
+        key: String,
+        fields: Fields,
+    },
+}
+
+impl Seen {
+    /// Compares one current item (`key`, content `hash`) with the accepted set. `fields` is
+    /// called only if the item is new or changed, so the caller can build it lazily.
+    pub fn classify(
+        accepted: &Accepted,
+        key: &str,
+        hash: u128,
+        fields: impl FnOnce() -> Fields,
+    ) -> Seen {
+        let key_hash = sku_key(key);
+        match accepted.find(key_hash) {
+            Some(found) if found.hash == hash => Seen::Unchanged { index: found.index },
+            Some(found) => Seen::Changed {
+                index: found.index,
+                key: key.to_owned(),
+                fields: fields(),
+            },
+            None => Seen::Added {
+                key_hash,
+                key: key.to_owned(),
+                fields: fields(),
+            },
+        }
+    }
 }
 
 /// Accumulates the current items of one feed; see the module docs for the two steps.
 pub struct DiffBuilder {
-    /// The store's accepted key -> hash map, shared read-only with whoever classifies items.
-    accepted: Arc<HashMap<String, u128>>,
-    /// Key hashes of the current items seen so far: catches duplicates, and tells the
-    /// removed keys apart, without a second million-string map.
-    seen: KeyMap<u128, ()>,
+    /// What the channel accepted, shared read-only with whoever classifies items.
+    accepted: Arc<Accepted>,
+    /// Keys of accepted items by index, as far as known: all of them for
+    /// [`DiffBuilder::new`]; for a shared set, the ones the caller names after the pass.
+    names: HashMap<usize, String>,
+    /// The accepted items seen so far in the current feed: catches their duplicates, and
+    /// tells the removed ones apart, with one bit per item.
+    seen: IndexSet,
+    /// Key hashes of the new items seen so far, to catch their duplicates.
+    seen_added: KeyMap<u128, ()>,
     current: u64,
     unchanged: u64,
     added: Vec<(String, Fields)>,
@@ -47,17 +97,24 @@ pub struct DiffBuilder {
 impl DiffBuilder {
     /// `accepted` is the store's key -> accepted hash map of this feed.
     pub fn new(accepted: HashMap<String, u128>) -> DiffBuilder {
-        DiffBuilder::shared(Arc::new(accepted))
+        let set: Accepted = accepted.iter().map(|(k, &h)| (k.clone(), h)).collect();
+        let mut builder = DiffBuilder::shared(Arc::new(set));
+        for key in accepted.into_keys() {
+            if let Some(found) = builder.accepted.get(&key) {
+                builder.names.insert(found.index, key);
+            }
+        }
+        builder
     }
 
-    pub fn shared(accepted: Arc<HashMap<String, u128>>) -> DiffBuilder {
-        // Most current items were accepted before: size for them once instead of rehashing
-        // a million keys on the way.
-        let mut seen = KeyMap::default();
-        seen.reserve(accepted.len());
+    /// A builder over a set that carries no key texts: name the items
+    /// [`DiffBuilder::unnamed_removed`] lists before [`DiffBuilder::finish`].
+    pub fn shared(accepted: Arc<Accepted>) -> DiffBuilder {
         DiffBuilder {
+            seen: IndexSet::new(&accepted),
             accepted,
-            seen,
+            names: HashMap::new(),
+            seen_added: KeyMap::default(),
             current: 0,
             unchanged: 0,
             added: Vec::new(),
@@ -73,39 +130,36 @@ impl DiffBuilder {
         hash: u128,
         fields: impl FnOnce() -> Fields,
     ) -> Result<(), DiffError> {
-        let seen = match self.accepted.get(key) {
-            Some(&accepted) if accepted == hash => Seen::Unchanged,
-            Some(_) => Seen::Changed {
-                key: key.to_owned(),
-                fields: fields(),
-            },
-            None => Seen::Added {
-                key: key.to_owned(),
-                fields: fields(),
-            },
-        };
-        self.push_seen(sku_key(key), seen)
+        let seen = Seen::classify(&self.accepted, key, hash, fields);
+        self.push_seen(seen).map_err(|duplicate| {
+            DiffError::DuplicateKey(match duplicate {
+                Duplicate::Key(key) => key,
+                // Only an unchanged item is reported by index, and it has this key.
+                Duplicate::Accepted(_) => key.to_owned(),
+            })
+        })
     }
 
-    /// Adds an item the caller already compared; `key_hash` is [`sku_key`] of its key.
-    pub fn push_seen(&mut self, key_hash: u128, seen: Seen) -> Result<(), DiffError> {
+    /// Adds an item the caller already classified against this builder's accepted set.
+    pub fn push_seen(&mut self, seen: Seen) -> Result<(), Duplicate> {
         self.current += 1;
-        if self.seen.insert(key_hash, ()).is_some() {
-            let key = match &seen {
-                Seen::Changed { key, .. } | Seen::Added { key, .. } => key.clone(),
-                Seen::Unchanged => self
-                    .accepted
-                    .keys()
-                    .find(|key| sku_key(key) == key_hash)
-                    .cloned()
-                    .unwrap_or_default(),
-            };
-            return Err(DiffError::DuplicateKey(key));
+        let first = match &seen {
+            Seen::Unchanged { index } | Seen::Changed { index, .. } => self.seen.insert(*index),
+            Seen::Added { key_hash, .. } => self.seen_added.insert(*key_hash, ()).is_none(),
+        };
+        if !first {
+            return Err(match seen {
+                Seen::Unchanged { index } => match self.names.get(&index) {
+                    Some(key) => Duplicate::Key(key.clone()),
+                    None => Duplicate::Accepted(index),
+                },
+                Seen::Changed { key, .. } | Seen::Added { key, .. } => Duplicate::Key(key),
+            });
         }
         match seen {
-            Seen::Unchanged => self.unchanged += 1,
-            Seen::Changed { key, fields } => self.changed.push((key, fields)),
-            Seen::Added { key, fields } => self.added.push((key, fields)),
+            Seen::Unchanged { .. } => self.unchanged += 1,
+            Seen::Changed { key, fields, .. } => self.changed.push((key, fields)),
+            Seen::Added { key, fields, .. } => self.added.push((key, fields)),
         }
         Ok(())
     }
@@ -125,16 +179,45 @@ impl DiffBuilder {
         keys
     }
 
+    /// Accepted items missing from the current feed whose keys the builder does not know,
+    /// by index.
+    pub fn unnamed_removed(&self) -> Vec<usize> {
+        self.removed()
+            .filter(|index| !self.names.contains_key(index))
+            .collect()
+    }
+
+    /// Tells the builder the key of the accepted item at `index`.
+    pub fn name(&mut self, index: usize, key: String) {
+        self.names.insert(index, key);
+    }
+
+    /// The accepted set this builder diffs against.
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
+    }
+
+    /// The key of the accepted item at `index`, if known.
+    pub fn key_of(&self, index: usize) -> Option<&str> {
+        self.names.get(&index).map(String::as_str)
+    }
+
+    fn removed(&self) -> impl Iterator<Item = usize> {
+        (0..self.accepted.len()).filter(|&index| !self.seen.contains(index))
+    }
+
+    /// Removed items whose keys are known. One still unnamed was deleted from the state
+    /// between reading the hashes and the keys (by a push running meanwhile): it is no
+    /// longer accepted, and counts as neither previous nor removed.
     fn removed_keys(&self) -> impl Iterator<Item = &str> {
-        self.accepted
-            .keys()
-            .filter(|key| !self.seen.contains_key(&sku_key(key)))
-            .map(String::as_str)
+        self.removed()
+            .filter_map(|index| self.names.get(&index).map(String::as_str))
     }
 
     /// Completes the diff. `before` holds the last accepted values of (some of) the keys from
     /// [`DiffBuilder::keys_needing_before`]; a missing key shows no `before` values.
     pub fn finish(self, before: &HashMap<String, Fields>, ranking: &Ranking) -> FeedDiff {
+        let unnamed = self.unnamed_removed().len();
         let empty = Fields::new();
         let mut removed: Vec<ItemChange> = self
             .removed_keys()
@@ -164,7 +247,7 @@ impl DiffBuilder {
         sort_changed(&mut changed, ranking);
         FeedDiff {
             totals: DiffTotals {
-                previous: self.accepted.len() as u64,
+                previous: (self.accepted.len() - unnamed) as u64,
                 current: self.current,
                 added: added.len() as u64,
                 changed: changed.len() as u64,

@@ -18,3 +18,28 @@ pub fn content_hash(fields: &Fields) -> u128 {
     }
     hasher.digest128()
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+
+    proptest! {
+        /// `export::record_hash` hashes one buffer where it used to feed a streaming hasher
+        /// piece by piece; stored hashes stay valid only if both agree on every input.
+        #[test]
+        fn one_shot_hash_equals_streaming_hash(
+            parts in proptest::collection::vec(".{0,300}", 0..60),
+        ) {
+            let mut streaming = Xxh3::new();
+            let mut buffer = Vec::new();
+            for part in &parts {
+                streaming.update(&(part.len() as u64).to_le_bytes());
+                streaming.update(part.as_bytes());
+                buffer.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                buffer.extend_from_slice(part.as_bytes());
+            }
+            prop_assert_eq!(streaming.digest128(), xxh3_128(&buffer));
+        }
+    }
+}

@@ -24,6 +24,7 @@
 //! Within an item, `fields` are sorted by field name. `before`/`after` are `null` where the
 //! field is absent on that side.
 
+mod accepted;
 mod build;
 mod filter;
 mod hash;
@@ -34,7 +35,8 @@ mod tests;
 
 use serde::Serialize;
 
-pub use build::{CurrentItem, DiffBuilder, DiffError, Seen};
+pub use accepted::{Accepted, AcceptedBuilder, Found, IndexSet};
+pub use build::{CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
 pub use hash::content_hash;
 pub use rank::Ranking;
 

@@ -162,3 +162,46 @@ fn json_schema_is_stable() {
         })
     );
 }
+
+#[test]
+fn a_shared_set_names_only_what_the_caller_looks_up() {
+    let accepted: Accepted = [("A", 1u128), ("B", 2), ("C", 3)]
+        .into_iter()
+        .map(|(k, h)| (k.to_owned(), h))
+        .collect();
+    let accepted = std::sync::Arc::new(accepted);
+    let mut builder = DiffBuilder::shared(std::sync::Arc::clone(&accepted));
+    let unchanged = |key: &str| {
+        Seen::classify(
+            &accepted,
+            key,
+            accepted.get(key).expect("in").hash,
+            Fields::new,
+        )
+    };
+    builder.push_seen(unchanged("A")).expect("first");
+    let a = accepted.get("A").expect("in").index;
+    assert_eq!(
+        builder.push_seen(unchanged("A")),
+        Err(Duplicate::Accepted(a)),
+        "an unnamed duplicate is reported by index"
+    );
+    let mut unnamed = builder.unnamed_removed();
+    unnamed.sort_unstable();
+    let mut expected = vec![
+        accepted.get("B").expect("in").index,
+        accepted.get("C").expect("in").index,
+    ];
+    expected.sort_unstable();
+    assert_eq!(unnamed, expected);
+    builder.name(accepted.get("B").expect("in").index, "B".into());
+    assert_eq!(builder.keys_needing_before(), vec!["B"]);
+    let d = builder.finish(&HashMap::new(), &Ranking::default());
+    // C was deleted from the state before it could be named: no longer accepted.
+    assert_eq!(d.totals.previous, 2);
+    assert_eq!(keys_of(&d.removed), vec!["B"]);
+}
+
+fn keys_of(items: &[ItemChange]) -> Vec<&str> {
+    items.iter().map(|item| item.key.as_str()).collect()
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::columns::resolve;
-use super::keys::{KeyMap, hash64, sku_key};
+use super::keys::{KeyMap, PackedKey, SortedKeys, hash64, sku_key};
 use super::locations::{LocationColumns, Locations};
 use super::products::{Converted, PlanInput, ProductPlan, convert};
 use super::table::{self, LoadError, TableFormat, TableReader};
@@ -53,73 +53,172 @@ pub struct LoadOutcome {
     pub locations: Locations,
 }
 
-/// What the checks across product rows remember of each SKU.
+/// What the checks across product rows remember of each SKU. A million of these make one
+/// of the biggest tables of a catalog pass, so it stays at 24 bytes.
+#[derive(Clone)]
 struct SkuEntry {
-    /// Line of the first product row with this SKU.
+    /// Line of the first product row with this SKU; 0 (no row has it) for none yet.
     line: u64,
     /// Hash of what makes the variant itself (group, GTIN, variant attributes): rows in
     /// other currencies must agree on it.
     identity: u64,
     currency: u32,
-    /// Further currencies, for catalogs with one row per currency.
-    more_currencies: Option<Box<[u32]>>,
+    /// Whether [`ProductChecks::more_currencies`] holds further currencies of this SKU.
+    more: bool,
+}
+
+/// The tables of the checks across product rows.
+#[derive(Default)]
+struct ProductChecks {
+    /// The SKUs that have inventory, by their position in the inventory's table: with the
+    /// stock read first, most SKUs need no hash map slot of their own (a third of the size,
+    /// and no random writes across a big table).
+    by_stock: Vec<SkuEntry>,
+    /// The other SKUs.
+    skus: KeyMap<PackedKey, SkuEntry>,
+    /// Further currencies of a SKU, for catalogs with one row per currency: few SKUs, so
+    /// kept apart instead of a slot in every entry.
+    more_currencies: KeyMap<PackedKey, Vec<u32>>,
+    groups: KeyMap<u128, Vec<(u64, u64, u64)>>,
+}
+
+impl ProductChecks {
+    /// Whether a product row had the SKU at `at` in the inventory's table, `key`.
+    fn has_product(&self, at: usize, key: &PackedKey) -> bool {
+        self.by_stock.get(at).is_some_and(|entry| entry.line != 0) || self.skus.contains_key(key)
+    }
 }
 
 impl SkuEntry {
-    fn has_currency(&self, currency: u32) -> bool {
+    const NONE: SkuEntry = SkuEntry {
+        line: 0,
+        identity: 0,
+        currency: 0,
+        more: false,
+    };
+
+    fn has_currency(
+        &self,
+        key: PackedKey,
+        more_currencies: &KeyMap<PackedKey, Vec<u32>>,
+        currency: u32,
+    ) -> bool {
         self.currency == currency
-            || self
-                .more_currencies
-                .as_ref()
-                .is_some_and(|more| more.contains(&currency))
+            || (self.more
+                && more_currencies
+                    .get(&key)
+                    .is_some_and(|more| more.contains(&currency)))
     }
 }
 
 /// Stock per SKU from the inventory table.
 #[derive(Default)]
 pub struct Inventory {
-    entries: KeyMap<u128, StockEntry>,
+    /// SKU -> entry while the table is read; [`Inventory::seal`] moves them to `entries`,
+    /// which takes half the memory for the rest of the pass.
+    reading: KeyMap<PackedKey, StockEntry>,
+    entries: SortedKeys<StockEntry>,
     /// Every SKU's levels, a run per SKU: inventory files list a SKU's rows together, so
     /// one flat buffer replaces a million small vectors.
     levels: Vec<StockLevel>,
-    /// SKU texts, kept in one buffer to name SKUs that have stock but no product row.
-    sku_text: String,
+    /// SKU texts, each after its length (u32, little-endian), kept in one buffer to name
+    /// SKUs that have stock but no product row.
+    sku_text: Vec<u8>,
 }
 
+/// One SKU of the inventory: 24 bytes, a million of them.
 struct StockEntry {
-    start: usize,
-    len: u32,
     first_line: u64,
+    /// Where this SKU's run of levels starts in [`Inventory::levels`].
+    start: u32,
+    len: u32,
     rows: u32,
-    text_at: (u32, u32),
+    /// Where this SKU's text starts in [`Inventory::sku_text`].
+    text_at: u32,
+}
+
+/// The tables index with u32 to stay small; a catalog past that is far beyond memory anyway,
+/// but gets an error rather than wrong stock.
+fn index_u32(index: usize, what: &str) -> anyhow::Result<u32> {
+    u32::try_from(index)
+        .map_err(|_| anyhow::anyhow!("the inventory has more than {} {what}", u32::MAX))
 }
 
 impl Inventory {
     pub fn stock(&self, sku: &str) -> &[StockLevel] {
-        self.entries
-            .get(&sku_key(sku))
-            .map_or(&[], |entry| self.levels_of(entry))
+        self.stock_of(sku_key(sku))
+    }
+
+    /// The stock of the SKU with this [`sku_key`].
+    pub fn stock_of(&self, key: u128) -> &[StockLevel] {
+        self.find(key).map_or(&[], |(_, stock)| stock)
+    }
+
+    /// The position of the SKU with this [`sku_key`] among the inventory's SKUs, and its
+    /// stock.
+    fn find(&self, key: u128) -> Option<(usize, &[StockLevel])> {
+        let (at, entry) = self.entries.find(key.into())?;
+        Some((at, self.levels_of(entry)))
     }
 
     fn levels_of(&self, entry: &StockEntry) -> &[StockLevel] {
-        &self.levels[entry.start..entry.start + entry.len as usize]
+        let start = entry.start as usize;
+        &self.levels[start..start + entry.len as usize]
     }
 
-    fn push_level(levels: &mut Vec<StockLevel>, entry: &mut StockEntry, level: StockLevel) {
-        let end = entry.start + entry.len as usize;
-        if end != levels.len() {
+    fn sku_of(&self, entry: &StockEntry) -> &str {
+        let at = entry.text_at as usize;
+        let len = self.sku_text[at..at + 4]
+            .try_into()
+            .map_or(0, |len| u32::from_le_bytes(len) as usize);
+        // Written from a `&str`, so always UTF-8.
+        std::str::from_utf8(&self.sku_text[at + 4..at + 4 + len]).unwrap_or_default()
+    }
+
+    fn push_sku(sku_text: &mut Vec<u8>, sku: &str) -> anyhow::Result<u32> {
+        let at = index_u32(sku_text.len(), "bytes of SKUs")?;
+        let len = index_u32(sku.len(), "bytes in a SKU")?;
+        sku_text.extend_from_slice(&len.to_le_bytes());
+        sku_text.extend_from_slice(sku.as_bytes());
+        Ok(at)
+    }
+
+    fn push_level(
+        levels: &mut Vec<StockLevel>,
+        entry: &mut StockEntry,
+        level: StockLevel,
+    ) -> anyhow::Result<()> {
+        let (start, len) = (entry.start as usize, entry.len as usize);
+        if start + len != levels.len() {
             // This SKU's rows are not together in the file: move its run to the end.
-            levels.extend_from_within(entry.start..end);
-            entry.start = levels.len() - entry.len as usize;
+            levels.extend_from_within(start..start + len);
+            entry.start = index_u32(levels.len() - len, "stock levels")?;
         }
         levels.push(level);
         entry.len += 1;
+        Ok(())
+    }
+
+    /// Every SKU's entry, sealed or not; positions are those of the sealed table.
+    fn iter(&self) -> impl Iterator<Item = (&PackedKey, &StockEntry)> {
+        let sealed = self.entries.iter().map(|(key, entry)| (key, entry));
+        sealed.chain(&self.reading)
+    }
+
+    /// Ends reading: the entries move into the sorted table lookups use.
+    fn seal(&mut self) {
+        let reading = std::mem::take(&mut self.reading);
+        let mut entries = Vec::with_capacity(reading.len());
+        entries.extend(reading);
+        self.entries = SortedKeys::new(entries);
     }
 }
 
 /// Hashes of one product row for the checks across rows, computed on the worker threads.
 struct RowKeys {
     sku: u128,
+    /// The SKU's position among the inventory's SKUs, if it has stock.
+    stock_at: Option<usize>,
     identity: u64,
     attributes: u64,
     group: u128,
@@ -137,6 +236,7 @@ impl RowKeys {
         );
         RowKeys {
             sku: sku_key(variant.sku),
+            stock_at: None,
             identity: hash64((variant.group_id, variant.gtin, attributes)),
             attributes: hash64(attributes),
             group: sku_key(variant.group_id),
@@ -244,6 +344,11 @@ pub fn load(
                 &mut rows,
             )?;
         }
+        // Only the products read after the stock look it up; read alongside them, the
+        // sorted copy would just be more memory while both tables are full.
+        if timing == StockTiming::BeforeProducts {
+            inventory.seal();
+        }
         Ok((inventory, inventory_findings, rows))
     };
 
@@ -251,7 +356,7 @@ pub fn load(
         Ready(T),
         Pending(H),
     }
-    let (inventory, skus) = std::thread::scope(|scope| -> anyhow::Result<_> {
+    let (inventory, checks) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let stock = match timing {
             StockTiming::BeforeProducts => Stock::Ready(read_stock()?),
             StockTiming::Concurrent => Stock::Pending(scope.spawn(read_stock)),
@@ -262,7 +367,7 @@ pub fn load(
             Stock::Pending(_) => &no_stock,
         };
         progress.start("products", file_len(&products.path));
-        let skus = read_products(
+        let checks = read_products(
             config,
             &products,
             stock_source,
@@ -279,16 +384,15 @@ pub fn load(
                 .join()
                 .map_err(|_| anyhow::anyhow!("the inventory reader panicked"))??,
         };
-        Ok((inventory, skus))
+        Ok((inventory, checks))
     })?;
     let (inventory, inventory_findings, inventory_rows) = inventory;
     findings.extend(inventory_findings);
     counts.inventory_rows = inventory_rows;
 
-    for (key, entry) in &inventory.entries {
-        if !skus.contains_key(key) {
-            let (start, end) = entry.text_at;
-            let sku = &inventory.sku_text[start as usize..end as usize];
+    for (at, (key, entry)) in inventory.iter().enumerate() {
+        if !checks.has_product(at, key) {
+            let sku = inventory.sku_of(entry);
             findings.push(
                 Finding::new(
                     &rules::UNKNOWN_INVENTORY_SKU,
@@ -362,7 +466,7 @@ fn read_products(
     counts: &mut LoadCounts,
     progress: &Progress,
     sink: &mut Sink<'_>,
-) -> anyhow::Result<KeyMap<u128, SkuEntry>> {
+) -> anyhow::Result<ProductChecks> {
     let reader = products.open()?;
     let plan_input = PlanInput {
         table: &products.config,
@@ -378,12 +482,18 @@ fn read_products(
         strict: products.format != TableFormat::JsonLines,
     };
     let mut plan = ProductPlan::new(&plan_input, reader.header())?;
-    let mut skus: KeyMap<u128, SkuEntry> = KeyMap::default();
-    let mut groups: KeyMap<u128, Vec<(u64, u64, u64)>> = KeyMap::default();
+    let mut checks = ProductChecks {
+        by_stock: vec![SkuEntry::NONE; inventory.entries.len()],
+        ..ProductChecks::default()
+    };
     let file_bytes = file_len(&products.path);
+    let mut first = true;
     table::stream(reader, BATCH_ROWS, |batch| {
-        if skus.is_empty() {
-            skus.reserve(estimate_rows(batch, file_bytes));
+        if std::mem::take(&mut first) {
+            let rows = estimate_rows(batch, file_bytes);
+            checks
+                .skus
+                .reserve(rows.saturating_sub(checks.by_stock.len()));
         }
         if !Arc::ptr_eq(plan.header(), &batch.header) {
             plan = ProductPlan::new(&plan_input, &batch.header)?;
@@ -391,20 +501,35 @@ fn read_products(
         findings.extend(batch.findings.iter().cloned());
         counts.rejected_rows += batch.findings.len() as u64;
         counts.product_rows += (batch.rows.len() + batch.findings.len()) as u64;
-        let converted: Vec<(Converted<'_>, Option<RowKeys>, Vec<Finding>)> = batch
+        // The stock is looked up here, on the workers: a million lookups are a million cache
+        // misses, too many for the thread that runs the checks across rows.
+        type Row<'b, 'i> = (
+            Converted<'b>,
+            Option<RowKeys>,
+            Vec<Finding>,
+            &'i [StockLevel],
+        );
+        let converted: Vec<Row<'_, '_>> = batch
             .rows
             .par_iter()
             .map(|row| {
                 let mut row_findings = Vec::new();
                 let converted = convert(&plan, row, &mut row_findings);
-                let keys = converted.variant.as_ref().map(RowKeys::of);
-                (converted, keys, row_findings)
+                let mut keys = converted.variant.as_ref().map(RowKeys::of);
+                let mut stock: &[StockLevel] = &[];
+                if let Some(keys) = &mut keys
+                    && let Some((at, levels)) = inventory.find(keys.sku)
+                {
+                    keys.stock_at = Some(at);
+                    stock = levels;
+                }
+                (converted, keys, row_findings, stock)
             })
             .collect();
         let mut converted = converted;
         // Per row: None = left out, Some(true) = a further currency row of a SKU.
         let mut keep: Vec<Option<bool>> = vec![None; converted.len()];
-        for (index, (row, keys, row_findings)) in converted.iter_mut().enumerate() {
+        for (index, (row, keys, row_findings, _)) in converted.iter_mut().enumerate() {
             findings.append(row_findings);
             let (Some(variant), Some(keys)) = (&row.variant, keys.take()) else {
                 counts.rejected_rows += 1;
@@ -413,8 +538,7 @@ fn read_products(
             let verdict = check_across_rows(
                 variant,
                 keys,
-                &mut skus,
-                &mut groups,
+                &mut checks,
                 &plan_input.label,
                 findings,
                 counts,
@@ -429,10 +553,12 @@ fn read_products(
         let items: Vec<CatalogItem<'_>> = converted
             .iter()
             .zip(&keep)
-            .filter_map(|((row, _, _), keep)| Some((row.variant.as_ref()?, (*keep)?)))
-            .map(|(variant, other_currency_row)| CatalogItem {
+            .filter_map(|((row, _, _, stock), keep)| {
+                Some((row.variant.as_ref()?, *stock, (*keep)?))
+            })
+            .map(|(variant, stock, other_currency_row)| CatalogItem {
                 variant,
-                stock: inventory.stock(variant.sku),
+                stock,
                 other_currency_row,
             })
             .collect();
@@ -442,7 +568,7 @@ fn read_products(
         }
         Ok(())
     })?;
-    Ok(skus)
+    Ok(checks)
 }
 
 /// Rows in the whole file, judged by the first batch's bytes per row (a little over, so
@@ -465,27 +591,41 @@ fn file_len(path: &Path) -> u64 {
 fn check_across_rows(
     variant: &Variant<'_>,
     keys: RowKeys,
-    skus: &mut KeyMap<u128, SkuEntry>,
-    groups: &mut KeyMap<u128, Vec<(u64, u64, u64)>>,
+    checks: &mut ProductChecks,
     label: &Arc<str>,
     findings: &mut Vec<Finding>,
     counts: &mut LoadCounts,
 ) -> Option<bool> {
-    match skus.entry(keys.sku) {
-        std::collections::hash_map::Entry::Vacant(slot) => {
-            slot.insert(SkuEntry {
+    let sku = PackedKey::from(keys.sku);
+    let known = match keys.stock_at {
+        Some(at) => checks.by_stock.get_mut(at).filter(|entry| entry.line != 0),
+        None => checks.skus.get_mut(&sku),
+    };
+    match known {
+        None => {
+            let more = variant.prices.len() > 1;
+            if more {
+                let further = currency_keys(variant).skip(1).collect();
+                checks.more_currencies.insert(sku, further);
+            }
+            let entry = SkuEntry {
                 line: variant.line,
                 identity: keys.identity,
                 currency: currency_keys(variant).next().unwrap_or(0),
-                more_currencies: (variant.prices.len() > 1)
-                    .then(|| currency_keys(variant).skip(1).collect()),
-            });
+                more,
+            };
+            match keys.stock_at.and_then(|at| checks.by_stock.get_mut(at)) {
+                Some(slot) => *slot = entry,
+                None => {
+                    checks.skus.insert(sku, entry);
+                }
+            }
             counts.variants += 1;
         }
-        std::collections::hash_map::Entry::Occupied(mut slot) => {
-            let entry = slot.get_mut();
+        Some(entry) => {
             let first = entry.line;
-            let repeated = currency_keys(variant).any(|c| entry.has_currency(c));
+            let repeated =
+                currency_keys(variant).any(|c| entry.has_currency(sku, &checks.more_currencies, c));
             let message = if repeated {
                 Some(format!(
                     "SKU `{}` repeats line {first} with the same currency",
@@ -509,17 +649,17 @@ fn check_across_rows(
                 return None;
             }
             // Another currency's row for a variant already seen: its group was checked then.
-            let mut more = entry
+            checks
                 .more_currencies
-                .take()
-                .map_or_else(Vec::new, Vec::from);
-            more.extend(currency_keys(variant));
-            entry.more_currencies = Some(more.into());
+                .entry(sku)
+                .or_default()
+                .extend(currency_keys(variant));
+            entry.more = true;
             return Some(true);
         }
     }
     if !variant.group_id.is_empty() {
-        let siblings = groups.entry(keys.group).or_default();
+        let siblings = checks.groups.entry(keys.group).or_default();
         let sku = keys.sku as u64;
         if let Some(&(_, first_line, _)) = siblings
             .iter()
@@ -598,15 +738,17 @@ fn read_inventory(
                 .count()
                 .max(1);
             inventory
-                .entries
+                .reading
                 .reserve(rows / (batch.rows.len() / distinct).max(1));
         }
         findings.extend(batch.findings.iter().cloned());
         *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
-        let parsed: Vec<(Option<InventoryRow<'_>>, Option<Finding>)> = batch
+        // Findings are rare and big (~170 bytes): boxed, they keep the fifteen million
+        // parsed rows of a large inventory small to write and move.
+        let parsed: Vec<(Option<InventoryRow<'_>>, Option<Box<Finding>>)> = batch
             .rows
             .par_iter()
-            .map(|row| {
+            .map(|row| -> (Option<InventoryRow<'_>>, Option<Finding>) {
                 // JSON Lines rows read before a key first appeared are shorter.
                 let cell = |index: usize| {
                     std::str::from_utf8(row.record.get(index).unwrap_or_default()).map(str::trim)
@@ -683,32 +825,30 @@ fn read_inventory(
                 };
                 (Some(row), problem)
             })
+            .map(|(row, problem)| (row, problem.map(Box::new)))
             .collect();
         let mut rows = Vec::with_capacity(parsed.len());
         for (row, problem) in parsed {
-            findings.extend(problem);
+            findings.extend(problem.map(|problem| *problem));
             rows.extend(row);
         }
         // A SKU's rows come together, so each run of them costs one map lookup.
         for run in rows.chunk_by(|a, b| a.key == b.key) {
             let first = &run[0];
-            let entry = match inventory.entries.entry(first.key) {
+            let entry = match inventory.reading.entry(PackedKey::from(first.key)) {
                 std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    let start = inventory.sku_text.len() as u32;
-                    inventory.sku_text.push_str(first.sku);
-                    slot.insert(StockEntry {
-                        start: inventory.levels.len(),
-                        len: 0,
-                        first_line: first.line,
-                        rows: 0,
-                        text_at: (start, inventory.sku_text.len() as u32),
-                    })
-                }
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(StockEntry {
+                    first_line: first.line,
+                    start: index_u32(inventory.levels.len(), "stock levels")?,
+                    len: 0,
+                    rows: 0,
+                    text_at: Inventory::push_sku(&mut inventory.sku_text, first.sku)?,
+                }),
             };
             for row in run {
-                entry.rows += 1;
-                let levels = &inventory.levels[entry.start..entry.start + entry.len as usize];
+                entry.rows = entry.rows.saturating_add(1);
+                let start = entry.start as usize;
+                let levels = &inventory.levels[start..start + entry.len as usize];
                 if levels.iter().any(|level| level.location == row.location) {
                     let location_id = &locations.get(row.location).id;
                     findings.push(
@@ -732,9 +872,10 @@ fn read_inventory(
                     location: row.location,
                     quantity: row.quantity.unwrap_or(0),
                 };
-                Inventory::push_level(&mut inventory.levels, entry, level);
+                Inventory::push_level(&mut inventory.levels, entry, level)?;
             }
         }
         Ok(())
-    })
+    })?;
+    Ok(())
 }

@@ -21,20 +21,12 @@ fn hash_from_bytes(feed: &str, key: &str, bytes: &[u8]) -> Result<u128, StateErr
     Ok(u128::from_be_bytes(bytes))
 }
 
-pub(super) fn accepted_hashes(
+pub(super) fn for_each_accepted(
     conn: &Connection,
     feed: &str,
-) -> Result<HashMap<String, u128>, StateError> {
+    each: &mut dyn FnMut(&str, u128),
+) -> Result<(), StateError> {
     const ACTION: &str = "loading accepted hashes";
-    let count: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM items WHERE feed = ?1 AND accepted_hash IS NOT NULL",
-            params![feed],
-            |row| row.get(0),
-        )
-        .map_err(sql(ACTION))?;
-    // Sizing the map up front avoids rehashing a million keys several times over.
-    let mut hashes = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut stmt = conn
         .prepare(
             "SELECT key, accepted_hash FROM items WHERE feed = ?1 AND accepted_hash IS NOT NULL",
@@ -42,16 +34,23 @@ pub(super) fn accepted_hashes(
         .map_err(sql(ACTION))?;
     let mut rows = stmt.query(params![feed]).map_err(sql(ACTION))?;
     while let Some(row) = rows.next().map_err(sql(ACTION))? {
-        let key: String = row.get(0).map_err(sql(ACTION))?;
+        // Borrowed, not a `String` per row: the caller copies what it keeps.
+        let key = row
+            .get_ref(0)
+            .map_err(sql(ACTION))?
+            .as_str()
+            .map_err(|err| StateError::Corrupt {
+                what: format!("an item key in feed `{feed}`"),
+                reason: err.to_string(),
+            })?;
         let bytes = row.get_ref(1).map_err(sql(ACTION))?;
         let bytes = bytes.as_blob().map_err(|err| StateError::Corrupt {
             what: format!("accepted_hash of `{key}` in feed `{feed}`"),
             reason: err.to_string(),
         })?;
-        let hash = hash_from_bytes(feed, &key, bytes)?;
-        hashes.insert(key, hash);
+        each(key, hash_from_bytes(feed, key, bytes)?);
     }
-    Ok(hashes)
+    Ok(())
 }
 
 pub(super) fn accepted_fields(

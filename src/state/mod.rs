@@ -51,6 +51,14 @@ pub trait StateStore {
     /// Loads no field values, so it stays fast for millions of items.
     fn accepted_hashes(&self, feed: &str) -> Result<HashMap<String, u128>, StateError>;
 
+    /// The same items as [`StateStore::accepted_hashes`], handed to `each` one by one
+    /// instead of collected, so a caller with a million of them keeps only what it needs.
+    fn for_each_accepted(
+        &self,
+        feed: &str,
+        each: &mut dyn FnMut(&str, u128),
+    ) -> Result<(), StateError>;
+
     /// Accepted field values of the given keys; keys without accepted values are left out.
     fn accepted_fields(
         &self,

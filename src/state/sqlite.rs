@@ -236,7 +236,19 @@ impl StateStore for SqliteStore {
     }
 
     fn accepted_hashes(&self, feed: &str) -> Result<HashMap<String, u128>, StateError> {
-        items::accepted_hashes(&self.conn, feed)
+        let mut hashes = HashMap::new();
+        items::for_each_accepted(&self.conn, feed, &mut |key, hash| {
+            hashes.insert(key.to_owned(), hash);
+        })?;
+        Ok(hashes)
+    }
+
+    fn for_each_accepted(
+        &self,
+        feed: &str,
+        each: &mut dyn FnMut(&str, u128),
+    ) -> Result<(), StateError> {
+        items::for_each_accepted(&self.conn, feed, each)
     }
 
     fn accepted_fields(
