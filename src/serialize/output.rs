@@ -58,6 +58,14 @@ struct Part {
     bytes: u64,
 }
 
+/// A part with its footer written and its data synced, waiting to be renamed. It holds no
+/// open file or buffer: a feed split into hundreds of parts must not run out of handles.
+/// Dropping it deletes the temp file.
+struct Closed {
+    temp: tempfile::TempPath,
+    bytes: u64,
+}
+
 /// Summary of what a finished feed output wrote.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Written {
@@ -78,7 +86,7 @@ pub struct FeedOutput {
     max_items: Option<u64>,
     max_bytes: Option<u64>,
     on_limit: OnLimit,
-    done: Vec<Part>,
+    done: Vec<Closed>,
     current: Option<Part>,
     written: Written,
 }
@@ -187,8 +195,10 @@ impl FeedOutput {
                     limit,
                 });
             }
-            let full = self.current.take();
-            self.done.extend(full);
+            if let Some(full) = self.current.take() {
+                let closed = self.close(full)?;
+                self.done.push(closed);
+            }
             self.current = Some(self.open_part()?);
         }
         let separator = self.separator.clone();
@@ -267,6 +277,17 @@ impl FeedOutput {
             .is_some_and(|max| (self.header.len() + len + self.footer.len()) as u64 > max)
     }
 
+    /// Ends a part: footer, remaining bytes, fsync; its write handles and buffer go.
+    fn close(&self, mut part: Part) -> Result<Closed, OutputError> {
+        part.sink.write_all(&self.footer).map_err(|e| self.io(e))?;
+        part.bytes += self.footer.len() as u64;
+        part.sink.finish().map_err(|e| self.io(e))?;
+        Ok(Closed {
+            temp: part.temp.into_temp_path(),
+            bytes: part.bytes,
+        })
+    }
+
     /// Closes every part and renames them into place: `STEM.EXT` when there is one part,
     /// `STEM-0001.EXT`, … when the feed was split. Stale parts of an earlier run go.
     pub fn commit(mut self) -> Result<Written, OutputError> {
@@ -274,16 +295,15 @@ impl FeedOutput {
             // An empty feed still gets its (empty) file, so readers see zero items.
             self.current = Some(self.open_part()?);
         }
-        let last = self.current.take();
-        self.done.extend(last);
+        if let Some(last) = self.current.take() {
+            let closed = self.close(last)?;
+            self.done.push(closed);
+        }
         let parts = std::mem::take(&mut self.done);
         let count = parts.len();
         let suffix = if self.gzip { ".gz" } else { "" };
         let mut finals = Vec::new();
-        for (index, mut part) in parts.into_iter().enumerate() {
-            part.sink.write_all(&self.footer).map_err(|e| self.io(e))?;
-            part.bytes += self.footer.len() as u64;
-            part.sink.finish().map_err(|e| self.io(e))?;
+        for (index, part) in parts.into_iter().enumerate() {
             let name = if count == 1 {
                 format!("{}.{}{suffix}", self.stem, self.extension)
             } else {

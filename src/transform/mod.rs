@@ -161,15 +161,20 @@ impl<'f> FeedContext<'f> {
             .fields
             .iter()
             .enumerate()
-            .filter(|&(index, field)| {
-                per_store && values::is_store_field(field) && feed.overrides[index].is_none()
+            .filter(|&(_, field)| {
+                // Overridden ones too: they are checked per store, in field order, as the
+                // rest of the store's values are.
+                per_store && values::is_store_field(field)
             })
             .map(|(index, _)| index)
             .collect::<Vec<_>>();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let own_trust = own_fields
             .iter()
-            .map(|&index| OwnTrust::new(&feed.spec.fields[index], &stores))
+            .map(|&index| match feed.overrides[index] {
+                Some(_) => OwnTrust::Unknown,
+                None => OwnTrust::new(&feed.spec.fields[index], &stores),
+            })
             .collect();
         FeedContext {
             feed,
@@ -394,7 +399,11 @@ impl<'f> FeedContext<'f> {
             let mut complete = true;
             for &index in own {
                 let field = &self.feed.spec.fields[index];
-                let value = base.store_value(field, &store);
+                let value = match self.feed.overrides[index] {
+                    // The feed's value, the same in every store.
+                    Some(_) => shared.values[index].clone(),
+                    None => base.store_value(field, &store),
+                };
                 complete &= value.as_ref().is_some_and(|v| !v.is_empty());
                 own_values.push(value);
             }

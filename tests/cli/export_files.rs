@@ -315,3 +315,43 @@ fn export_files_get_the_usual_permissions_not_a_temp_files() {
         );
     }
 }
+
+/// Finished parts hold no open files: a feed split into 150 parts exports under a limit of
+/// 64 open files per process.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_feed_split_into_many_parts_does_not_run_out_of_file_handles() {
+    let env = TestEnv::with_example();
+    let shipped =
+        std::fs::read_to_string(repo_root().join("channel-specs/pinterest.toml")).expect("spec");
+    let tiny = shipped
+        .replacen("id = \"pinterest\"", "id = \"tiny\"", 1)
+        .replacen(
+            "[formats.csv]\n",
+            "[formats.csv]\nmax_items = 2\non_limit = \"split\"\n",
+            1,
+        );
+    env.write("channel-specs/tiny.toml", tiny);
+    env.write("feeds/tiny.toml", "channel = \"tiny\"\nformat = \"csv\"\n");
+    let binary = assert_cmd::cargo::cargo_bin("omnifeed");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" export tiny --out out --format json")
+        .arg(&binary)
+        .current_dir(env.dir.path())
+        .output()
+        .expect("run omnifeed under sh");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "no JSON report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let tiny = feed_report(&report, "tiny");
+    let files = feed_files(&env, tiny);
+    let written = tiny["items_written"].as_u64().expect("items_written");
+    assert!(written > 128, "{tiny}");
+    assert_eq!(files.len() as u64, written.div_ceil(2), "{tiny}");
+    let rows: usize = files.iter().map(|f| data_rows(f).1.len()).sum();
+    assert_eq!(rows as u64, written);
+}

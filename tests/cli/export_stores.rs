@@ -110,3 +110,56 @@ fn store_values_that_need_work_are_still_finished() {
     assert_eq!(rows[2][availability], "out_of_stock", "{feed}");
     assert_eq!(rows[3][availability], "in_stock", "{feed}");
 }
+
+/// A feed that overrides a store field still has it checked with the store's values, after
+/// the fields all stores share: an item with errors in both is rejected for the shared one,
+/// as the summary's per-rule counts always said.
+#[test]
+fn an_overridden_store_field_is_checked_after_the_shared_fields() {
+    let env = TestEnv::new();
+    env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+    let long_sku = "S".repeat(60);
+    env.write(
+        "cat/products.csv",
+        format!(
+            "sku,title,price,currency,link,image_link\n{long_sku},Shirt,10.00,EUR,https://s.example.com/1,https://c.example.com/1.jpg\n"
+        ),
+    );
+    env.write(
+        "cat/locations.csv",
+        "location_id,kind,name,store_code\nA,store,Store A,store-a\n",
+    );
+    env.write(
+        "cat/inventory.csv",
+        format!("sku,location_id,quantity\n{long_sku},A,2\n"),
+    );
+    env.write(
+        "feeds/local.toml",
+        dir_feed(
+            "google-local-inventory",
+            "tsv",
+            "[fields]\nstore_code = \"{{ title | replace('Shirt', '') }}\"\n",
+        ),
+    );
+    let export = env.run(&["export", "local", "--format", "json"]);
+    export.expect_code(1);
+    let report = export.json();
+    let rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|f| f["feed"] == "local")
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        ["feed.too-long", "feed.missing-required"],
+        "{report}"
+    );
+    let summary = &report["feeds"][0];
+    assert_eq!(summary["rejected"]["feed.too-long"], 1, "{report}");
+    assert!(
+        summary["rejected"].get("feed.missing-required").is_none(),
+        "{report}"
+    );
+}
