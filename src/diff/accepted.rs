@@ -2,23 +2,18 @@
 //!
 //! A `HashMap<String, u128>` costs about 120 bytes per item (the map's slack, a `String`
 //! header and its heap block). [`Accepted`] keeps only the 128-bit hash of each key
-//! ([`sku_key`]) and the accepted content hash, in one vector sorted by the first and found
-//! through a radix table on its top bits: 32 bytes per item. Key texts are not kept: the few
+//! ([`sku_key`]) and the accepted content hash, in a [`SortedKeys`] table: 32 bytes per
+//! item. Key texts are not kept: the few
 //! items a diff has to name (removed ones, a duplicate) are looked up in the state again.
 
 use std::collections::HashMap;
 
-use crate::load::keys::sku_key;
+use crate::load::keys::{PackedKey, SortedKeys, sku_key};
 
 /// The accepted items of one feed: key hash -> accepted content hash.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Accepted {
-    /// `(sku_key(key), accepted hash)`, sorted by the first.
-    entries: Vec<(u128, u128)>,
-    /// `starts[b]..starts[b + 1]` are the entries whose key hash has `b` in its top bits.
-    starts: Vec<usize>,
-    /// How far a key hash is shifted right to get its bucket.
-    shift: u32,
+    items: SortedKeys<u128>,
 }
 
 /// An accepted item found by its key hash.
@@ -32,56 +27,35 @@ pub struct Found {
 /// Collects accepted items in any order; [`AcceptedBuilder::finish`] sorts them once.
 #[derive(Default)]
 pub struct AcceptedBuilder {
-    entries: Vec<(u128, u128)>,
+    entries: Vec<(PackedKey, u128)>,
 }
 
 impl AcceptedBuilder {
     pub fn push(&mut self, key: &str, hash: u128) {
-        self.entries.push((sku_key(key), hash));
+        self.entries.push((sku_key(key).into(), hash));
     }
 
     pub fn finish(self) -> Accepted {
-        let mut entries = self.entries;
-        entries.sort_unstable_by_key(|&(key, _)| key);
-        // About two entries per bucket: the table stays small and a lookup reads one or
-        // two cache lines of entries.
-        let bits = (entries.len() / 2).max(1).ilog2().max(1);
-        let shift = 128 - bits;
-        let mut starts = vec![0; (1 << bits) + 1];
-        for &(key, _) in &entries {
-            starts[(key >> shift) as usize + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
         Accepted {
-            entries,
-            starts,
-            shift,
+            items: SortedKeys::new(self.entries),
         }
     }
 }
 
 impl Accepted {
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.items.is_empty()
     }
 
     /// The accepted item whose key has this [`sku_key`].
     pub fn find(&self, key_hash: u128) -> Option<Found> {
-        let bucket = (key_hash >> self.shift) as usize;
-        let (&start, &end) = (self.starts.get(bucket)?, self.starts.get(bucket + 1)?);
-        self.entries[start..end]
-            .iter()
-            .position(|&(key, _)| key == key_hash)
-            .map(|offset| Found {
-                index: start + offset,
-                hash: self.entries[start + offset].1,
-            })
+        self.items
+            .find(key_hash.into())
+            .map(|(index, &hash)| Found { index, hash })
     }
 
     /// The accepted item with this key.
@@ -91,7 +65,7 @@ impl Accepted {
 
     /// The [`sku_key`] of the item at `index` (see [`Found::index`]).
     pub fn key_hash(&self, index: usize) -> Option<u128> {
-        self.entries.get(index).map(|&(key, _)| key)
+        self.items.at(index).map(|&(key, _)| key.into())
     }
 }
 

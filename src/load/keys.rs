@@ -65,6 +65,12 @@ impl Hash for PackedKey {
     }
 }
 
+impl From<PackedKey> for u128 {
+    fn from(key: PackedKey) -> u128 {
+        (u128::from(key.0[0]) << 64) | u128::from(key.0[1])
+    }
+}
+
 impl PackedKey {
     fn high(self) -> u64 {
         self.0[0]
@@ -135,6 +141,11 @@ impl<V> SortedKeys<V> {
     pub fn iter(&self) -> impl Iterator<Item = &(PackedKey, V)> {
         self.entries.iter()
     }
+
+    /// The entry at `index` in the order of [`Self::iter`].
+    pub fn at(&self, index: usize) -> Option<&(PackedKey, V)> {
+        self.entries.get(index)
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +171,7 @@ mod tests {
     fn packed_keys_order_like_u128() {
         let (a, b) = (1u128 << 64, (1u128 << 64) - 1);
         assert!(PackedKey::from(a) > PackedKey::from(b));
+        assert_eq!(u128::from(PackedKey::from(a)), a);
+        assert_eq!(u128::from(PackedKey::from(b)), b);
     }
 }

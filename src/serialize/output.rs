@@ -158,16 +158,22 @@ impl FeedOutput {
         part.items > 0 && (items || bytes)
     }
 
-    /// Appends one record. `number` gives json_document records their running number
-    /// within the file.
-    pub fn write(&mut self, renderer: &Renderer<'_>, record: &[u8]) -> Result<(), OutputError> {
+    /// Whether the current part (opened first if there is none) takes one more record of
+    /// `len` bytes within its limits.
+    fn room_for(&mut self, len: usize) -> Result<bool, OutputError> {
         if self.current.is_none() {
             self.current = Some(self.open_part()?);
         }
-        let overflow = self
+        Ok(!self
             .current
             .as_ref()
-            .is_some_and(|part| self.would_overflow(part, record.len() as u64));
+            .is_some_and(|part| self.would_overflow(part, len as u64)))
+    }
+
+    /// Appends one record. `number` gives json_document records their running number
+    /// within the file.
+    pub fn write(&mut self, renderer: &Renderer<'_>, record: &[u8]) -> Result<(), OutputError> {
+        let overflow = !self.room_for(record.len())?;
         // A record that alone breaks the byte limit fits no file at all.
         if self.alone_too_big(record.len()) {
             return Err(OutputError::Limit {
@@ -241,14 +247,7 @@ impl FeedOutput {
         let mut start = 0;
         for &end in ends {
             let record = &bytes[start..end];
-            if self.current.is_none() {
-                self.current = Some(self.open_part()?);
-            }
-            let overflow = self
-                .current
-                .as_ref()
-                .is_some_and(|part| self.would_overflow(part, record.len() as u64));
-            if overflow || self.alone_too_big(record.len()) {
+            if !self.room_for(record.len())? || self.alone_too_big(record.len()) {
                 self.write_run(&bytes[run..start])?;
                 // One record on the slow path: it rotates the part or reports the limit.
                 self.write(renderer, record)?;
