@@ -154,7 +154,7 @@ pub fn run<S: RecordSink>(
     let pool = BufferPool::default();
     let pool = &pool;
     let write = options.write;
-    // Writing runs on its own thread, so the kernel's copying of one batch overlaps with
+    // Writing runs on its own thread, so the disk writes of one batch overlap with
     // rendering the next.
     let (catalog, outputs) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let (jobs, queue) = std::sync::mpsc::sync_channel::<Vec<WriteJob>>(2);
