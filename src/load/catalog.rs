@@ -514,7 +514,7 @@ fn read_products(
             .par_iter()
             .map(|row| {
                 let mut row_findings = Vec::new();
-                let converted = convert(&plan, row, &mut row_findings);
+                let converted = convert(&plan, row, batch.cells(row), &mut row_findings);
                 let mut keys = converted.variant.as_ref().map(RowKeys::of);
                 let mut stock: &[StockLevel] = &[];
                 if let Some(keys) = &mut keys
@@ -734,7 +734,7 @@ fn read_inventory(
             inventory.levels.reserve(rows);
             let distinct = batch
                 .rows
-                .chunk_by(|a, b| a.record.get(sku_column) == b.record.get(sku_column))
+                .chunk_by(|a, b| batch.cells(a).get(sku_column) == batch.cells(b).get(sku_column))
                 .count()
                 .max(1);
             inventory
@@ -750,8 +750,9 @@ fn read_inventory(
             .par_iter()
             .map(|row| -> (Option<InventoryRow<'_>>, Option<Finding>) {
                 // JSON Lines rows read before a key first appeared are shorter.
+                let cells = batch.cells(row);
                 let cell = |index: usize| {
-                    std::str::from_utf8(row.record.get(index).unwrap_or_default()).map(str::trim)
+                    std::str::from_utf8(cells.get(index).unwrap_or_default()).map(str::trim)
                 };
                 let (Ok(sku), Ok(location_id), Ok(quantity_text)) = (
                     cell(sku_column),

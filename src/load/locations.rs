@@ -53,9 +53,10 @@ impl Locations {
     ) -> Result<(), LoadError> {
         findings.extend(batch.findings.iter().cloned());
         for row in &batch.rows {
+            let cells = batch.cells(row);
             let cell = |index: Option<usize>| {
                 index
-                    .and_then(|i| row.record.get(i))
+                    .and_then(|i| cells.get(i))
                     .and_then(|raw| std::str::from_utf8(raw).ok())
                     .unwrap_or("")
                     .trim()

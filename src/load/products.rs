@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
 use super::dates::parse_datetime;
-use super::table::{Header, LoadError, RawRow};
+use super::table::{Header, LoadError, RawRow, RowCells};
 use crate::config::RawTable;
 use crate::diag::Finding;
 use crate::model::{
@@ -191,11 +191,16 @@ pub struct Converted<'a> {
     pub has_errors: bool,
 }
 
-pub fn convert<'a>(plan: &ProductPlan, row: &'a RawRow, out: &mut Vec<Finding>) -> Converted<'a> {
-    let cells = match row_cells(&row.record) {
+pub fn convert<'a>(
+    plan: &ProductPlan,
+    row: &RawRow,
+    raw: RowCells<'a>,
+    out: &mut Vec<Finding>,
+) -> Converted<'a> {
+    let cells = match row_cells(raw) {
         Ok(cells) => cells,
         Err(index) => {
-            report_invalid_utf8(plan, row, index, out);
+            report_invalid_utf8(plan, row, raw, index, out);
             return Converted {
                 variant: None,
                 has_errors: true,
@@ -584,7 +589,7 @@ fn read_sale_window<'a>(
 
 /// Splits a record into trimmed `&str` cells, validating UTF-8 once for the whole record.
 /// Returns the index of the first cell that is not UTF-8 on its own.
-fn row_cells(record: &csv::ByteRecord) -> Result<Vec<&str>, usize> {
+fn row_cells(record: RowCells<'_>) -> Result<Vec<&str>, usize> {
     let mut cells = Vec::with_capacity(record.len());
     match std::str::from_utf8(record.as_slice()) {
         Ok(all) => {
@@ -608,15 +613,19 @@ fn row_cells(record: &csv::ByteRecord) -> Result<Vec<&str>, usize> {
     }
 }
 
-fn report_invalid_utf8(plan: &ProductPlan, row: &RawRow, index: usize, out: &mut Vec<Finding>) {
+fn report_invalid_utf8(
+    plan: &ProductPlan,
+    row: &RawRow,
+    cells: RowCells<'_>,
+    index: usize,
+    out: &mut Vec<Finding>,
+) {
     let column = &plan.header.names[index];
-    let valid_up_to = row
-        .record
+    let valid_up_to = cells
         .get(index)
         .and_then(|raw| std::str::from_utf8(raw).err())
         .map_or(0, |err| err.valid_up_to());
-    let sku = row
-        .record
+    let sku = cells
         .get(plan.columns[Field::Sku as usize].unwrap_or(0))
         .and_then(|s| std::str::from_utf8(s).ok())
         .unwrap_or("");

@@ -108,22 +108,114 @@ impl Header {
     }
 }
 
-#[derive(Debug)]
+/// Where one row is in its [`Batch`]; [`Batch::cells`] gives its cells.
+#[derive(Debug, Clone, Copy)]
 pub struct RawRow {
     /// 1-based line where the row starts.
     pub line: u64,
     /// Byte offset of the row's start in the file.
     pub byte: u64,
-    pub record: ByteRecord,
+    /// Where its first cell starts in the batch's bytes.
+    start: usize,
+    /// Where its cell ends start in the batch's ends, and how many cells it has.
+    first: usize,
+    width: usize,
 }
 
-/// A run of consecutive rows read under one header.
+/// A run of consecutive rows read under one header. The rows' cells are kept back to back
+/// in one buffer per batch: a heap record per row, refilled on the reader's core after a
+/// worker on the other core last touched it, cost a cache miss or three per row.
 #[derive(Debug)]
 pub struct Batch {
     pub header: Arc<Header>,
     pub rows: Vec<RawRow>,
     /// Rows the reader could not hand on (ragged, not JSON), already reported.
     pub findings: Vec<Finding>,
+    bytes: Vec<u8>,
+    /// Where each cell ends in `bytes`, row after row.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    pub fn cells(&self, row: &RawRow) -> RowCells<'_> {
+        RowCells {
+            bytes: &self.bytes,
+            ends: &self.ends[row.first..row.first + row.width],
+            start: row.start,
+        }
+    }
+
+    fn into_spare(self) -> Spare {
+        Spare {
+            rows: self.rows,
+            bytes: self.bytes,
+            ends: self.ends,
+        }
+    }
+}
+
+/// One row's cells, borrowed from its batch.
+#[derive(Debug, Clone, Copy)]
+pub struct RowCells<'b> {
+    bytes: &'b [u8],
+    ends: &'b [usize],
+    start: usize,
+}
+
+impl<'b> RowCells<'b> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&'b [u8]> {
+        let end = *self.ends.get(index)?;
+        let start = match index {
+            0 => self.start,
+            _ => self.ends[index - 1],
+        };
+        self.bytes.get(start..end)
+    }
+
+    /// Every cell's bytes, back to back.
+    pub fn as_slice(&self) -> &'b [u8] {
+        let end = self.ends.last().copied().unwrap_or(self.start);
+        &self.bytes[self.start..end]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'b [u8]> + use<'b> {
+        let cells = *self;
+        (0..cells.len()).filter_map(move |index| cells.get(index))
+    }
+}
+
+/// The buffers of a consumed batch, for the reader to refill.
+#[derive(Debug, Default)]
+pub struct Spare {
+    rows: Vec<RawRow>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Spare {
+    /// Appends a row made of `cells`.
+    fn push<'c>(&mut self, line: u64, byte: u64, cells: impl IntoIterator<Item = &'c [u8]>) {
+        let (start, first) = (self.bytes.len(), self.ends.len());
+        for cell in cells {
+            self.bytes.extend_from_slice(cell);
+            self.ends.push(self.bytes.len());
+        }
+        self.rows.push(RawRow {
+            line,
+            byte,
+            start,
+            first,
+            width: self.ends.len() - first,
+        });
+    }
 }
 
 pub struct TableReader {
@@ -131,6 +223,8 @@ pub struct TableReader {
     pub label: Arc<str>,
     header: Arc<Header>,
     source: Source,
+    /// The record every delimited row is parsed into before it joins its batch.
+    scratch: ByteRecord,
 }
 
 enum Source {
@@ -210,6 +304,7 @@ impl TableReader {
                     label,
                     header: Arc::new(Header { names }),
                     source: Source::Delimited(reader),
+                    scratch: ByteRecord::new(),
                 })
             }
             TableFormat::JsonLines => Ok(TableReader {
@@ -222,6 +317,7 @@ impl TableReader {
                     byte: 0,
                     buf: Vec::new(),
                 },
+                scratch: ByteRecord::new(),
             }),
         }
     }
@@ -231,21 +327,21 @@ impl TableReader {
     }
 
     /// Returns `None` at the end of the file.
-    /// Reads up to `max` rows, reusing the buffers of `spare` rows from an earlier batch.
-    pub fn next_batch(
-        &mut self,
-        max: usize,
-        mut spare: Vec<RawRow>,
-    ) -> Result<Option<Batch>, LoadError> {
-        let mut rows = Vec::with_capacity(max);
+    /// Reads up to `max` rows into the buffers of an earlier batch.
+    pub fn next_batch(&mut self, max: usize, spare: Spare) -> Result<Option<Batch>, LoadError> {
+        let mut out = spare;
+        out.rows.clear();
+        out.bytes.clear();
+        out.ends.clear();
+        out.rows.reserve(max);
         let mut findings = Vec::new();
         let ended = match &mut self.source {
             Source::Delimited(reader) => {
                 let width = self.header.names.len();
+                let record = &mut self.scratch;
                 let mut ended = false;
-                while rows.len() < max {
-                    let mut record = spare.pop().map_or_else(ByteRecord::new, |row| row.record);
-                    match reader.read_byte_record(&mut record) {
+                while out.rows.len() < max {
+                    match reader.read_byte_record(record) {
                         Ok(false) => {
                             ended = true;
                             break;
@@ -270,7 +366,7 @@ impl TableReader {
                         );
                         continue;
                     }
-                    rows.push(RawRow { line, byte, record });
+                    out.push(line, byte, record.iter());
                 }
                 ended
             }
@@ -282,7 +378,7 @@ impl TableReader {
             } => {
                 let mut header = None::<Header>;
                 let mut ended = false;
-                while rows.len() < max {
+                while out.rows.len() < max {
                     buf.clear();
                     let read = input
                         .read_until(b'\n', buf)
@@ -337,15 +433,7 @@ impl TableReader {
                         };
                         cells[index] = json_cell(value);
                     }
-                    let mut record = ByteRecord::new();
-                    for cell in &cells {
-                        record.push_field(cell.as_bytes());
-                    }
-                    rows.push(RawRow {
-                        line: *line,
-                        byte: row_byte,
-                        record,
-                    });
+                    out.push(*line, row_byte, cells.iter().map(|cell| cell.as_bytes()));
                 }
                 if let Some(header) = header {
                     self.header = Arc::new(header);
@@ -353,13 +441,15 @@ impl TableReader {
                 ended
             }
         };
-        if ended && rows.is_empty() && findings.is_empty() {
+        if ended && out.rows.is_empty() && findings.is_empty() {
             return Ok(None);
         }
         Ok(Some(Batch {
             header: Arc::clone(&self.header),
-            rows,
+            rows: out.rows,
             findings,
+            bytes: out.bytes,
+            ends: out.ends,
         }))
     }
 }
@@ -401,7 +491,7 @@ where
 {
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Batch, LoadError>>(2);
-        let (recycle, recycled) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(4);
+        let (recycle, recycled) = std::sync::mpsc::sync_channel::<Spare>(4);
         let producer = scope.spawn(move || {
             loop {
                 let spare = recycled.try_recv().unwrap_or_default();
@@ -428,7 +518,7 @@ where
                         break;
                     }
                     // A full recycle queue just means the reader has spares enough.
-                    let _ = recycle.try_send(batch.rows);
+                    let _ = recycle.try_send(batch.into_spare());
                 }
                 Err(err) => {
                     outcome = Err(err.into());
