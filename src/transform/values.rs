@@ -288,38 +288,34 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
         }
     }
 
+    /// One template variable's input. The memo key and the template's context are both
+    /// made from it, so they cannot disagree about what a template reads.
+    fn template_input<'i>(&'i self, variable: &str) -> Option<TemplateInput<'i>> {
+        let v = self.item.variant;
+        let feed = self.context.feed;
+        Some(match variable {
+            "custom" => TemplateInput::Custom(&v.custom),
+            "availability" => TemplateInput::Text(self.availability.as_str().into()),
+            "quantity" => TemplateInput::Count(self.quantity.unwrap_or(0)),
+            "description_text" => TemplateInput::PlainText(v.description),
+            "country" => TemplateInput::FeedConstant(feed.country.as_deref()),
+            "language" => TemplateInput::FeedConstant(feed.language.as_deref()),
+            "currency" => TemplateInput::Text(self.price.regular.currency.code().into()),
+            other => match Field::parse(other)? {
+                Field::Price => TemplateInput::Text(self.price.regular.to_string().into()),
+                Field::SalePrice => {
+                    TemplateInput::Optional(self.price.sale.map(|s| s.price.to_string()))
+                }
+                canonical => TemplateInput::Text(v.text(canonical)),
+            },
+        })
+    }
+
     /// Everything the template's variables are made of, as bytes: equal inputs mean equal
     /// output, since templates are pure (no clock, no randomness, no state).
     fn template_inputs(&self, variables: &[String], key: &mut Vec<u8>) {
-        let v = self.item.variant;
-        let mut put = |bytes: &[u8]| {
-            key.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            key.extend_from_slice(bytes);
-        };
-        for variable in variables {
-            match variable.as_str() {
-                "custom" => {
-                    for (column, value) in &v.custom {
-                        put(column.as_bytes());
-                        put(value.as_bytes());
-                    }
-                    put(b"");
-                }
-                "availability" => put(self.availability.as_str().as_bytes()),
-                "quantity" => put(&self.quantity.unwrap_or(0).to_le_bytes()),
-                "description_text" => put(v.description.as_bytes()),
-                "country" | "language" => {}
-                "currency" => put(self.price.regular.currency.code().as_bytes()),
-                other => match Field::parse(other) {
-                    Some(Field::Price) => put(self.price.regular.to_string().as_bytes()),
-                    Some(Field::SalePrice) => match self.price.sale {
-                        Some(sale) => put(sale.price.to_string().as_bytes()),
-                        None => put(b"\xff"),
-                    },
-                    Some(canonical) => put(v.text(canonical).as_bytes()),
-                    None => {}
-                },
-            }
+        for input in variables.iter().filter_map(|v| self.template_input(v)) {
+            input.key(key);
         }
     }
 
@@ -328,43 +324,72 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
         name: &str,
         variables: &[String],
     ) -> Result<String, minijinja::Error> {
+        let context: BTreeMap<&str, minijinja::Value> = variables
+            .iter()
+            .filter_map(|variable| {
+                let input = self.template_input(variable)?;
+                Some((variable.as_str(), input.value()))
+            })
+            .collect();
         let feed = self.context.feed;
-        let mut context: BTreeMap<&str, minijinja::Value> = BTreeMap::new();
-        for variable in variables {
-            let value = match variable.as_str() {
-                "custom" => minijinja::Value::from(
-                    self.item
-                        .variant
-                        .custom
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect::<BTreeMap<String, String>>(),
-                ),
-                "availability" => minijinja::Value::from(self.availability.as_str()),
-                "quantity" => minijinja::Value::from(self.quantity.unwrap_or(0)),
-                "description_text" => {
-                    minijinja::Value::from(super::html::strip_html(self.item.variant.description))
-                }
-                "country" => minijinja::Value::from(feed.country.clone()),
-                "language" => minijinja::Value::from(feed.language.clone()),
-                "currency" => minijinja::Value::from(self.price.regular.currency.code()),
-                other => match Field::parse(other) {
-                    Some(Field::Price) => minijinja::Value::from(self.price.regular.to_string()),
-                    Some(Field::SalePrice) => {
-                        minijinja::Value::from(self.price.sale.map(|s| s.price.to_string()))
-                    }
-                    Some(canonical) => {
-                        minijinja::Value::from(self.item.variant.text(canonical).into_owned())
-                    }
-                    None => continue,
-                },
-            };
-            context.insert(variable, value);
-        }
         feed.templates
             .get_template(name)
             .and_then(|template| template.render(&context))
             .map(|text| text.trim().to_owned())
+    }
+}
+
+/// A template variable's input, before it becomes a minijinja value (see
+/// `ItemValues::template_input`).
+enum TemplateInput<'i> {
+    Custom(&'i [(std::sync::Arc<str>, &'i str)]),
+    Text(Cow<'i, str>),
+    Count(u64),
+    Optional(Option<String>),
+    /// HTML that the template sees as plain text: remembered by the HTML, which is cheaper
+    /// than stripping it.
+    PlainText(&'i str),
+    /// The same for every item of the feed, so no part of the key.
+    FeedConstant(Option<&'i str>),
+}
+
+impl TemplateInput<'_> {
+    fn key(&self, key: &mut Vec<u8>) {
+        let mut put = |bytes: &[u8]| {
+            key.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            key.extend_from_slice(bytes);
+        };
+        match self {
+            TemplateInput::Custom(pairs) => {
+                for (column, value) in pairs.iter() {
+                    put(column.as_bytes());
+                    put(value.as_bytes());
+                }
+                put(b"");
+            }
+            TemplateInput::Text(text) => put(text.as_bytes()),
+            TemplateInput::Count(count) => put(&count.to_le_bytes()),
+            TemplateInput::Optional(Some(text)) => put(text.as_bytes()),
+            TemplateInput::Optional(None) => put(b"\xff"),
+            TemplateInput::PlainText(html) => put(html.as_bytes()),
+            TemplateInput::FeedConstant(_) => {}
+        }
+    }
+
+    fn value(&self) -> minijinja::Value {
+        match self {
+            TemplateInput::Custom(pairs) => minijinja::Value::from(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<String, String>>(),
+            ),
+            TemplateInput::Text(text) => minijinja::Value::from(text.as_ref()),
+            TemplateInput::Count(count) => minijinja::Value::from(*count),
+            TemplateInput::Optional(text) => minijinja::Value::from(text.clone()),
+            TemplateInput::PlainText(html) => minijinja::Value::from(super::html::strip_html(html)),
+            TemplateInput::FeedConstant(text) => minijinja::Value::from(*text),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod export_files;
 mod export_readback;
 mod export_stores;
 mod export_support;
+mod export_templates;
 mod load_timing;
 mod loader_fuzz;
 mod review_fixes;
