@@ -6,17 +6,28 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::OutputFormat;
 
+/// The exit codes, as `--help` shows them; the README table and `crate::exit::Exit` say the same.
+const EXIT_CODES: &str = "Exit codes:
+  0  ok (validation warnings allowed unless --deny warnings)
+  1  data: the catalog or a feed's items have errors, a guard or a channel limit stopped a feed,
+     or diff --exit-code found changes
+  2  usage or configuration: bad flags, or a config, spec, feed or catalog file that cannot be
+     read as configured; nothing was written
+  3  output or delivery failed: a feed file or the state could not be written, or a
+     destination refused or could not be reached
+  4  another omnifeed run holds the project lock
+A closed stdout (`| head`) only stops the printing: the exit code is still the run's.";
+
 /// Validate one product catalog, reshape it per sales channel, diff and push feeds.
 ///
-/// Exit codes: 0 ok, 1 validation errors (or changes with --exit-code, or a guard tripped),
-/// 2 usage or configuration error, 3 push failed.
+/// Exit codes: see `EXIT_CODES` (shown by `--help`) and `crate::exit::Exit`.
 #[derive(Debug, Parser)]
 #[command(
     name = "omnifeed",
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 ok; 1 validation errors, changes with --exit-code, or a guard stopped a push; 2 usage or configuration error; 3 a destination rejected the push or could not be reached."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -30,6 +30,13 @@ pub enum ConfigError {
     NothingToRead(PathBuf),
 }
 
+impl ConfigError {
+    /// The config is the user's to fix.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Config
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {

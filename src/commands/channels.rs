@@ -1,3 +1,5 @@
+use std::io::Write;
+
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 use crate::report::OutputFormat;
@@ -38,16 +40,21 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             origin: spec.origin.to_string(),
         })
         .collect();
+    let mut out = crate::report::stdout::stdout();
     if global.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(Exit::Ok);
     }
-    println!(
+    writeln!(
+        out,
         "{:<24} {:<14} {:<8} {:>6} {:>8}  name",
         "id", "formats", "key", "fields", "required"
-    );
+    )?;
     for row in rows {
-        println!(
+        writeln!(
+            out,
             "{:<24} {:<14} {:<8} {:>6} {:>8}  {}{}",
             row.id,
             row.formats.join(","),
@@ -60,7 +67,8 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             } else {
                 format!(" ({})", row.origin)
             }
-        );
+        )?;
     }
+    out.flush()?;
     Ok(Exit::Ok)
 }

@@ -1,37 +1,45 @@
+use std::io::Write;
+
 use crate::exit::Exit;
 use crate::rules;
 
 pub fn run(code: Option<&str>) -> anyhow::Result<Exit> {
-    match code {
+    let mut out = crate::report::stdout::stdout();
+    let exit = match code {
         None => {
             for rule in rules::ALL {
-                println!(
+                writeln!(
+                    out,
                     "{:<24} {:<8} {}",
                     rule.code,
                     rule.severity.as_str(),
                     rule.summary
-                );
+                )?;
             }
-            Ok(Exit::Ok)
+            Exit::Ok
         }
         Some(code) => match rules::find(code) {
             Some(rule) => {
-                println!(
+                writeln!(
+                    out,
                     "{} ({}): {}\n",
                     rule.code,
                     rule.severity.as_str(),
                     rule.summary
-                );
-                println!("{}\n", rule.explain);
-                println!("hint: {}", rule.hint);
-                Ok(Exit::Ok)
+                )?;
+                writeln!(out, "{}\n", rule.explain)?;
+                writeln!(out, "hint: {}", rule.hint)?;
+                Exit::Ok
             }
             None => {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "error: no rule `{code}`\n  hint: `omnifeed explain` lists all rule codes"
                 );
-                Ok(Exit::Usage)
+                Exit::Usage
             }
         },
-    }
+    };
+    out.flush()?;
+    Ok(exit)
 }

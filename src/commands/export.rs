@@ -30,8 +30,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     let mut findings = result.catalog.findings;
     findings.extend(result.findings);
     let tally = Tally::of(&findings);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::report::stdout::stdout();
     match global.format {
         OutputFormat::Json => {
             let report = ExportReport {

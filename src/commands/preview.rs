@@ -34,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
             Ok(())
         },
     )?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::report::stdout::stdout();
     if !found {
         let catalog_findings: Vec<_> = outcome
             .findings
@@ -61,9 +61,11 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
                 )?;
             }
         }
+        out.flush()?;
         return Ok(Exit::Invalid);
     }
     out.write_all(&trace)?;
+    out.flush()?;
     Ok(Exit::Ok)
 }
 

@@ -17,8 +17,7 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
         &mut |_, _| Ok(()),
     )?;
     let tally = Tally::of(&outcome.findings);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::report::stdout::stdout();
     match global.format {
         OutputFormat::Json => print_json(&mut out, &outcome.findings, &outcome.counts)?,
         OutputFormat::Github => print_github(&mut out, &outcome.findings)?,

@@ -24,6 +24,13 @@ pub enum DiffError {
     DuplicateKey(String),
 }
 
+impl DiffError {
+    /// A key repeated by the catalog's data.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Data
+    }
+}
+
 /// A key seen twice in the current feed, from [`DiffBuilder::push_seen`]: the key, or for an
 /// unchanged accepted item whose key the builder does not know, its index (the caller looks
 /// its key up, see [`DiffBuilder::name`]).

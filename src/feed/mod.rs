@@ -40,6 +40,13 @@ pub enum FeedError {
     },
 }
 
+impl FeedError {
+    /// Feed definitions are configuration.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Config
+    }
+}
+
 fn did_you_mean(name: &str, known: &[String]) -> String {
     let close = known
         .iter()

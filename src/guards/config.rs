@@ -57,6 +57,13 @@ pub enum GuardConfigError {
     Threshold(f64),
 }
 
+impl GuardConfigError {
+    /// Guard settings are configuration.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Config
+    }
+}
+
 impl GuardConfig {
     /// Checks the ranges serde cannot; collects every problem, not just the first.
     pub fn validate(&self) -> Vec<GuardConfigError> {

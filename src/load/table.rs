@@ -37,6 +37,14 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// A catalog file that cannot be read as configured: fixed in the config or the file's
+    /// layout, before any row is judged.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Config
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
     Delimited { delimiter: u8, quote: u8 },

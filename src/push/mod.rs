@@ -24,6 +24,13 @@ pub enum PushError {
     },
 }
 
+impl PushError {
+    /// A delivery that failed.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Output
+    }
+}
+
 /// What the channel took. For a file drop, "accepted" means the file landed in place.
 #[derive(Debug, Clone, Default)]
 pub struct Delivery {

@@ -1,33 +1,18 @@
 //! Printers for findings and summaries: human, JSON and GitHub annotations. Data goes to
-//! stdout; progress and fatal errors go to stderr.
+//! stdout (through [`stdout::stdout`], which survives a closed pipe); progress and fatal
+//! errors go to stderr.
 
+mod fatal;
 pub mod findings;
 pub mod progress;
 pub mod source_lines;
+pub mod stdout;
 
-use crate::exit::Exit;
+pub use fatal::{exit_of, fatal, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Human,
     Json,
     Github,
-}
-
-/// Prints a fatal error once and picks its exit code. A closed stdout pipe (`| head`) is not
-/// a failure.
-pub fn fatal(err: &anyhow::Error) -> std::process::ExitCode {
-    for cause in err.chain() {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            return Exit::Ok.into();
-        }
-    }
-    let mut message = format!("error: {err}");
-    for cause in err.chain().skip(1) {
-        message.push_str(&format!("\n  caused by: {cause}"));
-    }
-    eprintln!("{message}");
-    Exit::Usage.into()
 }

@@ -29,6 +29,17 @@ pub enum OutputError {
     Limit { feed: String, limit: String },
 }
 
+impl OutputError {
+    /// A write that failed is an output failure; a feed past a limit the spec forbids
+    /// splitting is the data's size, like a guard.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        match self {
+            OutputError::Io { .. } => crate::exit::ErrorClass::Output,
+            OutputError::Limit { .. } => crate::exit::ErrorClass::Data,
+        }
+    }
+}
+
 enum Sink {
     Plain(DirectWriter),
     Gzip(GzEncoder<DirectWriter>),

@@ -33,6 +33,13 @@ pub enum SpecError {
     },
 }
 
+impl SpecError {
+    /// A channel spec is the user's (or the build's) configuration.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Config
+    }
+}
+
 /// Where a spec came from, for messages and `omnifeed channels`.
 #[derive(Debug, Clone)]
 pub enum SpecOrigin {

@@ -58,6 +58,19 @@ pub enum StateError {
     UnknownRun(i64),
 }
 
+impl StateError {
+    /// The state could not be read or written, except for two mistakes of the user's: a
+    /// store from a newer omnifeed and a run id that does not exist.
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        match self {
+            StateError::TooNew { .. } | StateError::UnknownRun(_) => {
+                crate::exit::ErrorClass::Config
+            }
+            _ => crate::exit::ErrorClass::Output,
+        }
+    }
+}
+
 /// Wraps a rusqlite error with what the store was doing, for use in `map_err`.
 pub(crate) fn sql(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StateError {
     move |source| StateError::Sql { action, source }

@@ -1,0 +1,86 @@
+//! The last word of a failed run: the error printed once to stderr, and the exit code its
+//! class gives.
+
+use std::error::Error;
+use std::io::Write;
+
+use crate::exit::{ClassedError, ErrorClass, Exit};
+
+/// Prints a fatal error once and returns the exit code of its class.
+pub fn fatal(err: &anyhow::Error) -> std::process::ExitCode {
+    // stderr may be closed as well; there is nobody left to tell then.
+    let _ = writeln!(std::io::stderr().lock(), "{}", render(err));
+    exit_of(err).into()
+}
+
+/// The message, each cause the message does not already contain on a `caused by:` line
+/// (errors that quote their source are not repeated), and hints last, after the causes.
+pub fn render(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut hints = Vec::new();
+    for (depth, cause) in err.chain().enumerate() {
+        let message = cause.to_string();
+        let mut body = Vec::new();
+        for line in message.lines() {
+            if line.trim_start().starts_with("hint:") {
+                hints.push(line.trim_start().to_owned());
+            } else {
+                body.push(line);
+            }
+        }
+        let body = body.join("\n");
+        if depth == 0 {
+            text = format!("error: {body}");
+        } else if !body.is_empty() && !text.contains(&body) {
+            text.push_str(&format!("\n  caused by: {body}"));
+        }
+    }
+    for hint in hints {
+        text.push_str(&format!("\n  {hint}"));
+    }
+    text
+}
+
+/// The exit code of an error: the class of the outermost error in its chain that has one
+/// (the outer error knows the context); glue errors without a class are usage errors.
+pub fn exit_of(err: &anyhow::Error) -> Exit {
+    err.chain()
+        .find_map(class_of)
+        .map_or(Exit::Usage, Exit::from)
+}
+
+/// The class of one error in a chain, for the error types the stages raise.
+fn class_of(cause: &(dyn Error + 'static)) -> Option<ErrorClass> {
+    macro_rules! classed {
+        ($($kind:ty),* $(,)?) => {
+            $(if let Some(err) = cause.downcast_ref::<$kind>() {
+                return Some(err.class());
+            })*
+        };
+    }
+    classed!(
+        crate::config::ConfigError,
+        crate::spec::SpecError,
+        crate::feed::FeedError,
+        crate::load::LoadError,
+        crate::serialize::output::OutputError,
+        crate::push::PushError,
+        crate::state::StateError,
+        crate::diff::DiffError,
+        crate::guards::GuardConfigError,
+    );
+    if let Some(err) = cause.downcast_ref::<ClassedError>() {
+        return Some(err.class);
+    }
+    // serde_json hides the I/O error it wraps from the chain.
+    if let Some(err) = cause.downcast_ref::<serde_json::Error>()
+        && err.is_io()
+    {
+        return Some(ErrorClass::Output);
+    }
+    // A bare I/O error that reached the top was a write nobody wrapped: printing the report
+    // to a full disk, say.
+    cause
+        .downcast_ref::<std::io::Error>()
+        .map(|_| ErrorClass::Output)
+}
