@@ -10,7 +10,7 @@ use crate::model::field::Field;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config `{path}`: {source}")]
+    #[error("cannot read config `{path}`")]
     Read {
         path: PathBuf,
         #[source]

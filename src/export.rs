@@ -36,6 +36,9 @@ pub struct FeedSummary {
     pub warnings: u64,
     pub files: Vec<std::path::PathBuf>,
     pub bytes: u64,
+    /// Why this feed's files could not be put in place; its old files stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// One record as the engine hands it to a [`RecordSink`]: its channel key, a content hash
@@ -247,18 +250,100 @@ pub fn run<S: RecordSink>(
     // Chunks list their findings feed by feed; by line (a stable sort) they read item by
     // item again, each item's feeds in order, whatever the chunking.
     findings.sort_by_key(|finding| finding.line);
+    // Every feed is complete in its temp files by now: one that cannot be put in place (a
+    // full disk, a folder in the way) does not keep the others from being committed.
+    let mut failures = Vec::new();
     for (summary, output) in summaries.iter_mut().zip(outputs) {
         if let Some(output) = output {
-            let Written { files, bytes, .. } = output.commit()?;
-            summary.files = files;
-            summary.bytes = bytes;
+            match output.commit() {
+                Ok(Written { files, bytes, .. }) => {
+                    summary.files = files;
+                    summary.bytes = bytes;
+                }
+                Err(error) => {
+                    summary.failed = Some(with_cause(&error));
+                    failures.push(error);
+                }
+            }
         }
     }
-    Ok(EngineResult {
+    let result = EngineResult {
         catalog,
         summaries,
         findings,
-    })
+    };
+    if failures.is_empty() {
+        return Ok(result);
+    }
+    let written = result
+        .summaries
+        .iter()
+        .filter(|s| s.failed.is_none() && !s.files.is_empty())
+        .map(|s| s.feed.clone())
+        .collect();
+    Err(IncompleteExport {
+        result: Some(Box::new(result)),
+        written,
+        failures,
+    }
+    .into())
+}
+
+/// Some feeds' files could not be put in place; the others were. A caller that reports per
+/// feed takes [`IncompleteExport::result`] out; to every other caller it is an output
+/// failure naming the feeds on both sides.
+pub struct IncompleteExport {
+    pub result: Option<Box<EngineResult>>,
+    /// Feeds whose files were put in place.
+    pub written: Vec<String>,
+    /// The first failure is also this error's source.
+    pub failures: Vec<OutputError>,
+}
+
+impl std::fmt::Display for IncompleteExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (number, failure) in self.failures.iter().enumerate() {
+            if number > 0 {
+                f.write_str("; ")?;
+            }
+            f.write_str(&with_cause(failure))?;
+        }
+        match self.written.as_slice() {
+            [] => f.write_str("; no feed was written"),
+            written => write!(f, "; written: {}", written.join(", ")),
+        }
+    }
+}
+
+impl std::error::Error for IncompleteExport {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.failures
+            .first()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl std::fmt::Debug for IncompleteExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncompleteExport")
+            .field("written", &self.written)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An output error with the I/O error under it, on one line.
+fn with_cause(error: &OutputError) -> String {
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
+impl IncompleteExport {
+    pub fn class(&self) -> crate::exit::ErrorClass {
+        crate::exit::ErrorClass::Output
+    }
 }
 
 /// Two feeds writing the same file would silently keep only the last one's items.

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use crate::cli::{ExportArgs, GlobalArgs};
 use crate::exit::Exit;
-use crate::export::{self, EngineOptions, FeedSummary, NoRecords};
+use crate::export::{self, EngineOptions, FeedSummary, IncompleteExport, NoRecords};
 use crate::report::OutputFormat;
 use crate::report::findings::{Tally, print_github, print_human};
 use crate::report::progress::Progress;
@@ -26,7 +26,18 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
         write: true,
         out_dir: args.out.as_deref(),
     };
-    let result = export::run(&config, &feeds, &options, &progress, &mut NoRecords)?;
+    // When some feeds could not be put in place, the report still says which were.
+    let (result, incomplete) =
+        match export::run(&config, &feeds, &options, &progress, &mut NoRecords) {
+            Ok(result) => (result, None),
+            Err(err) => match err.downcast::<IncompleteExport>() {
+                Ok(mut incomplete) => match incomplete.result.take() {
+                    Some(result) => (*result, Some(incomplete)),
+                    None => return Err(incomplete.into()),
+                },
+                Err(err) => return Err(err),
+            },
+        };
     let mut findings = result.catalog.findings;
     findings.extend(result.findings);
     let tally = Tally::of(&findings);
@@ -42,7 +53,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
             out.flush()?;
-            return Ok(exit_for(&report.summary));
+            return finish(exit_for(&report.summary), incomplete);
         }
         OutputFormat::Github => print_github(&mut out, &findings)?,
         OutputFormat::Human => {
@@ -52,7 +63,16 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
         }
     }
     out.flush()?;
-    Ok(exit_for(&tally))
+    finish(exit_for(&tally), incomplete)
+}
+
+/// The run's exit code, or the failure of the feeds that could not be written, which the
+/// report has listed beside the ones that were.
+fn finish(exit: Exit, incomplete: Option<IncompleteExport>) -> anyhow::Result<Exit> {
+    match incomplete {
+        None => Ok(exit),
+        Some(incomplete) => Err(incomplete.into()),
+    }
 }
 
 fn exit_for(tally: &Tally) -> Exit {
@@ -87,6 +107,12 @@ fn print_summaries(out: &mut impl Write, summaries: &[FeedSummary]) -> std::io::
         }
         for file in &summary.files {
             writeln!(out, "    wrote {}", file.display())?;
+        }
+        if let Some(failed) = &summary.failed {
+            writeln!(
+                out,
+                "    NOT WRITTEN (old files left as they were): {failed}"
+            )?;
         }
     }
     Ok(())

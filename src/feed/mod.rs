@@ -18,7 +18,7 @@ use crate::spec::{ChannelSpec, FormatSpec};
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error(
-        "cannot read feed folder `{path}`: {source}\n  hint: set feeds_dir in omnifeed.toml or create the folder"
+        "cannot read feed folder `{path}`\n  hint: set feeds_dir in omnifeed.toml or create the folder"
     )]
     Folder {
         path: PathBuf,

@@ -16,7 +16,7 @@ use crate::rules;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(
-        "cannot open catalog file `{path}`: {source}\n  hint: check [catalog] dir and the table's `file` in omnifeed.toml, or --catalog DIR"
+        "cannot open catalog file `{path}`\n  hint: check [catalog] dir and the table's `file` in omnifeed.toml, or --catalog DIR"
     )]
     Open {
         path: PathBuf,

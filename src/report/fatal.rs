@@ -63,6 +63,7 @@ fn class_of(cause: &(dyn Error + 'static)) -> Option<ErrorClass> {
         crate::spec::SpecError,
         crate::feed::FeedError,
         crate::load::LoadError,
+        crate::export::IncompleteExport,
         crate::serialize::output::OutputError,
         crate::push::PushError,
         crate::state::StateError,

@@ -16,3 +16,6 @@ pub enum OutputFormat {
     Json,
     Github,
 }
+
+#[cfg(test)]
+mod tests;

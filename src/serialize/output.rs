@@ -16,7 +16,7 @@ use crate::spec::OnLimit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("cannot write feed `{feed}` into `{dir}`: {source}")]
+    #[error("cannot write feed `{feed}` into `{dir}`")]
     Io {
         feed: String,
         dir: PathBuf,

@@ -25,7 +25,7 @@ pub enum SpecError {
         origin: String,
         problems: Vec<String>,
     },
-    #[error("cannot read channel spec folder `{path}`: {source}")]
+    #[error("cannot read channel spec folder `{path}`")]
     Folder {
         path: PathBuf,
         #[source]

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod diff_push;
+mod exit_codes;
 mod export_determinism;
 mod export_dirty;
 mod export_files;

@@ -38,6 +38,21 @@ impl TestEnv {
         Run { output }
     }
 
+    /// Runs omnifeed with its stdout already closed by the reader, as in `omnifeed … | true`:
+    /// every write to stdout fails with a broken pipe, whatever the timing.
+    pub(crate) fn run_closed_stdout(&self, args: &[&str]) -> Run {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_omnifeed"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run omnifeed");
+        Run { output }
+    }
+
     /// Runs the bundled generator into `relative` and returns its defect counts.
     pub(crate) fn generate(&self, relative: &str, args: &[&str]) -> serde_json::Value {
         let out = self.dir.path().join(relative);
