@@ -1,6 +1,9 @@
 //! Feeds: a feed definition compiled against its channel spec, ready for the item stages.
 
 pub mod definition;
+mod templates;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -209,6 +212,7 @@ fn compile(
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     templates.set_fuel(Some(100_000));
     let mut overrides = vec![None; spec.fields.len()];
+    let known_variables: Vec<String> = template_variables().collect();
     for (field, source) in &raw.fields {
         let Some(index) = spec.field_index(field) else {
             let known: Vec<String> = spec.fields.iter().map(|f| f.name.clone()).collect();
@@ -226,6 +230,7 @@ fn compile(
         let name = format!("fields.{field}");
         match templates.add_template_owned(name.clone(), source.clone()) {
             Ok(()) => {
+                problems.extend(templates::check(&templates, &name, field, &known_variables));
                 // minijinja's own variable analysis misses some expressions (slices), so
                 // every known name the source mentions is provided: a superset is harmless.
                 let variables = template_variables()

@@ -52,3 +52,47 @@ fn every_item_gets_the_template_output_of_its_own_values() {
         distinct.len()
     );
 }
+
+/// A template mistake is the feed definition's, caught when feeds load: exit 2, the message
+/// names the file, field and unknown name with a suggestion, and the good feed file written
+/// before stays (it was replaced by an empty one, every item rejected; issue #8, point 9).
+#[test]
+fn a_template_calling_an_unknown_filter_or_reading_an_unknown_value_is_a_config_error() {
+    let env = TestEnv::with_example();
+    let google = "channel = \"google-merchant\"\nformat = \"tsv\"\n\n[destination]\nkind = \"dir\"\npath = \"out\"\n";
+    env.write("feeds/labels.toml", google);
+    env.run(&["export", "--no-progress", "labels"])
+        .expect_code(0);
+    let good = env.read("out/labels.tsv");
+    assert!(good.lines().count() > 100);
+    for (template, unknown, suggestion) in [
+        ("{{ title | upcase }}", "filter `upcase`", "`upper`"),
+        ("{{ brnad }} {{ title }}", "`brnad`", "`brand`"),
+        ("{{ rnage(3) | join }}", "function `rnage`", "`range`"),
+    ] {
+        env.write(
+            "feeds/labels.toml",
+            google.replace(
+                "\n\n[destination]",
+                &format!("\n\n[fields]\ncustom_label_0 = \"{template}\"\n\n[destination]"),
+            ),
+        );
+        for command in ["export", "diff", "preview"] {
+            let mut args = vec![command, "--no-progress", "labels"];
+            if command == "preview" {
+                args.extend(["--sku", "G0000001-CRI-S"]);
+            }
+            let run = env.run(&args);
+            run.expect_code(2);
+            let stderr = run.stderr();
+            assert!(
+                stderr.contains("labels.toml")
+                    && stderr.contains("custom_label_0")
+                    && stderr.contains(unknown)
+                    && stderr.contains(&format!("did you mean {suggestion}?")),
+                "{command} with {template}:\n{stderr}"
+            );
+        }
+        assert_eq!(env.read("out/labels.tsv"), good, "the good feed is not replaced");
+    }
+}
