@@ -175,7 +175,8 @@ pub struct FeedSelection {
     /// Feeds by file stem in the feeds folder (default: all).
     #[arg(value_name = "FEED")]
     pub feeds: Vec<String>,
-    /// Worker threads (default: one per core). Output is identical for any value.
+    /// Worker threads (default: one per core; at most four per core). Output is identical
+    /// for any value.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 }

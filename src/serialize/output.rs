@@ -27,6 +27,15 @@ pub enum OutputError {
         "feed `{feed}` would exceed the channel's limit of {limit}; the spec says not to split it\n  hint: filter the feed down, or split it into several feeds"
     )]
     Limit { feed: String, limit: String },
+    #[error(
+        "feed `{feed}`: one record takes {record} bytes, more than the channel's limit of {limit} bytes per file, so no split can hold it; the record starts `{start}`\n  hint: shorten that item's long fields (description, image links) or filter it out"
+    )]
+    RecordTooLarge {
+        feed: String,
+        record: u64,
+        limit: u64,
+        start: String,
+    },
 }
 
 impl OutputError {
@@ -35,7 +44,9 @@ impl OutputError {
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
             OutputError::Io { .. } => crate::exit::ErrorClass::Output,
-            OutputError::Limit { .. } => crate::exit::ErrorClass::Data,
+            OutputError::Limit { .. } | OutputError::RecordTooLarge { .. } => {
+                crate::exit::ErrorClass::Data
+            }
         }
     }
 }
@@ -187,13 +198,12 @@ impl FeedOutput {
         let overflow = !self.room_for(record.len())?;
         // A record that alone breaks the byte limit fits no file at all.
         if self.alone_too_big(record.len()) {
-            return Err(OutputError::Limit {
+            let start = String::from_utf8_lossy(&record[..record.len().min(80)]);
+            return Err(OutputError::RecordTooLarge {
                 feed: self.feed.clone(),
-                limit: format!(
-                    "{} bytes per file (one record takes {})",
-                    self.max_bytes.unwrap_or_default(),
-                    record.len()
-                ),
+                record: record.len() as u64,
+                limit: self.max_bytes.unwrap_or_default(),
+                start: start.trim().chars().filter(|c| !c.is_control()).collect(),
             });
         }
         if overflow {

@@ -300,6 +300,18 @@ fn compile_format(id: &str, raw: &RawFormat) -> Result<FormatSpec, Vec<String>> 
         }
         .to_owned()
     });
+    // A limit of 0 would hold no record at all; it was taken as 1 before.
+    for (key, value) in [
+        ("max_items", raw.max_items),
+        ("max_bytes", raw.max_bytes),
+        ("max_line_bytes", raw.max_line_bytes),
+    ] {
+        if value == Some(0) {
+            problems.push(format!(
+                "[formats.{id}] {key} = 0 would hold nothing; give a positive limit or leave it out for none"
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -93,6 +93,10 @@ fn a_template_calling_an_unknown_filter_or_reading_an_unknown_value_is_a_config_
                 "{command} with {template}:\n{stderr}"
             );
         }
-        assert_eq!(env.read("out/labels.tsv"), good, "the good feed is not replaced");
+        assert_eq!(
+            env.read("out/labels.tsv"),
+            good,
+            "the good feed is not replaced"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
+mod config_mistakes;
 mod diff_push;
 mod exit_codes;
 mod export_determinism;
