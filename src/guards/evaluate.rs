@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::format;
 use super::{GuardCode, GuardConfig, GuardTrip};
@@ -155,9 +156,25 @@ fn price_moves(diff: &FeedDiff, field: &str, threshold: f64) -> u64 {
         ) else {
             return false;
         };
-        (after - before).abs() > threshold * before.abs()
+        moved_past(before, after, threshold)
     });
     moved.count() as u64
+}
+
+/// `|after - before| > threshold * |before|`. Prices near `Decimal`'s range overflow it
+/// (and `*` or `-` would panic); those few are compared in floating point, which is exact
+/// enough at that size to tell a move past the threshold.
+pub(super) fn moved_past(before: Decimal, after: Decimal, threshold: Decimal) -> bool {
+    match (
+        after.checked_sub(before),
+        threshold.checked_mul(before.abs()),
+    ) {
+        (Some(delta), Some(allowed)) => delta.abs() > allowed,
+        _ => {
+            let float = |d: Decimal| d.to_f64().unwrap_or(f64::MAX);
+            (float(after) - float(before)).abs() > float(threshold) * float(before).abs()
+        }
+    }
 }
 
 fn newly_out_of_stock(diff: &FeedDiff, ctx: &GuardContext<'_>) -> u64 {

@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 
-use super::evaluate::{exceeds, leading_decimal};
+use super::evaluate::{exceeds, leading_decimal, moved_past};
 use super::*;
 use crate::diff::{DiffTotals, FeedDiff, FieldChange, ItemChange};
 
@@ -197,4 +197,27 @@ fn exact_share_and_decimal_helpers() {
         Some("19.99".into())
     );
     assert_eq!(leading_decimal("n/a"), None);
+}
+
+/// Prices near the top of `Decimal`'s range made `threshold * before` or `after - before`
+/// overflow, and the guard panicked (issue #9, point 12).
+#[test]
+fn price_guard_survives_prices_at_the_edge_of_the_decimal_range() {
+    let huge = "79228162514264337593543950335"; // Decimal::MAX
+    let config: GuardConfig = toml::from_str("price_change_threshold = 1.5").expect("config");
+    let changes = vec![
+        change(1, "price", huge, "1.00"),
+        change(2, "price", &format!("-{huge}"), huge),
+        change(3, "price", "10.00", "10.50"),
+    ];
+    let trips = evaluate(&diff(3, 0, 0, changes), &config, &ctx());
+    assert_eq!(codes(&trips), ["guard.price-change-share"], "{trips:?}");
+    // -MAX to MAX moves by 200 %; MAX to 1 by 100 %, 10.00 to 10.50 by 5 %.
+    assert_eq!(trips[0].count, Some(1), "{trips:?}");
+
+    let max = rust_decimal::Decimal::MAX;
+    let threshold = rust_decimal::Decimal::new(15, 1);
+    assert!(!moved_past(max, max, threshold));
+    assert!(moved_past(-max, max, threshold));
+    assert!(!moved_past(max / rust_decimal::Decimal::TWO, max, threshold));
 }
