@@ -91,8 +91,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
             guards: &p.trips,
         })
         .collect();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::report::stdout::stdout();
     match global.format {
         OutputFormat::Json => {
             let report = DiffReport {

@@ -1,6 +1,6 @@
 //! `omnifeed push`: flags in, [`crate::run::push`] does the run, the report out.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use serde::Serialize;
 
@@ -74,9 +74,12 @@ fn print_report(
 ) -> anyhow::Result<()> {
     // Stopped and failed feeds are reported on stderr too, so a cron mail shows them even
     // when stdout goes to a file.
+    let mut stderr = std::io::stderr().lock();
     for result in results {
         for trip in &result.blocking {
-            eprintln!(
+            // stderr may be closed too; the exit code still tells.
+            let _ = writeln!(
+                stderr,
                 "error: feed `{}` not pushed: {} {}; override with {} (or --force)",
                 result.feed,
                 trip.code.code(),
@@ -85,11 +88,10 @@ fn print_report(
             );
         }
         if let Some(error) = &result.error {
-            eprintln!("error: feed `{}` push failed: {error}", result.feed);
+            let _ = writeln!(stderr, "error: feed `{}` push failed: {error}", result.feed);
         }
     }
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = crate::report::stdout::stdout();
     match format {
         OutputFormat::Json => {
             let report = PushReport {

@@ -31,8 +31,7 @@ pub fn run(global: &GlobalArgs, args: &RunsArgs) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::report::stdout::stdout();
     match &args.show {
         None => {
             let runs = match &store {

@@ -219,5 +219,9 @@ fn price_guard_survives_prices_at_the_edge_of_the_decimal_range() {
     let threshold = rust_decimal::Decimal::new(15, 1);
     assert!(!moved_past(max, max, threshold));
     assert!(moved_past(-max, max, threshold));
-    assert!(!moved_past(max / rust_decimal::Decimal::TWO, max, threshold));
+    assert!(!moved_past(
+        max / rust_decimal::Decimal::TWO,
+        max,
+        threshold
+    ));
 }

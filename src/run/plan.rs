@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::diff::{
     Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Ranking,
 };
+use crate::exit::{ClassedError, ErrorClass};
 use crate::export::{self, EngineOptions, EngineResult};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
@@ -105,18 +106,12 @@ pub fn analyze(
     // The engine reads the inventory first, which needs nothing from the state: reading the
     // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers
     // wait for them at the first product batch.
-    let (engine, loaded) = std::thread::scope(|scope| {
-        let engine =
-            scope.spawn(|| export::run(config, feeds, &engine_options, progress, &mut sink));
-        let loaded = load_accepted(feeds, store, options.now);
-        // Set even after an error, so the workers never wait forever; the pass is then
-        // thrown away.
-        let _ = ready.set(match &loaded {
-            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
-            Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
-        });
-        (engine.join(), loaded)
-    });
+    let (engine, loaded) = beside_engine(
+        &ready,
+        feeds.len(),
+        || export::run(config, feeds, &engine_options, progress, &mut sink),
+        || load_accepted(feeds, store, options.now),
+    );
     let loaded = loaded?;
     let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
     let catalog_time = catalog_time(config);
@@ -186,6 +181,38 @@ pub fn analyze(
         feeds: plans,
         engine,
         catalog_time,
+    })
+}
+
+/// Per feed, what the state says was accepted, and one more value (the stale items).
+type Loaded<T> = anyhow::Result<Vec<(Arc<Accepted>, T)>>;
+
+/// Runs `engine` on a scoped thread while `load` reads the state on this one, and sets
+/// `ready` from what `load` returns. It is set whatever happens (an error, even a panic,
+/// which becomes an error), so the workers waiting on it are always released; the engine's
+/// pass is thrown away then. Before, a panic here left the scope waiting for them forever.
+fn beside_engine<E: Send, T>(
+    ready: &OnceLock<Vec<Arc<Accepted>>>,
+    feeds: usize,
+    engine: impl FnOnce() -> E + Send,
+    load: impl FnOnce() -> Loaded<T>,
+) -> (std::thread::Result<E>, Loaded<T>) {
+    std::thread::scope(|scope| {
+        let engine = scope.spawn(engine);
+        let loaded =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|_| {
+                Err(ClassedError::new(
+                    ErrorClass::Output,
+                    "reading the accepted items from the state store failed: omnifeed panicked \
+                     (a bug; please report it with the message above)",
+                )
+                .into())
+            });
+        let _ = ready.set(match &loaded {
+            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
+            Err(_) => (0..feeds).map(|_| Arc::default()).collect(),
+        });
+        (engine.join(), loaded)
     })
 }
 
@@ -274,4 +301,39 @@ fn dominant_currencies(diff: &FeedDiff) -> (Option<String>, Option<String>) {
 fn currency_of(price: &str) -> Option<&str> {
     let code = price.rsplit(' ').next()?;
     (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then_some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, OnceLock};
+    use std::time::Duration;
+
+    use super::beside_engine;
+    use crate::diff::Accepted;
+
+    /// A panic while reading the state used to leave the engine's workers waiting on the
+    /// accepted set forever (issue #9, point 12). The bound only detects that hang.
+    #[test]
+    fn a_panic_while_reading_the_state_releases_the_engine_and_becomes_an_error() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let ready: OnceLock<Vec<Arc<Accepted>>> = OnceLock::new();
+            let (engine, loaded) = beside_engine(
+                &ready,
+                2,
+                || ready.wait().len(),
+                || -> super::Loaded<()> { panic!("state reader bug") },
+            );
+            let _ = done.send((engine.ok(), loaded.err().map(|e| e.to_string())));
+        });
+        let (engine, error) = finished
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the engine was released instead of waiting forever");
+        assert_eq!(
+            engine,
+            Some(2),
+            "the engine saw an empty accepted set per feed"
+        );
+        assert!(error.is_some_and(|e| e.contains("panicked")));
+    }
 }

@@ -24,6 +24,28 @@ fn project(bad_price: bool) -> TestEnv {
         products.push('\n');
     }
     env.write("cat/products.csv", products);
+    write_rest(&env);
+    env
+}
+
+/// A project whose catalog holds `skus`, each valid.
+fn project_with(skus: &[&str]) -> TestEnv {
+    let env = TestEnv::new();
+    write_products(&env, skus);
+    write_rest(&env);
+    env
+}
+
+fn write_products(env: &TestEnv, skus: &[&str]) {
+    let mut products = format!("{HEADER}\n");
+    for sku in skus {
+        products.push_str(&product(sku, "19.99"));
+        products.push('\n');
+    }
+    env.write("cat/products.csv", products);
+}
+
+fn write_rest(env: &TestEnv) {
     env.write(
         "cat/locations.csv",
         "location_id,kind,name,store_code\nWH-MAIN,warehouse,Main,\n",
@@ -33,7 +55,6 @@ fn project(bad_price: bool) -> TestEnv {
         "[catalog]\ndir = \"cat\"\n\n[defaults]\ncountry = \"DE\"\nlanguage = \"de\"\n",
     );
     env.write("feeds/pins.toml", dir_feed("pinterest", "csv", ""));
-    env
 }
 
 #[test]
@@ -150,5 +171,69 @@ fn a_closed_stdout_keeps_the_exit_code_of_the_run() {
     assert!(
         Path::new(&env.path("out/pins.csv")).exists(),
         "export still wrote its feed"
+    );
+}
+
+/// A push stopped by a guard is a data outcome: exit 1, also with its stdout closed
+/// (`push | true` exited 0).
+#[test]
+fn exit_1_when_a_guard_stops_a_push_even_with_stdout_closed() {
+    let env = project_with(&["A1", "A2", "A3", "A4", "A5"]);
+    env.run(&["push", "--no-progress"]).expect_code(0);
+    write_products(&env, &["A1"]);
+    let run = env.run_closed_stdout(&["push", "--no-progress"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("guard.removed-share"),
+        "{}",
+        run.stderr()
+    );
+    env.run(&["push", "--no-progress"]).expect_code(1);
+    env.run(&["diff", "--no-progress", "--exit-code"])
+        .expect_code(1);
+}
+
+/// A state store that cannot be written is an output failure (it exited 2, as if the
+/// user had mistyped a flag).
+#[test]
+fn exit_3_when_the_state_cannot_be_written() {
+    let env = project(false);
+    env.write(".omnifeed", "a file where the state folder should be\n");
+    let run = env.run(&["push", "--no-progress"]);
+    run.expect_code(3);
+    assert!(run.stderr().contains(".omnifeed"), "{}", run.stderr());
+}
+
+/// `diff`, `push` and `runs` print through the same closed-pipe-proof stdout.
+#[test]
+fn a_closed_stdout_keeps_the_exit_code_of_diff_push_and_runs() {
+    let env = project_with(&["A1", "A2"]);
+    let cases: &[(&[&str], i32)] = &[
+        (&["diff", "--no-progress", "--format", "json"], 0),
+        (&["diff", "--no-progress", "--exit-code"], 1),
+        (
+            &["diff", "--no-progress", "--exit-code", "--format", "json"],
+            1,
+        ),
+        (&["push", "--no-progress", "--format", "json"], 0),
+        (&["diff", "--no-progress", "--exit-code"], 0),
+        (&["runs"], 0),
+        (&["runs", "--format", "json"], 0),
+        (&["runs", "show", "1"], 0),
+        (&["runs", "show", "1", "--format", "json"], 0),
+        (&["runs", "show", "99"], 2),
+    ];
+    for (args, code) in cases {
+        let run = env.run_closed_stdout(args);
+        let stderr = run.stderr();
+        assert_eq!(run.code(), *code, "omnifeed {args:?}\nstderr:\n{stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "omnifeed {args:?} is quiet about the closed pipe:\n{stderr}"
+        );
+    }
+    assert!(
+        env.read("out/pins.csv").contains("A2"),
+        "the push delivered"
     );
 }
