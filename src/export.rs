@@ -240,9 +240,12 @@ pub fn run<S: RecordSink>(
             },
         );
         drop(jobs);
-        let written = writer
-            .join()
-            .map_err(|_| anyhow::anyhow!("the feed writer panicked"))?;
+        let written = writer.join().map_err(|_| {
+            crate::exit::ClassedError::new(
+                crate::exit::ErrorClass::Output,
+                "the feed writer thread died (panicked); no feed file was replaced",
+            )
+        })?;
         // A write error explains a stopped load better than the load's own error.
         let outputs = written?;
         Ok((catalog?, outputs))

@@ -113,7 +113,9 @@ pub fn analyze(
         || load_accepted(feeds, store, options.now),
     );
     let loaded = loaded?;
-    let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
+    let engine = engine.map_err(|_| {
+        ClassedError::new(ErrorClass::Output, "the feed engine thread died (panicked)")
+    })??;
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
     let (builders, duplicates) = sink.finish();
