@@ -27,13 +27,6 @@ impl Write for Stdout {
     }
 }
 
-impl Stdout {
-    /// Whether the reader has gone away, so a command can skip work that only prints.
-    pub fn closed(&self) -> bool {
-        self.inner.closed
-    }
-}
-
 /// A writer that swallows everything after its first `BrokenPipe`.
 pub struct QuietPipe<W: Write> {
     inner: W,
