@@ -237,3 +237,33 @@ fn a_closed_stdout_keeps_the_exit_code_of_diff_push_and_runs() {
         "the push delivered"
     );
 }
+
+/// A push whose one destination cannot be written delivers the other feeds, says which
+/// landed, records only those, and exits 3.
+#[test]
+fn exit_3_when_one_destination_fails_and_the_push_report_names_the_delivered_feeds() {
+    let env = project(false);
+    env.write(
+        "feeds/blocked.toml",
+        "channel = \"pinterest\"\nformat = \"csv\"\n[destination]\nkind = \"dir\"\npath = \"blocked/sub\"\n",
+    );
+    env.write("blocked", "a file where a folder should be\n");
+    let run = env.run(&["push", "--no-progress"]);
+    run.expect_code(3);
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains("pins: pushed") && stdout.contains("wrote out/pins.csv"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("blocked: failed"), "{stdout}");
+    assert!(
+        run.stderr().contains("feed `blocked` push failed"),
+        "{}",
+        run.stderr()
+    );
+    // The state learnt the delivered feed only.
+    env.run(&["diff", "--no-progress", "--exit-code", "pins"])
+        .expect_code(0);
+    env.run(&["diff", "--no-progress", "--exit-code", "blocked"])
+        .expect_code(1);
+}
