@@ -267,3 +267,24 @@ fn exit_3_when_one_destination_fails_and_the_push_report_names_the_delivered_fee
     env.run(&["diff", "--no-progress", "--exit-code", "blocked"])
         .expect_code(1);
 }
+
+/// A report that cannot be written (stdout on a full disk) is an output failure, said once
+/// on stderr: it exited 2 as a usage error, or panicked in `channels` and `explain`.
+#[test]
+fn exit_3_when_the_report_cannot_be_written() {
+    let env = project(false);
+    for args in [
+        &["validate", "--no-progress", "--format", "json"][..],
+        &["channels"],
+        &["explain"],
+        &["runs"],
+    ] {
+        let run = env.run_full_stdout(args);
+        let stderr = run.stderr();
+        assert_eq!(run.code(), 3, "omnifeed {args:?}\n{stderr}");
+        assert!(
+            stderr.contains("No space left") && !stderr.contains("panicked"),
+            "omnifeed {args:?}\n{stderr}"
+        );
+    }
+}

@@ -53,6 +53,22 @@ impl TestEnv {
         Run { output }
     }
 
+    /// Runs omnifeed with its stdout on `/dev/full`: every write fails with "no space left".
+    pub(crate) fn run_full_stdout(&self, args: &[&str]) -> Run {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_omnifeed"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run omnifeed");
+        Run { output }
+    }
+
     /// Runs the bundled generator into `relative` and returns its defect counts.
     pub(crate) fn generate(&self, relative: &str, args: &[&str]) -> serde_json::Value {
         let out = self.dir.path().join(relative);
