@@ -75,7 +75,10 @@ pub fn stage(
         write: true,
         out_dir: Some(staging),
     };
-    let engine = export::run(config, feeds, &options, progress, &mut sink)?;
+    // The staged files are complete or not at all: one feed that cannot be staged (a full
+    // disk) stops the delivery of all, so the error says so before naming the feed.
+    let engine = export::run(config, feeds, &options, progress, &mut sink)
+        .context("staging the feed files failed, so nothing was delivered")?;
     if let Some(err) = sink.error.take() {
         return Err(err).context("cannot write the spill file");
     }
