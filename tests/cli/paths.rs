@@ -303,9 +303,9 @@ fn a_delivery_to_another_file_system_is_readable_by_others() {
             .mode()
             & 0o777
     };
-    assert_eq!(names(&dest), ["shop.csv"]);
     assert_eq!(
         format!("{:o}", mode(&dest.join("shop.csv"))),
         format!("{:o}", mode(&reference))
     );
+    assert_eq!(names(&dest), ["shop.csv"], "the killed copy's temp file is gone");
 }
