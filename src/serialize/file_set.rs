@@ -98,11 +98,14 @@ impl FeedFiles {
     }
 
     fn is_temp_name(&self, name: &str) -> bool {
-        name.strip_prefix(&self.temp_prefix())
-            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
-            .is_some_and(|random| {
-                random.len() == RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
-            })
+        temp_random_part(name, &self.temp_prefix()).is_some()
+    }
+
+    /// The temporary names of earlier versions, `.STEM.XXXXXX.partial`: still this feed's
+    /// (a feed with another extension and the same stem in the same folder only ever left
+    /// the same kind of leftover).
+    fn is_old_temp_name(&self, name: &str) -> bool {
+        temp_random_part(name, &format!(".{}.", self.stem)).is_some()
     }
 
     fn list_name(&self) -> String {
@@ -128,7 +131,8 @@ impl FeedFiles {
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
             let name = entry.file_name();
-            if self.is_temp_name(&name.to_string_lossy()) {
+            let name = name.to_string_lossy();
+            if self.is_temp_name(&name) || self.is_old_temp_name(&name) {
                 remove_if_present(&entry.path())?;
             }
         }
@@ -212,6 +216,15 @@ impl FeedFiles {
         sync_dir(&self.dir)?;
         Ok(finals)
     }
+}
+
+/// The random part of a temporary name `PREFIX` + random + `.partial`, if `name` is one.
+fn temp_random_part<'n>(name: &'n str, prefix: &str) -> Option<&'n str> {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .filter(|random| {
+            random.len() == RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {

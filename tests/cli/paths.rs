@@ -307,5 +307,9 @@ fn a_delivery_to_another_file_system_is_readable_by_others() {
         format!("{:o}", mode(&dest.join("shop.csv"))),
         format!("{:o}", mode(&reference))
     );
-    assert_eq!(names(&dest), ["shop.csv"], "the killed copy's temp file is gone");
+    assert_eq!(
+        names(&dest),
+        ["shop.csv"],
+        "the killed copy's temp file is gone"
+    );
 }

@@ -86,10 +86,18 @@ fn a_killed_switch_is_tidied_by_the_next_run() {
     )
     .expect("write");
     std::fs::write(dir.path().join(".f.xml.a1B2c3.partial"), "half").expect("write");
+    // An earlier version's name for the same leftover; a look-alike of another length stays.
+    std::fs::write(dir.path().join(".f.Zz9Yy8.partial"), "half").expect("write");
+    std::fs::write(dir.path().join(".f.notes.partial"), "keep").expect("write");
     files.remove_leftover_temps().expect("tidy");
     publish(&files, "two", 2);
     assert_eq!(
         listing(dir.path()),
-        [".f.xml.parts", "f-0001.xml.gz", "f-0002.xml.gz"]
+        [
+            ".f.notes.partial",
+            ".f.xml.parts",
+            "f-0001.xml.gz",
+            "f-0002.xml.gz"
+        ]
     );
 }
