@@ -13,32 +13,48 @@ pub fn fatal(err: &anyhow::Error) -> std::process::ExitCode {
     exit_of(err).into()
 }
 
-/// The message, each cause the message does not already contain on a `caused by:` line
-/// (errors that quote their source are not repeated), and hints last, after the causes.
+/// The message, then each cause the message does not already contain on a `caused by:`
+/// line (errors that quote their source are not repeated). When causes are printed, the
+/// message's hints move after them, so a hint closes the error; otherwise the message is
+/// printed as written (a list of problems keeps each hint beside its problem).
 pub fn render(err: &anyhow::Error) -> String {
-    let mut text = String::new();
+    let top = err.to_string();
+    let mut seen = top.clone();
+    let mut causes = Vec::new();
     let mut hints = Vec::new();
-    for (depth, cause) in err.chain().enumerate() {
-        let message = cause.to_string();
-        let mut body = Vec::new();
-        for line in message.lines() {
-            if line.trim_start().starts_with("hint:") {
-                hints.push(line.trim_start().to_owned());
-            } else {
-                body.push(line);
-            }
+    for cause in err.chain().skip(1) {
+        let (body, cause_hints) = split_hints(&cause.to_string());
+        if !body.is_empty() && !seen.contains(&body) {
+            seen.push_str(&body);
+            causes.push(body);
         }
-        let body = body.join("\n");
-        if depth == 0 {
-            text = format!("error: {body}");
-        } else if !body.is_empty() && !text.contains(&body) {
-            text.push_str(&format!("\n  caused by: {body}"));
-        }
+        hints.extend(cause_hints);
     }
-    for hint in hints {
+    if causes.is_empty() {
+        return format!("error: {top}");
+    }
+    let (body, top_hints) = split_hints(&top);
+    let mut text = format!("error: {body}");
+    for cause in causes {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    for hint in top_hints.into_iter().chain(hints) {
         text.push_str(&format!("\n  {hint}"));
     }
     text
+}
+
+/// A message without its `hint:` lines, and those lines.
+fn split_hints(message: &str) -> (String, Vec<String>) {
+    let mut body = Vec::new();
+    let mut hints = Vec::new();
+    for line in message.lines() {
+        match line.trim_start() {
+            hint if hint.starts_with("hint:") => hints.push(hint.to_owned()),
+            _ => body.push(line),
+        }
+    }
+    (body.join("\n"), hints)
 }
 
 /// The exit code of an error: the class of the outermost error in its chain that has one

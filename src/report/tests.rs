@@ -94,3 +94,16 @@ fn a_closed_pipe_stops_printing_quietly_but_other_errors_stay() {
         "a full disk is still an error"
     );
 }
+
+#[test]
+fn without_causes_a_message_keeps_its_hints_beside_its_problems() {
+    let err: anyhow::Error = crate::feed::FeedError::Invalid {
+        path: "feeds/g.toml".into(),
+        problems: vec![
+            "file = \"/x\" contains a path separator\n  hint: a plain name".into(),
+            "[destination] path is empty\n  hint: name a folder".into(),
+        ],
+    }
+    .into();
+    assert_eq!(render(&err), format!("error: {err}"));
+}

@@ -2,6 +2,7 @@
 
 mod config_mistakes;
 mod diff_push;
+mod direct_io;
 mod exit_codes;
 mod export_determinism;
 mod export_dirty;
@@ -12,6 +13,7 @@ mod export_support;
 mod export_templates;
 mod load_timing;
 mod loader_fuzz;
+mod paths;
 mod review_fixes;
 mod support;
 mod validate_defects;
