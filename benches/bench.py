@@ -9,7 +9,7 @@ Catalogs are cached under target/bench-data/. Needs a release build (built here)
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "tests", "fixtures", "gen_catalog.py")
+GEN = os.path.join(ROOT, "..", "shared", "tools", "gen_catalog.py")
 PEER = os.path.join(ROOT, "..", "shared", "bench", "py_google_feed.py")
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN = os.path.join(TARGET, "release", "omnifeed")

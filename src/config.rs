@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use crate::model::field::Field;
+use crate::spec::taxonomy::Taxonomy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -44,6 +47,10 @@ pub struct RawConfig {
     pub specs_dir: Option<PathBuf>,
     #[serde(default)]
     pub state: RawState,
+    /// Google's product taxonomy file (`taxonomy-with-ids.en-US.txt`, as Google publishes
+    /// it), relative to this file. Without it, the built-in list of 2019 is used and a
+    /// category id it lacks is only a warning.
+    pub taxonomy: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +138,8 @@ pub struct Config {
     pub feeds_dir: PathBuf,
     pub specs_dir: PathBuf,
     pub state_path: PathBuf,
+    /// Google's product taxonomy: the user's file, or the built-in list.
+    pub taxonomy: Arc<Taxonomy>,
 }
 
 impl Config {
@@ -226,8 +235,18 @@ impl Config {
                 )
             })?,
         };
+        let taxonomy = match &raw.taxonomy {
+            None => Taxonomy::Bundled,
+            Some(file) => Taxonomy::from_file(&base_dir.join(file)).map_err(|err| {
+                invalid(
+                    format!("taxonomy: {err}"),
+                    "download Google's taxonomy-with-ids.en-US.txt and name it here, or remove the setting to use the built-in list",
+                )
+            })?,
+        };
         Ok(Config {
             path,
+            taxonomy: Arc::new(taxonomy),
             catalog_dir,
             required,
             products: raw.catalog.products,

@@ -26,7 +26,13 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
 /// Specs (shipped plus the user's) and the selected feeds compiled against them.
 pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<crate::feed::Feed>> {
     let specs = crate::spec::load_all(&config.specs_dir)?;
-    Ok(crate::feed::load_feeds(config, &specs, selected)?)
+    let feeds = crate::feed::load_feeds(config, &specs, selected)?;
+    for feed in &feeds {
+        for warning in &feed.warnings {
+            eprintln!("warning: {}: {warning}", feed.path.display());
+        }
+    }
+    Ok(feeds)
 }
 
 /// Sizes the worker pool once per process; `--jobs` never changes the output.

@@ -570,7 +570,7 @@ impl<'f> FeedContext<'f> {
         }
         if !condition.category_under.is_empty() {
             let category = values::category(self, item);
-            let taxonomy = crate::spec::taxonomy::taxonomy();
+            let taxonomy = &self.feed.taxonomy;
             if !condition
                 .category_under
                 .iter()

@@ -1,6 +1,6 @@
 //! `omnifeed validate` on hand-made catalogs: formats, mappings, each rule, exit codes.
 
-use crate::support::{TestEnv, fixture};
+use crate::support::{TestEnv, shared};
 
 const HEADER: &str = "sku,group_id,title,description,brand,gtin,mpn,condition,price,currency,sale_price,sale_start,sale_end,link,image_link";
 
@@ -430,7 +430,8 @@ fn explain_prints_meaning_and_fix() {
 
 #[test]
 fn gtin_vectors_are_classified_as_expected() {
-    let vectors = std::fs::read_to_string(fixture("gtin_vectors.tsv")).expect("vectors");
+    let vectors = std::fs::read_to_string(shared("reference/gtin-vectors/gtin_vectors.tsv"))
+        .expect("vectors");
     let mut checked = 0;
     for line in vectors.lines().skip(1) {
         let cells: Vec<&str> = line.split('\t').collect();
