@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::diag::FindingsPolicy;
 use crate::model::field::Field;
 use crate::spec::taxonomy::Taxonomy;
 
@@ -47,10 +48,21 @@ pub struct RawConfig {
     pub specs_dir: Option<PathBuf>,
     #[serde(default)]
     pub state: RawState,
+    #[serde(default)]
+    pub report: RawReport,
     /// Google's product taxonomy file (`taxonomy-with-ids.en-US.txt`, as Google publishes
     /// it), relative to this file. Without it, the built-in list of 2019 is used and a
     /// category id it lacks is only a warning.
     pub taxonomy: Option<PathBuf>,
+}
+
+/// How findings are reported.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    /// Findings listed per rule in human and GitHub output, and kept in memory; the rest are
+    /// counted (default 5; `--max-per-rule` overrides it). JSON output lists them all.
+    pub max_per_rule: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,6 +152,8 @@ pub struct Config {
     pub state_path: PathBuf,
     /// Google's product taxonomy: the user's file, or the built-in list.
     pub taxonomy: Arc<Taxonomy>,
+    /// How many findings the run keeps, and whether it lists them all.
+    pub findings: FindingsPolicy,
 }
 
 impl Config {
@@ -247,6 +261,13 @@ impl Config {
         Ok(Config {
             path,
             taxonomy: Arc::new(taxonomy),
+            findings: FindingsPolicy {
+                max_per_rule: raw
+                    .report
+                    .max_per_rule
+                    .unwrap_or(FindingsPolicy::DEFAULT_MAX_PER_RULE),
+                ..FindingsPolicy::default()
+            },
             catalog_dir,
             required,
             products: raw.catalog.products,

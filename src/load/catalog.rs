@@ -12,7 +12,7 @@ use super::locations::{LocationColumns, Locations};
 use super::products::{Converted, PlanInput, ProductPlan, convert};
 use super::table::{self, LoadError, TableFormat, TableReader};
 use crate::config::{Config, RawTable};
-use crate::diag::Finding;
+use crate::diag::{Finding, Findings};
 use crate::model::{Currency, Variant};
 use crate::report::progress::Progress;
 use crate::rules;
@@ -48,7 +48,8 @@ pub struct LoadCounts {
 }
 
 pub struct LoadOutcome {
-    pub findings: Vec<Finding>,
+    /// Counted in full; the first of each rule kept, as `config.findings` says.
+    pub findings: Findings,
     pub counts: LoadCounts,
     pub locations: Locations,
 }
@@ -323,17 +324,21 @@ pub fn load(
     let has_inventory = inventory_table.exists_or_required(true)?;
     let has_locations = locations_table.exists_or_required(!has_inventory)?;
 
-    let mut findings = Vec::new();
+    // One collector per table, joined in a fixed order at the end: the inventory may be
+    // read on another thread, and reports must not depend on which finished first.
+    let policy = &config.findings;
+    let mut findings = Findings::new(policy)?;
+    let mut location_findings = Findings::new(policy)?;
     let mut counts = LoadCounts::default();
     let mut locations = Locations::default();
     if has_locations {
-        read_locations(&locations_table, &mut locations, &mut findings)?;
+        read_locations(&locations_table, &mut locations, &mut location_findings)?;
         counts.locations = locations.list.len() as u64;
     }
     let locations_ref = &locations;
-    let read_stock = || -> anyhow::Result<(Inventory, Vec<Finding>, u64)> {
+    let read_stock = || -> anyhow::Result<(Inventory, Findings, u64)> {
         let mut inventory = Inventory::default();
-        let mut inventory_findings = Vec::new();
+        let mut inventory_findings = Findings::new(policy)?;
         let mut rows = 0;
         if has_inventory {
             read_inventory(
@@ -386,14 +391,13 @@ pub fn load(
         };
         Ok((inventory, checks))
     })?;
-    let (inventory, inventory_findings, inventory_rows) = inventory;
-    findings.extend(inventory_findings);
+    let (inventory, mut inventory_findings, inventory_rows) = inventory;
     counts.inventory_rows = inventory_rows;
 
     for (at, (key, entry)) in inventory.iter().enumerate() {
         if !checks.has_product(at, key) {
             let sku = inventory.sku_of(entry);
-            findings.push(
+            inventory_findings.push(
                 Finding::new(
                     &rules::UNKNOWN_INVENTORY_SKU,
                     &inventory_table.label,
@@ -419,7 +423,9 @@ pub fn load(
         .position(|label| &***label == file)
         .unwrap_or(3)
     };
-    findings.sort_by(|a, b| {
+    findings.absorb(inventory_findings)?;
+    findings.absorb(location_findings)?;
+    findings.sort_kept(|a, b| {
         (file_rank(&a.file), a.line, a.rule).cmp(&(file_rank(&b.file), b.line, b.rule))
     });
     Ok(LoadOutcome {
@@ -432,7 +438,7 @@ pub fn load(
 fn read_locations(
     table: &Table,
     locations: &mut Locations,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;
     let map = &table.config.columns;
@@ -450,7 +456,9 @@ fn read_locations(
             });
         }
         if let Some(columns) = &columns {
-            locations.add_batch(batch, columns, &table.label, findings)?;
+            let mut found = Vec::new();
+            locations.add_batch(batch, columns, &table.label, &mut found)?;
+            findings.extend(found);
         }
         Ok(())
     })
@@ -462,7 +470,7 @@ fn read_products(
     products: &Table,
     inventory: &Inventory,
     locations: &Locations,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
     counts: &mut LoadCounts,
     progress: &Progress,
     sink: &mut Sink<'_>,
@@ -498,7 +506,8 @@ fn read_products(
         if !Arc::ptr_eq(plan.header(), &batch.header) {
             plan = ProductPlan::new(&plan_input, &batch.header)?;
         }
-        findings.extend(batch.findings.iter().cloned());
+        // The batch's findings, in line order, before they go to the collector.
+        let mut found: Vec<Finding> = batch.findings.clone();
         counts.rejected_rows += batch.findings.len() as u64;
         counts.product_rows += (batch.rows.len() + batch.findings.len()) as u64;
         // The stock is looked up here, on the workers: a million lookups are a million cache
@@ -530,7 +539,7 @@ fn read_products(
         // Per row: None = left out, Some(true) = a further currency row of a SKU.
         let mut keep: Vec<Option<bool>> = vec![None; converted.len()];
         for (index, (row, keys, row_findings, _)) in converted.iter_mut().enumerate() {
-            findings.append(row_findings);
+            found.append(row_findings);
             let (Some(variant), Some(keys)) = (&row.variant, keys.take()) else {
                 counts.rejected_rows += 1;
                 continue;
@@ -540,7 +549,7 @@ fn read_products(
                 keys,
                 &mut checks,
                 &plan_input.label,
-                findings,
+                &mut found,
                 counts,
             );
             keep[index] = verdict.filter(|_| !row.has_errors);
@@ -562,6 +571,8 @@ fn read_products(
                 other_currency_row,
             })
             .collect();
+        found.sort_by_key(|finding| (finding.line, finding.rule));
+        findings.extend(found);
         sink(&items, locations)?;
         if let Some(last) = batch.rows.last() {
             progress.set(last.byte);
@@ -703,7 +714,7 @@ fn read_inventory(
     table: &Table,
     locations: &Locations,
     inventory: &mut Inventory,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
     rows_read: &mut u64,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;

@@ -9,6 +9,7 @@ mod export_readback;
 mod export_stores;
 mod export_support;
 mod export_templates;
+mod findings_report;
 mod load_timing;
 mod loader_fuzz;
 mod review_fixes;
