@@ -240,6 +240,22 @@ impl Config {
                 "use three upper-case letters such as EUR",
             ));
         }
+        let market = [
+            raw.defaults
+                .country
+                .as_deref()
+                .and_then(crate::feed::names::check_country),
+            raw.defaults
+                .language
+                .as_deref()
+                .and_then(crate::feed::names::check_language),
+        ];
+        if let Some(problem) = market.into_iter().flatten().next() {
+            return Err(invalid(
+                format!("[defaults] {problem}"),
+                "feeds inherit these; set codes the channels accept",
+            ));
+        }
         let time_zone = match &raw.defaults.time_zone {
             None => jiff::tz::TimeZone::UTC,
             Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {

@@ -175,6 +175,18 @@ pub fn run<S: RecordSink>(
             progress,
             StockTiming::BeforeProducts,
             &mut |items: &[CatalogItem<'_>], locations: &Locations| {
+                if contexts.is_none() {
+                    // Names the feeds take from the catalog are checked on its first items,
+                    // before anything is written.
+                    let Some(first) = items.first() else {
+                        return Ok(());
+                    };
+                    crate::feed::names::check_feeds_against_catalog(
+                        feeds,
+                        first.columns,
+                        locations,
+                    )?;
+                }
                 let contexts = contexts.get_or_insert_with(|| {
                     feeds
                         .iter()

@@ -2,6 +2,7 @@
 
 mod categories;
 pub mod definition;
+pub mod names;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -197,6 +198,8 @@ fn compile(
             currency
         }
     };
+    problems.extend(raw.country.as_deref().and_then(names::check_country));
+    problems.extend(raw.language.as_deref().and_then(names::check_language));
     let time_zone = match raw.time_zone.as_deref() {
         None => config.time_zone.clone(),
         Some(name) => TimeZone::get(name).unwrap_or_else(|_| {

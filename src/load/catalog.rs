@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::columns::resolve;
 use super::keys::{KeyMap, PackedKey, SortedKeys, hash64, sku_key};
 use super::locations::{LocationColumns, Locations};
-use super::products::{Converted, PlanInput, ProductPlan, convert};
+use super::products::{CatalogColumns, Converted, PlanInput, ProductPlan, convert};
 use super::table::{self, LoadError, TableFormat, TableReader};
 use crate::config::{Config, RawTable};
 use crate::diag::{Finding, Findings};
@@ -34,6 +34,8 @@ pub struct CatalogItem<'a> {
     /// A further row of a SKU already seen, giving its price in another currency. Feeds
     /// for one currency pick the row in theirs; feeds without one take the first row only.
     pub other_currency_row: bool,
+    /// The products table's unmapped columns, for checks of the feeds' settings.
+    pub columns: &'a CatalogColumns,
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -569,6 +571,7 @@ fn read_products(
                 variant,
                 stock,
                 other_currency_row,
+                columns: plan.columns_seen(),
             })
             .collect();
         found.sort_by_key(|finding| (finding.line, finding.rule));

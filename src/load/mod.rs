@@ -11,4 +11,5 @@ pub mod table;
 
 pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};
 pub use locations::{Location, LocationKind, Locations};
+pub use products::CatalogColumns;
 pub use table::LoadError;

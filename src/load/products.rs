@@ -23,6 +23,8 @@ pub struct ProductPlan {
     columns: Vec<Option<usize>>,
     prices: PriceColumns,
     custom: Vec<usize>,
+    /// The unmapped columns by name, for checks of feed settings that name them.
+    columns_seen: CatalogColumns,
     list_separator: String,
     default_currency: Option<Currency>,
     required: Vec<Field>,
@@ -34,6 +36,15 @@ enum PriceColumns {
     Single,
     /// One price column (and optional sale column) per currency.
     PerCurrency(Vec<(Currency, usize, Option<usize>)>),
+}
+
+/// The products table's unmapped columns (custom attributes), as the header names them.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogColumns {
+    pub custom: Vec<Arc<str>>,
+    /// False for JSON Lines, whose header grows as keys show up: a name missing so far may
+    /// still come.
+    pub complete: bool,
 }
 
 pub struct PlanInput<'a> {
@@ -49,6 +60,10 @@ pub struct PlanInput<'a> {
 }
 
 impl ProductPlan {
+    pub fn columns_seen(&self) -> &CatalogColumns {
+        &self.columns_seen
+    }
+
     pub fn new(input: &PlanInput<'_>, header: &Arc<Header>) -> Result<ProductPlan, LoadError> {
         let layout = |message: String, hint: String| LoadError::Layout {
             path: input.path.to_owned(),
@@ -132,8 +147,16 @@ impl ProductPlan {
                 ));
             }
         }
-        let custom = (0..header.names.len()).filter(|&i| !used[i]).collect();
+        let custom: Vec<usize> = (0..header.names.len()).filter(|&i| !used[i]).collect();
+        let columns_seen = CatalogColumns {
+            custom: custom
+                .iter()
+                .map(|&i| Arc::clone(&header.names[i]))
+                .collect(),
+            complete: input.strict,
+        };
         Ok(ProductPlan {
+            columns_seen,
             label: Arc::clone(&input.label),
             header: Arc::clone(header),
             columns,

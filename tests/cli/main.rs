@@ -1,5 +1,6 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
+mod config_names;
 mod config_taxonomy;
 mod diff_push;
 mod export_determinism;
