@@ -16,8 +16,8 @@
 //!
 //! `diagnostics` lists every finding, however many: they are read back one at a time from
 //! a temporary file the run appended them to, so memory stays flat on a dirty catalog. The
-//! order: products (by line), inventory, locations, then feed items (by line, feeds in
-//! order). `summary` counts every finding. Human and GitHub output show the first
+//! order: products (by line), inventory (rows by line, then SKUs without a product row),
+//! locations, then feed items (by line, feeds in order). `summary` counts every finding. Human and GitHub output show the first
 //! `--max-per-rule` findings of each rule with the count of the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
