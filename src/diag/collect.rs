@@ -216,9 +216,10 @@ impl Serialize for AllFindings<'_> {
         for line in BufReader::new(file).lines() {
             let line =
                 line.map_err(|err| S::Error::custom(format!("reading findings back: {err}")))?;
-            let value: serde_json::Value = serde_json::from_str(&line)
+            // Written by serde_json above, so passed on as it is, without a parse into a tree.
+            let raw = serde_json::value::RawValue::from_string(line)
                 .map_err(|err| S::Error::custom(format!("reading findings back: {err}")))?;
-            seq.serialize_element(&value)?;
+            seq.serialize_element(&raw)?;
         }
         seq.end()
     }
