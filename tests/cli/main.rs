@@ -3,6 +3,7 @@
 mod config_names;
 mod config_taxonomy;
 mod diff_push;
+mod direct_io;
 mod export_determinism;
 mod export_dirty;
 mod export_files;
@@ -13,6 +14,7 @@ mod export_templates;
 mod findings_report;
 mod load_timing;
 mod loader_fuzz;
+mod paths;
 mod review_fixes;
 mod support;
 mod validate_defects;
