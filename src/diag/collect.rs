@@ -107,14 +107,13 @@ impl Findings {
     }
 
     pub fn push(&mut self, finding: Finding) {
+        self.tally.count(finding.rule, finding.severity, 1);
         if let Some(sku) = &self.sku {
             if finding.sku.as_deref() == Some(&**sku) {
-                self.tally.count(finding.rule, finding.severity, 1);
                 self.kept.push(finding);
             }
             return;
         }
-        self.tally.count(finding.rule, finding.severity, 1);
         if let Some(all) = &mut self.all
             && self.write_error.is_none()
         {

@@ -68,4 +68,5 @@ fn a_sku_policy_keeps_that_skus_findings_only() {
     }
     let kept: Vec<_> = findings.kept().iter().map(|f| f.line).collect();
     assert_eq!(kept, [Some(42)]);
+    assert_eq!(findings.tally().errors, 100, "all are still counted");
 }
