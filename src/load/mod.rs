@@ -12,3 +12,6 @@ pub mod table;
 pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};
 pub use locations::{Location, LocationKind, Locations};
 pub use table::LoadError;
+
+#[cfg(test)]
+mod tests;
