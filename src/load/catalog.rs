@@ -10,6 +10,7 @@ use super::columns::resolve;
 use super::keys::{KeyMap, PackedKey, SortedKeys, hash64, hash128, sku_key};
 use super::locations::{LocationColumns, Locations};
 use super::products::{Converted, PlanInput, ProductPlan, convert};
+use super::quantity::parse_quantity;
 use super::table::{self, LoadError, TableFormat, TableReader};
 use crate::config::{Config, RawTable};
 use crate::diag::Finding;
@@ -366,10 +367,24 @@ pub fn load(
     products.exists_or_required(false)?;
     let has_inventory = inventory_table.exists_or_required(true)?;
     let has_locations = locations_table.exists_or_required(!has_inventory)?;
+    if has_locations && !has_inventory && inventory_table.config.required != Some(false) {
+        // Without its stock, every item of a catalog with locations would go out as out of
+        // stock (or, to a channel without such a guard, be listed with quantity 0).
+        return Err(LoadError::Layout {
+            path: inventory_table.path.clone(),
+            message: format!(
+                "the inventory table is missing, but `{}` lists stock locations",
+                locations_table.label
+            ),
+            hint: "add the inventory file (sku, location_id, quantity), or set `required = false` under [catalog.inventory] for a catalog without one: the products' `stock` column then gives each SKU's stock".into(),
+        }
+        .into());
+    }
 
     let mut findings = Vec::new();
     let mut counts = LoadCounts::default();
     let mut locations = Locations::default();
+    locations.inventory_table = has_inventory;
     if has_locations {
         read_locations(&locations_table, &mut locations, &mut findings)?;
         counts.locations = locations.list.len() as u64;
@@ -863,35 +878,12 @@ fn read_inventory(
                     );
                     return (None, Some(problem));
                 };
-                let (quantity, problem) = match quantity_text.parse::<i64>() {
-                    Ok(quantity) if quantity < 0 => (
+                let what = format!("quantity at `{location_id}`:");
+                let (quantity, problem) = match parse_quantity(quantity_text, &what) {
+                    Ok(quantity) => (Some(quantity), None),
+                    Err(refused) => (
                         None,
-                        Some(finding(
-                            &rules::NEGATIVE_STOCK,
-                            "quantity",
-                            format!("quantity {quantity} at `{location_id}` is below zero"),
-                        )),
-                    ),
-                    Ok(quantity) => match u32::try_from(quantity) {
-                        Ok(quantity) => (Some(quantity), None),
-                        Err(_) => (
-                            None,
-                            Some(finding(
-                                &rules::INVALID_NUMBER,
-                                "quantity",
-                                format!(
-                                    "quantity {quantity} at `{location_id}` is implausibly large"
-                                ),
-                            )),
-                        ),
-                    },
-                    Err(_) => (
-                        None,
-                        Some(finding(
-                            &rules::INVALID_NUMBER,
-                            "quantity",
-                            format!("quantity `{quantity_text}` is not a whole number"),
-                        )),
+                        Some(finding(refused.rule, "quantity", refused.message)),
                     ),
                 };
                 let row = InventoryRow {

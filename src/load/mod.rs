@@ -7,6 +7,7 @@ pub mod keys;
 pub mod line_counter;
 pub mod locations;
 pub mod products;
+pub mod quantity;
 pub mod table;
 
 pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};
