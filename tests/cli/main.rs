@@ -10,6 +10,7 @@ mod export_support;
 mod export_templates;
 mod load_timing;
 mod loader_fuzz;
+mod loader_quirks;
 mod loader_stock;
 mod review_fixes;
 mod support;
