@@ -4,14 +4,16 @@ generator's own shape, measured in the same run (issue #9, points 7 and 8):
 
 - one variant group: every product row gets the same group_id (ERP exports with a default
   group id) and stays a distinct variant, against the generator's normal groups;
-- inventory sorted by location ("stock per store" exports), against sorted by SKU.
+- inventory sorted by location ("stock per store" exports), against sorted by SKU;
+- wide tables: 2,000 keys per JSON line against the same as CSV, and a 100,000-column
+  header (point 11: lookups per column).
 
 Usage: benches/loader_shapes.py [--variants 200000] [--stores 20] [--runs 3] [--bin PATH]...
 Each --bin is measured in turn (default: this checkout's release build, built here), so an
 older binary can be compared with the current one in one run. Catalogs are generated with
 shared/tools/gen_catalog.py and cached under target/bench-data/.
 """
-import argparse, csv, os, subprocess, sys, time
+import argparse, csv, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "..", "shared", "tools", "gen_catalog.py")
@@ -82,6 +84,33 @@ def by_location(header, rows):
     return sorted(rows, key=lambda row: row[at])
 
 
+def wide(base, columns, rows, fmt):
+    """A catalog of `rows` products with `columns` columns in all (the extra ones unmapped),
+    as CSV or JSON Lines: header and key lookups cost per column."""
+    out = f"{base}-wide-{columns}x{rows}-{fmt}"
+    if os.path.exists(os.path.join(out, "done")):
+        return out
+    os.makedirs(out, exist_ok=True)
+    names = ["sku", "title", "price", "currency", "link", "image_link"]
+    names += [f"extra_{i}" for i in range(columns - len(names))]
+    with open(os.path.join(out, f"products.{fmt}"), "w", newline="", encoding="utf-8") as dst:
+        if fmt == "csv":
+            writer = csv.writer(dst, lineterminator="\n")
+            writer.writerow(names)
+        for row in range(rows):
+            values = [f"W{row}", f"Shirt {row}", "10.00", "EUR", f"https://s.example.com/{row}",
+                      f"https://c.example.com/{row}.jpg"]
+            values += [str(i) for i in range(columns - len(values))]
+            if fmt == "csv":
+                writer.writerow(values)
+            else:
+                dst.write(json.dumps(dict(zip(names, values))) + "\n")
+    with open(os.path.join(out, "omnifeed.toml"), "w") as config:
+        config.write(f'[catalog]\ndir = "."\n[catalog.products]\nfile = "products.{fmt}"\n')
+    open(os.path.join(out, "done"), "w").close()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", type=int, default=200_000)
@@ -98,16 +127,23 @@ def main():
         ("one group_id for every row", reshaped(base, "one-group", products=one_group)),
         ("inventory sorted by location", reshaped(base, "by-location", inventory=by_location)),
     ]
+    wide_shapes = [
+        ("1,000 rows x 2,000 columns, CSV", wide(base, 2000, 1000, "csv")),
+        ("1,000 rows x 2,000 keys, JSON Lines", wide(base, 2000, 1000, "jsonl")),
+        ("3 rows x 100,000 columns, CSV", wide(base, 100_000, 3, "csv")),
+    ]
     print(f"{a.variants} variants, {a.stores} stores; omnifeed validate, best of {a.runs} runs")
     for binary in binaries:
         print(binary)
-        first = None
-        for name, catalog in shapes:
-            wall, rss, code = best_of(a.runs, [binary, "validate", "--catalog", catalog, "--no-progress",
-                                               "--format", "json"])
-            first = first or (wall, rss)
-            print(f"  {name:<34} {wall:7.2f} s ({wall / first[0]:5.2f}x)  peak RSS {rss:6.0f} MiB "
-                  f"({rss / first[1]:4.2f}x)  exit {code}")
+        for group in (shapes, wide_shapes):
+            first = None
+            for name, catalog in group:
+                where = ["--catalog", catalog] if group is shapes else ["--config", os.path.join(catalog, "omnifeed.toml")]
+                wall, rss, code = best_of(a.runs, [binary, *where, "validate", "--no-progress",
+                                                   "--format", "json"])
+                first = first or (wall, rss)
+                print(f"  {name:<36} {wall:7.2f} s ({wall / first[0]:5.2f}x)  peak RSS {rss:6.0f} MiB "
+                      f"({rss / first[1]:4.2f}x)  exit {code}")
 
 
 if __name__ == "__main__":
