@@ -446,11 +446,8 @@ impl TableReader {
                     if text.is_empty() {
                         continue;
                     }
-                    let object = match serde_json::from_slice::<
-                        serde_json::Map<String, serde_json::Value>,
-                    >(text)
-                    {
-                        Ok(object) => object,
+                    let object = match serde_json::from_slice::<Members>(text) {
+                        Ok(Members(object)) => object,
                         Err(err) => {
                             let rule = if std::str::from_utf8(text).is_err() {
                                 &rules::INVALID_UTF8
@@ -562,6 +559,36 @@ fn wide_encoding(head: &[u8]) -> Option<&'static str> {
         Some("UTF-16 (big-endian, no byte order mark)")
     } else {
         None
+    }
+}
+
+/// A JSON object's members in the line's order. serde_json's own map sorts them into a
+/// tree, which took most of the time of a line with thousands of keys.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                // A key given twice keeps its last value, as with serde_json's map.
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit)
     }
 }
 

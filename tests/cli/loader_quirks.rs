@@ -150,3 +150,32 @@ fn r9_11_a_pipe_as_catalog_is_read_once() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("error[unknown-currency]"), "{stdout}");
 }
+
+/// JSON Lines keys are looked up per key, in any order per line; a key given twice keeps
+/// its last value.
+#[test]
+fn json_lines_keys_in_any_order_and_repeated() {
+    let env = TestEnv::new();
+    env.write(
+        "omnifeed.toml",
+        "[catalog]\ndir = \"cat\"\n[catalog.products]\nfile = \"products.jsonl\"\n",
+    );
+    env.write(
+        "cat/products.jsonl",
+        concat!(
+            r#"{"sku":"J1","title":"One","price":"5","currency":"EUR","currency":"EURO"}"#,
+            "\n",
+            r#"{"currency":"USD","price":"5","title":"Two","sku":"J2"}"#,
+            "\n",
+            r#"{"title":"Three","currency":"XXY","sku":"J3","price":"5"}"#,
+            "\n",
+        ),
+    );
+    assert_eq!(
+        findings(&env),
+        [
+            ("unknown-currency".to_owned(), 1, "J1".to_owned()),
+            ("unknown-currency".to_owned(), 3, "J3".to_owned()),
+        ]
+    );
+}
