@@ -878,13 +878,12 @@ fn read_inventory(
                     );
                     return (None, Some(problem));
                 };
-                let what = format!("quantity at `{location_id}`:");
-                let (quantity, problem) = match parse_quantity(quantity_text, &what) {
+                let (quantity, problem) = match parse_quantity(quantity_text) {
                     Ok(quantity) => (Some(quantity), None),
-                    Err(refused) => (
-                        None,
-                        Some(finding(refused.rule, "quantity", refused.message)),
-                    ),
+                    Err(refused) => {
+                        let message = format!("quantity at `{location_id}`: {}", refused.reason);
+                        (None, Some(finding(refused.rule, "quantity", message)))
+                    }
                 };
                 let row = InventoryRow {
                     line: row.line,

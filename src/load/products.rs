@@ -281,10 +281,14 @@ pub fn convert<'a>(
 
     let stock = match cell(Field::Stock) {
         "" => None,
-        text => match parse_quantity(text, "stock") {
+        text => match parse_quantity(text) {
             Ok(quantity) => Some(quantity),
             Err(refused) => {
-                findings.push(refused.rule, Field::Stock, refused.message);
+                findings.push(
+                    refused.rule,
+                    Field::Stock,
+                    format!("stock {}", refused.reason),
+                );
                 None
             }
         },
