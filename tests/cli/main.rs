@@ -1,6 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod diff_push;
+mod direct_io;
 mod export_determinism;
 mod export_dirty;
 mod export_files;
@@ -12,6 +13,7 @@ mod load_timing;
 mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
+mod paths;
 mod review_fixes;
 mod support;
 mod validate_defects;
