@@ -107,7 +107,8 @@ pub struct RawTable {
     /// Prices in several currencies on one row: one entry per currency.
     #[serde(default)]
     pub prices: Vec<RawPriceColumns>,
-    /// Set to false when the file is optional and may be absent (inventory only).
+    /// Inventory only: `false` says the catalog has no inventory table, so a missing file is
+    /// no error even with a locations table, and the products' `stock` column gives the stock.
     pub required: Option<bool>,
 }
 

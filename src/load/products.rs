@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
 use super::dates::parse_datetime;
+use super::quantity::parse_quantity;
 use super::table::{Header, LoadError, RawRow, RowCells};
 use crate::config::RawTable;
 use crate::diag::Finding;
@@ -303,21 +304,13 @@ pub fn convert<'a>(
 
     let stock = match cell(Field::Stock) {
         "" => None,
-        text => match text.parse::<i64>() {
-            Ok(quantity) if quantity < 0 => {
-                findings.push(
-                    &rules::NEGATIVE_STOCK,
-                    Field::Stock,
-                    format!("stock {quantity} is below zero"),
-                );
-                None
-            }
+        text => match parse_quantity(text) {
             Ok(quantity) => Some(quantity),
-            Err(_) => {
+            Err(refused) => {
                 findings.push(
-                    &rules::INVALID_NUMBER,
+                    refused.rule,
                     Field::Stock,
-                    format!("stock `{text}` is not a whole number"),
+                    format!("stock {}", refused.reason),
                 );
                 None
             }

@@ -14,6 +14,8 @@ mod export_templates;
 mod findings_report;
 mod load_timing;
 mod loader_fuzz;
+mod loader_quirks;
+mod loader_stock;
 mod paths;
 mod review_fixes;
 mod support;
