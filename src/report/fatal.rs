@@ -77,6 +77,7 @@ fn class_of(cause: &(dyn Error + 'static)) -> Option<ErrorClass> {
     classed!(
         crate::config::ConfigError,
         crate::spec::SpecError,
+        crate::spec::taxonomy::TaxonomyError,
         crate::feed::FeedError,
         crate::load::LoadError,
         crate::export::IncompleteExport,
