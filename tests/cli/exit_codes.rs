@@ -24,6 +24,7 @@ fn project(bad_price: bool) -> TestEnv {
         products.push('\n');
     }
     env.write("cat/products.csv", products);
+    write_inventory(&env, if bad_price { &["A1", "B2"] } else { &["A1"] });
     write_rest(&env);
     env
 }
@@ -43,6 +44,16 @@ fn write_products(env: &TestEnv, skus: &[&str]) {
         products.push('\n');
     }
     env.write("cat/products.csv", products);
+    write_inventory(env, skus);
+}
+
+/// Five units of each SKU in the one warehouse.
+fn write_inventory(env: &TestEnv, skus: &[&str]) {
+    let mut inventory = String::from("sku,location_id,quantity\n");
+    for sku in skus {
+        inventory.push_str(&format!("{sku},WH-MAIN,5\n"));
+    }
+    env.write("cat/inventory.csv", inventory);
 }
 
 fn write_rest(env: &TestEnv) {
