@@ -205,7 +205,8 @@ pub struct RawField {
     pub map: BTreeMap<String, String>,
     #[serde(default)]
     pub confidence: Confidence,
-    /// Remove HTML tags and collapse white space (for plain-text channels).
+    /// Plain text: remove HTML tags and the content of `<script>`/`<style>`, decode every
+    /// HTML5 entity (also in text without tags) and collapse white space.
     #[serde(default)]
     pub strip_html: bool,
     /// strftime pattern for `date` and `date_range` (default `%Y-%m-%dT%H:%M%z`).

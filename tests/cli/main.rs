@@ -11,6 +11,7 @@ mod export_templates;
 mod load_timing;
 mod loader_fuzz;
 mod review_fixes;
+mod shopper_text;
 mod support;
 mod validate_defects;
 mod validate_inputs;
