@@ -104,6 +104,9 @@ rules! {
     FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
         hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
         explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel, or availability_date for preorders). The\nitem is left out of this feed only; other feeds still get it. See `omnifeed preview FEED\n--sku SKU` for where the value would come from.";
+    FEED_FALLBACK "feed.fallback" Warning "an item without a value got the one the channel documents for such items",
+        hint: "fill the catalog field if the item has one; to leave such items out instead, list the field in the feed's `no_fallback`",
+        explain: "Some channels name a value for items that lack others: Google takes products with\nneither GTIN nor MPN (own-brand, handmade, custom goods) when they say\n`identifier_exists = no`. The spec's `fallback` sends it, and each item is counted here so\nthat a missing identifier on a branded product does not go unnoticed. A feed with\n`no_fallback = [\"identifier_exists\"]` sends such items as they are, and the channel's\nrequirements then reject them.";
     FEED_MISSING_RECOMMENDED "feed.missing-recommended" Warning "an item lacks a field the channel recommends",
         hint: "fill it to improve the listing; the item is still sent",
         explain: "The channel accepts the item without this attribute but ranks or shows it better with it.";

@@ -229,6 +229,20 @@ fn compile(
             Err(err) => problems.push(format!("[fields] `{field}`: template error: {err}")),
         }
     }
+    let mut spec = spec.clone();
+    for field in &raw.no_fallback {
+        match spec.field_index(field).map(|index| &mut spec.fields[index]) {
+            Some(spec_field) if spec_field.fallback.is_some() => spec_field.fallback = None,
+            Some(_) => problems.push(format!(
+                "no_fallback: `{field}` has no fallback in {}",
+                spec.id
+            )),
+            None => problems.push(format!(
+                "no_fallback: `{field}` is not a field of {}",
+                spec.id
+            )),
+        }
+    }
     let mut category_map: Vec<(String, String)> = Vec::new();
     for (prefix, category) in &raw.category_map {
         if taxonomy().resolve(category).is_none() {
@@ -240,7 +254,7 @@ fn compile(
     }
     category_map.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     if let Some(format) = &format {
-        for name in placeholders(spec, format) {
+        for name in placeholders(&spec, format) {
             if !raw.params.contains_key(&name) && !builtin_param(&name, &raw, config) {
                 problems.push(format!(
                     "the {} spec needs [params] {name} = \"...\"",
@@ -263,7 +277,7 @@ fn compile(
         file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),
         id,
         path: path.to_owned(),
-        spec: spec.clone(),
+        spec,
         format: format.ok_or_else(|| invalid(vec!["no format".into()]))?,
         country: raw.country.or_else(|| config.defaults.country.clone()),
         language: raw.language.or_else(|| config.defaults.language.clone()),

@@ -9,7 +9,9 @@ pub mod taxonomy;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use compile::{ChannelSpec, Condition, Derived, FieldSpec, FormatSpec, ValueSource, compile};
+pub use compile::{
+    ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, ValueSource, compile,
+};
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
 
 mod shipped {

@@ -8,6 +8,7 @@ mod export_readback;
 mod export_stores;
 mod export_support;
 mod export_templates;
+mod identifiers;
 mod load_timing;
 mod loader_fuzz;
 mod review_fixes;
