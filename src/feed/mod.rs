@@ -267,6 +267,7 @@ fn compile(
         raw.guards
             .validate()
             .into_iter()
+            .chain(raw.guards.missing_roles(&spec.id, &spec.roles))
             .map(|e| format!("[guards] {e}")),
     );
     if !problems.is_empty() {

@@ -8,6 +8,7 @@ use super::raw::{
     Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawCondition, RawField, RawFormat,
     RawSpec, Requirement, TooLong,
 };
+use super::roles::{Role, RoleField, Roles};
 use super::taxonomy::taxonomy;
 use crate::model::Field;
 
@@ -24,6 +25,8 @@ pub struct ChannelSpec {
     pub store_code_field: Option<usize>,
     pub formats: BTreeMap<String, FormatSpec>,
     pub fields: Vec<FieldSpec>,
+    /// The fields guards and diff ranking read prices and stock from.
+    pub roles: Roles,
     pub origin: SpecOrigin,
 }
 
@@ -110,6 +113,7 @@ pub struct FieldSpec {
     pub price_format: PriceFormat,
     pub path: Vec<String>,
     pub with: Vec<(Vec<String>, String)>,
+    pub role: Option<Role>,
     pub note: Option<String>,
 }
 
@@ -215,6 +219,7 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
                 .into(),
         );
     }
+    let roles = roles(&fields, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -228,8 +233,46 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         store_code_field,
         formats,
         fields,
+        roles,
         origin,
     })
+}
+
+/// The role fields, each role at most once and on a field of a type that can hold it.
+fn roles(fields: &[FieldSpec], problems: &mut Vec<String>) -> Roles {
+    let mut roles = Roles::default();
+    for field in fields {
+        let Some(role) = field.role else { continue };
+        let fits = match role {
+            Role::Price | Role::SalePrice => field.kind == FieldType::Price,
+            Role::Availability => field.kind == FieldType::Enum,
+            Role::Quantity => field.kind == FieldType::Integer,
+            Role::Currency => matches!(field.kind, FieldType::Text | FieldType::Enum),
+        };
+        if !fits {
+            problems.push(format!(
+                "field `{}`: role = \"{}\" does not fit type `{}`",
+                field.name,
+                role.name(),
+                format!("{:?}", field.kind).to_lowercase()
+            ));
+        }
+        let slot = roles.slot(role);
+        if let Some(first) = slot {
+            problems.push(format!(
+                "fields `{}` and `{}` both have role = \"{}\"; give it to one",
+                first.name,
+                field.name,
+                role.name()
+            ));
+            continue;
+        }
+        *slot = Some(RoleField::new(&field.name, &field.map));
+        if role == Role::Price {
+            roles.price_carries_currency = field.price_format == PriceFormat::AmountCurrency;
+        }
+    }
+    roles
 }
 
 fn compile_format(id: &str, raw: &RawFormat) -> Result<FormatSpec, Vec<String>> {
@@ -482,6 +525,7 @@ fn compile_field(
         price_format: raw.price_format.unwrap_or(PriceFormat::AmountCurrency),
         path,
         with,
+        role: raw.role,
         note: raw.note.clone(),
     })
 }
@@ -681,6 +725,68 @@ fallback = {fallback}
             "field `flag`: fallback.when: `in` and `not_in` need `field`",
         ] {
             assert!(message.contains(needle), "{needle} in {message}");
+        }
+    }
+
+    #[test]
+    fn roles_fit_their_field_types_and_go_on_one_field_each() {
+        let text = r#"
+[channel]
+id = "demo"
+name = "x"
+item_key = "id"
+[formats.csv]
+kind = "delimited"
+[[fields]]
+name = "id"
+source = "sku"
+type = "text"
+role = "price"
+[[fields]]
+name = "cost"
+source = "price"
+type = "price"
+role = "price"
+[[fields]]
+name = "stock"
+source = "quantity"
+type = "integer"
+role = "quantity"
+"#;
+        let message = parse_and_compile("demo", text, SpecOrigin::Shipped)
+            .expect_err("invalid")
+            .to_string();
+        for needle in [
+            "field `id`: role = \"price\" does not fit type `text`",
+            "fields `id` and `cost` both have role = \"price\"",
+        ] {
+            assert!(message.contains(needle), "{needle} in {message}");
+        }
+        let fixed = text.replacen(
+            "type = \"text\"\nrole = \"price\"\n",
+            "type = \"text\"\n",
+            1,
+        );
+        let spec = parse_and_compile("demo", &fixed, SpecOrigin::Shipped).expect("valid");
+        assert_eq!(
+            spec.roles.price.as_ref().map(|f| f.name.as_str()),
+            Some("cost")
+        );
+        assert_eq!(
+            spec.roles.quantity.as_ref().map(|f| f.name.as_str()),
+            Some("stock")
+        );
+        // The price text carries its currency (`amount_currency`, the default).
+        assert!(spec.roles.has_stock() && spec.roles.has_currency());
+    }
+
+    #[test]
+    fn every_shipped_spec_gives_the_default_guards_their_roles() {
+        let specs =
+            load_all(std::path::Path::new("/nonexistent")).unwrap_or_else(|e| panic!("{e}"));
+        for (id, spec) in &specs {
+            let missing = crate::guards::GuardConfig::default().missing_roles(id, &spec.roles);
+            assert!(missing.is_empty(), "{id}: {missing:?}");
         }
     }
 }

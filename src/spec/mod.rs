@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod raw;
+pub mod roles;
 pub mod taxonomy;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ pub use compile::{
     ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, ValueSource, compile,
 };
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
+pub use roles::{Role, RoleField, Roles};
 
 mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped_specs.rs"));

@@ -252,6 +252,9 @@ pub struct RawField {
     /// placeholders (`"/attributes/item_name/0/marketplace_id" = "{marketplace_id}"`).
     #[serde(default)]
     pub with: BTreeMap<String, String>,
+    /// What the field means to guards and diff ranking: `price`, `sale_price`,
+    /// `availability`, `quantity` or `currency`; at most one field per role.
+    pub role: Option<super::roles::Role>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
 }

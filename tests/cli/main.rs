@@ -1,5 +1,6 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
+mod channel_guards;
 mod diff_push;
 mod export_determinism;
 mod export_dirty;
