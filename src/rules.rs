@@ -131,6 +131,9 @@ rules! {
     FEED_TEMPLATE "feed.template-error" Error "a field template failed for an item",
         hint: "check the template in the feed's [fields] table",
         explain: "A template in [fields] could not be rendered for this item, usually because it reads a\nvalue the item does not have.";
+    FEED_DUPLICATE_KEY "feed.duplicate-key" Error "an item has the same key as an earlier item of the feed",
+        hint: "make the feed's key unique per item: a key template must include something that differs per item, such as {{ sku }}",
+        explain: "A channel knows an item by its key (Google's `id`, Amazon's `sku`) and keeps one item\nper key. A key made by a template (`id = \"{{ group_id }}\"`) or from another column can\nrepeat: the first item with a key, in catalog order, is sent, and each later one is left\nout of this feed with this error, naming the SKU that holds the key. Other feeds go on.";
     FEED_ITEM_TOO_LARGE "feed.item-too-large" Error "an item is larger than the channel allows on one line",
         hint: "shorten its longest texts",
         explain: "Some channels limit the bytes of one line (Meta XML: 5,242,880). The item is left out.";

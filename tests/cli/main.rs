@@ -2,6 +2,7 @@
 
 mod channel_guards;
 mod diff_push;
+mod duplicate_keys;
 mod export_determinism;
 mod export_dirty;
 mod export_files;
