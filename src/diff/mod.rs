@@ -35,7 +35,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use accepted::{Accepted, AcceptedBuilder, Found, IndexSet};
+pub use accepted::{Accepted, AcceptedBuilder, Compared, Found, IndexSet};
 pub use build::{CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
 pub use hash::content_hash;
 pub use rank::Ranking;
