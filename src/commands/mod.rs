@@ -28,6 +28,24 @@ pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<cr
     Ok(crate::feed::load_feeds(config, &specs, selected)?)
 }
 
+/// Names on stderr the items a feed left out for an error (a repeated key, a missing
+/// required field), so `diff` and `push` show what `export` reports and no item goes
+/// missing unseen. Keeps only those findings of `findings`.
+pub fn report_rejected_items(mut findings: Vec<crate::diag::Finding>) -> std::io::Result<()> {
+    use std::io::Write;
+    findings.retain(|finding| finding.feed.is_some() && finding.is_error());
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    writeln!(
+        err,
+        "items left out of a feed (`omnifeed export` reports every finding):"
+    )?;
+    crate::report::findings::print_human(&mut err, &findings, 5)
+}
+
 /// Sizes the worker pool once per process; `--jobs` never changes the output.
 pub fn set_jobs(jobs: Option<usize>) {
     if let Some(jobs) = jobs {

@@ -113,6 +113,7 @@ fn a_repeated_key_rejects_the_later_items_in_every_command() {
     // diff: a finding per item, not an abort; totals count the items that would be sent.
     let diff = env.run(&["diff", "--format", "json", "--no-progress"]);
     diff.expect_code(0);
+    names_the_repeats(&diff.stderr());
     let diff = diff.json();
     let feed = |name: &str| {
         diff["feeds"]
@@ -124,6 +125,11 @@ fn a_repeated_key_rejects_the_later_items_in_every_command() {
             .clone()
     };
     assert_eq!(feed("grouped")["totals"]["added"], 3, "{diff:#}");
+    assert_eq!(
+        feed("grouped")["rejected"]["feed.duplicate-key"],
+        2,
+        "{diff:#}"
+    );
     assert_eq!(feed("meta")["totals"]["added"], 5, "{diff:#}");
 
     // push: both feeds delivered and recorded; the repeats are reported, not sent.
@@ -131,6 +137,12 @@ fn a_repeated_key_rejects_the_later_items_in_every_command() {
     // Whether rejected items make a push exit 1 is the exit-code policy's to say; either
     // way the run must not abort (exit 2) and both feeds must be delivered.
     assert!(push.code() == 0 || push.code() == 1, "{}", push.stderr());
+    names_the_repeats(&push.stderr());
+    assert!(
+        push.stdout().contains("left out by feed.duplicate-key: 2"),
+        "{}",
+        push.stdout()
+    );
     assert_eq!(ids(&env.read("out/meta.csv")).len(), 5);
     assert_eq!(ids(&env.read("out/grouped.tsv")), ["A", "B", "C"]);
     let again = env.run(&["diff", "--format", "json", "--no-progress"]);
@@ -139,5 +151,16 @@ fn a_repeated_key_rejects_the_later_items_in_every_command() {
     for f in again["feeds"].as_array().expect("feeds") {
         assert_eq!(f["totals"]["added"], 0, "{again:#}");
         assert_eq!(f["totals"]["changed"], 0, "{again:#}");
+    }
+}
+
+/// diff and push name each left-out item on stderr, as export does.
+fn names_the_repeats(stderr: &str) {
+    for needle in [
+        "error[feed.duplicate-key]",
+        "(SKU A-M, field id, feed grouped)",
+        "`id` `B` is already the key of SKU B-S (line 4)",
+    ] {
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
     }
 }
