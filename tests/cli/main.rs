@@ -2,6 +2,7 @@
 
 mod channel_guards;
 mod diff_push;
+mod direct_io;
 mod duplicate_keys;
 mod export_determinism;
 mod export_dirty;
@@ -13,6 +14,7 @@ mod export_templates;
 mod identifiers;
 mod load_timing;
 mod loader_fuzz;
+mod paths;
 mod review_fixes;
 mod shopper_text;
 mod support;
