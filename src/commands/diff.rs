@@ -27,8 +27,8 @@
 //! ```
 //!
 //! `totals` and `refreshed` always describe the whole feed; `--sku`, `--field` and `--limit`
-//! shorten only the three lists. `changed` is sorted largest change first (availability flips,
-//! then relative price change), `added` and `removed` by key; see [`crate::diff`]. `guards`
+//! shorten only the three lists. `changed` is sorted largest change first (stock flips, then
+//! relative price change, read through the spec's field roles), `added` and `removed` by key; see [`crate::diff`]. `guards`
 //! lists every tripped guard (`count`/`total` only for share guards); a diff never enforces
 //! them. Keys of per-store channels are `STORE/ID`.
 
