@@ -76,8 +76,8 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
         added_fields: true,
         now,
     };
-    let mut plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
-    super::report_rejected_items(std::mem::take(&mut plan.engine.findings))?;
+    let plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
+    super::report_rejected_items(&plan.engine.findings)?;
     let has_changes = plan.feeds.iter().any(|p| !p.diff.is_empty());
     let limit = match (args.limit, global.format) {
         (Some(n), _) => Some(n),

@@ -11,6 +11,7 @@ pub mod validate;
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::report::OutputFormat;
 
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     // A config named on the command line must exist; the default one may be absent when
@@ -22,19 +23,41 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(&path, explicit, global.catalog.as_deref())?)
 }
 
+/// How many findings to keep: `--max-per-rule` over the config's setting; a JSON report
+/// lists every finding, so the run writes them all down.
+pub fn set_findings_policy(config: &mut Config, max_per_rule: Option<usize>, format: OutputFormat) {
+    if let Some(max) = max_per_rule {
+        config.findings.max_per_rule = max;
+    }
+    config.findings.list_all = format == OutputFormat::Json;
+}
+
 /// Specs (shipped plus the user's) and the selected feeds compiled against them.
 pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<crate::feed::Feed>> {
     let specs = crate::spec::load_all(&config.specs_dir)?;
-    Ok(crate::feed::load_feeds(config, &specs, selected)?)
+    let feeds = crate::feed::load_feeds(config, &specs, selected)?;
+    for feed in &feeds {
+        for warning in &feed.warnings {
+            eprintln!("warning: {}: {warning}", feed.path.display());
+        }
+    }
+    Ok(feeds)
 }
 
 /// Names on stderr the items a feed left out for an error (a repeated key, a missing
 /// required field), so `diff` and `push` show what `export` reports and no item goes
-/// missing unseen. Keeps only those findings of `findings`.
-pub fn report_rejected_items(mut findings: Vec<crate::diag::Finding>) -> std::io::Result<()> {
+/// missing unseen: the first ones of each rule, as the run kept them.
+pub fn report_rejected_items(findings: &crate::diag::Findings) -> std::io::Result<()> {
     use std::io::Write;
-    findings.retain(|finding| finding.feed.is_some() && finding.is_error());
-    if findings.is_empty() {
+    let mut rejected = crate::diag::Findings::new(&crate::diag::FindingsPolicy::default())?;
+    rejected.extend(
+        findings
+            .kept()
+            .iter()
+            .filter(|finding| finding.feed.is_some() && finding.is_error())
+            .cloned(),
+    );
+    if !rejected.has_errors() {
         return Ok(());
     }
     let stderr = std::io::stderr();
@@ -43,7 +66,8 @@ pub fn report_rejected_items(mut findings: Vec<crate::diag::Finding>) -> std::io
         err,
         "items left out of a feed (`omnifeed export` reports every finding):"
     )?;
-    crate::report::findings::print_human(&mut err, &findings, 5)
+    let max_per_rule = crate::diag::FindingsPolicy::DEFAULT_MAX_PER_RULE;
+    crate::report::findings::print_human(&mut err, &rejected, max_per_rule)
 }
 
 /// Sizes the worker pool once per process; `--jobs` never changes the output.

@@ -40,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &transport_for,
         &progress,
     )?;
-    super::report_rejected_items(pushed.findings)?;
+    super::report_rejected_items(&pushed.findings)?;
     print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds)?;
     Ok(match pushed.outcome {
         Outcome::Failed => Exit::PushFailed,

@@ -65,7 +65,7 @@ pub struct PushRun {
     pub outcome: Outcome,
     pub feeds: Vec<FeedResult>,
     /// What the planning pass found about items (the same as `export` reports).
-    pub findings: Vec<crate::diag::Finding>,
+    pub findings: crate::diag::Findings,
 }
 
 /// Pushes `feeds`, delivering each through the transport `transports` picks for it.
@@ -83,8 +83,7 @@ pub fn push(
         added_fields: false,
         now,
     };
-    let mut plan = plan::analyze(config, &feeds, Some(&*store), progress, &plan_options)?;
-    let findings = std::mem::take(&mut plan.engine.findings);
+    let plan = plan::analyze(config, &feeds, Some(&*store), progress, &plan_options)?;
     let ids: Vec<&str> = feeds.iter().map(|f| f.id.as_str()).collect();
     let run = store.begin_run("push", &ids, plan.catalog_time, now)?;
 
@@ -156,7 +155,7 @@ pub fn push(
         run,
         outcome,
         feeds: results,
-        findings,
+        findings: plan.engine.findings,
     })
 }
 
