@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use super::*;
 
-fn f(pairs: &[(&str, &str)]) -> Fields {
+pub(super) fn f(pairs: &[(&str, &str)]) -> Fields {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -205,3 +205,5 @@ fn a_shared_set_names_only_what_the_caller_looks_up() {
 fn keys_of(items: &[ItemChange]) -> Vec<&str> {
     items.iter().map(|item| item.key.as_str()).collect()
 }
+
+mod hash;
