@@ -51,7 +51,7 @@ fn write_stored(out: &mut Vec<u8>, value: &str) -> bool {
         return false;
     };
     let chars = STORED_VALUE_CHARS + value[cut..].chars().count();
-    out.extend_from_slice(value[..cut].as_bytes());
+    out.extend_from_slice(&value.as_bytes()[..cut]);
     // Writing into a `Vec` cannot fail.
     let _ = write!(
         out,
