@@ -17,6 +17,7 @@ pub mod model;
 pub mod push;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod serialize;
 pub mod spec;
 pub mod state;

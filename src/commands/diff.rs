@@ -35,13 +35,13 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::plan::{self, PlanOptions};
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::diff::{FeedDiff, ItemChange};
 use crate::exit::Exit;
 use crate::guards::GuardTrip;
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
+use crate::run::{self, PlanOptions};
 
 /// Items listed per section in human output when `--limit` is not given.
 const HUMAN_LIMIT: usize = 20;
@@ -67,13 +67,13 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
     let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
-    let store = plan::open_existing_store(&config)?;
+    let store = run::open_existing_store(&config)?;
     let progress = Progress::new(!global.no_progress);
     let options = PlanOptions {
         added_fields: true,
         now,
     };
-    let plan = plan::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
+    let plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
     let has_changes = plan.feeds.iter().any(|p| !p.diff.is_empty());
     let limit = match (args.limit, global.format) {
         (Some(n), _) => Some(n),

@@ -4,7 +4,6 @@ pub mod channels;
 pub mod diff;
 pub mod explain;
 pub mod export;
-mod plan;
 pub mod preview;
 pub mod push;
 pub mod runs;

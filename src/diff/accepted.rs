@@ -24,6 +24,18 @@ pub struct Found {
     pub hash: u128,
 }
 
+/// How one current record compares with what the channel accepted: the one place that
+/// decides added, changed or unchanged, for the diff and for the push alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compared {
+    /// No accepted item has this key.
+    Added,
+    /// Accepted with other content.
+    Changed(Found),
+    /// Accepted with the same content hash.
+    Unchanged(Found),
+}
+
 /// Collects accepted items in any order; [`AcceptedBuilder::finish`] sorts them once.
 #[derive(Default)]
 pub struct AcceptedBuilder {
@@ -56,6 +68,16 @@ impl Accepted {
         self.items
             .find(key_hash.into())
             .map(|(index, &hash)| Found { index, hash })
+    }
+
+    /// Compares a current record (its key's [`sku_key`] and its content hash) with the
+    /// accepted one.
+    pub fn compare(&self, key_hash: u128, hash: u128) -> Compared {
+        match self.find(key_hash) {
+            None => Compared::Added,
+            Some(found) if found.hash == hash => Compared::Unchanged(found),
+            Some(found) => Compared::Changed(found),
+        }
     }
 
     /// The accepted item with this key.

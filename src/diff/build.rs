@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::load::keys::{KeyMap, sku_key};
 
-use super::accepted::{Accepted, IndexSet};
+use super::accepted::{Accepted, Compared, IndexSet};
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
 
@@ -59,18 +59,35 @@ impl Seen {
         hash: u128,
         fields: impl FnOnce() -> Fields,
     ) -> Seen {
+        Seen::classify_lazily(accepted, key, hash, true, fields)
+    }
+
+    /// [`Seen::classify`], building the field map of an added item only if `added_fields`
+    /// (a first push needs only their count; for a big catalog they would be most of the
+    /// memory).
+    pub fn classify_lazily(
+        accepted: &Accepted,
+        key: &str,
+        hash: u128,
+        added_fields: bool,
+        fields: impl FnOnce() -> Fields,
+    ) -> Seen {
         let key_hash = sku_key(key);
-        match accepted.find(key_hash) {
-            Some(found) if found.hash == hash => Seen::Unchanged { index: found.index },
-            Some(found) => Seen::Changed {
+        match accepted.compare(key_hash, hash) {
+            Compared::Unchanged(found) => Seen::Unchanged { index: found.index },
+            Compared::Changed(found) => Seen::Changed {
                 index: found.index,
                 key: key.to_owned(),
                 fields: fields(),
             },
-            None => Seen::Added {
+            Compared::Added => Seen::Added {
                 key_hash,
                 key: key.to_owned(),
-                fields: fields(),
+                fields: if added_fields {
+                    fields()
+                } else {
+                    Fields::new()
+                },
             },
         }
     }

@@ -35,7 +35,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use accepted::{Accepted, AcceptedBuilder, Found, IndexSet};
+pub use accepted::{Accepted, AcceptedBuilder, Compared, Found, IndexSet};
 pub use build::{CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
 pub use hash::{HashInput, LIST_SEPARATOR, STORED_VALUE_CHARS, content_hash, stored_value};
 pub use rank::Ranking;

@@ -12,12 +12,12 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
+use super::diff_sink::DiffSink;
 use crate::config::Config;
 use crate::diff::{
-    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, Fields, IndexSet,
-    Ranking, Seen,
+    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Ranking,
 };
-use crate::export::{self, EngineOptions, EngineResult, RecordSink, RecordView};
+use crate::export::{self, EngineOptions, EngineResult};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
 use crate::load::keys::{KeyMap, sku_key};
@@ -26,7 +26,7 @@ use crate::state::{SqliteStore, StateStore};
 
 /// Items are refreshed this long before the channel would expire them, so a push that runs
 /// a day or two late still beats the deadline.
-pub(super) const REFRESH_MARGIN_DAYS: u32 = 3;
+pub const REFRESH_MARGIN_DAYS: u32 = 3;
 
 /// Field names the guards and the ranking read; every shipped spec uses them.
 const PRICE_FIELD: &str = "price";
@@ -35,7 +35,7 @@ const AVAILABILITY_FIELD: &str = "availability";
 const OUT_OF_STOCK: &[&str] = &["out_of_stock", "out of stock"];
 
 /// One feed's analysis.
-pub(super) struct FeedPlan {
+pub struct FeedPlan {
     /// The whole diff, before any display filter.
     pub diff: FeedDiff,
     /// Unchanged items that a push re-sends because their acceptance is about to expire.
@@ -49,13 +49,15 @@ pub(super) struct FeedPlan {
     pub accepted: Arc<Accepted>,
 }
 
-pub(super) struct Plan {
+/// Every feed's analysis, in feed order, and the engine pass that made it.
+pub struct Plan {
     pub feeds: Vec<FeedPlan>,
     pub engine: EngineResult,
     pub catalog_time: Option<Timestamp>,
 }
 
-pub(super) struct PlanOptions {
+/// What [`analyze`] computes beyond the counts.
+pub struct PlanOptions {
     /// Build field maps for added items (shown by `diff`; `push` needs only their count,
     /// and on a first push of a big catalog they would be most of the memory).
     pub added_fields: bool,
@@ -63,7 +65,7 @@ pub(super) struct PlanOptions {
 }
 
 /// The products file's modification time stands for the catalog's time.
-pub(super) fn catalog_time(config: &Config) -> Option<Timestamp> {
+pub fn catalog_time(config: &Config) -> Option<Timestamp> {
     let modified = std::fs::metadata(config.products_path())
         .ok()?
         .modified()
@@ -72,21 +74,22 @@ pub(super) fn catalog_time(config: &Config) -> Option<Timestamp> {
 }
 
 /// `refresh_days - margin` before `now`, for specs whose channel expires items.
-pub(super) fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
+pub fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
     let days = feed.spec.refresh_days?.saturating_sub(REFRESH_MARGIN_DAYS);
     now.checked_sub(SignedDuration::from_hours(i64::from(days) * 24))
         .ok()
 }
 
 /// Opens the state store only if it exists: a dry run must not create one.
-pub(super) fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
+pub fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
     if !config.state_path.exists() {
         return Ok(None);
     }
     Ok(Some(SqliteStore::open(&config.state_path)?))
 }
 
-pub(super) fn analyze(
+/// Diffs every feed against `store` (none: nothing accepted yet) and evaluates the guards.
+pub fn analyze(
     config: &Config,
     feeds: &[Feed],
     store: Option<&SqliteStore>,
@@ -94,13 +97,7 @@ pub(super) fn analyze(
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
     let ready = OnceLock::new();
-    let mut sink = DiffSink {
-        feeds,
-        accepted: &ready,
-        added_fields: options.added_fields,
-        builders: Vec::new(),
-        errors: feeds.iter().map(|_| None).collect(),
-    };
+    let mut sink = DiffSink::new(feeds, &ready, options.added_fields);
     let engine_options = EngineOptions {
         write: false,
         out_dir: None,
@@ -124,9 +121,9 @@ pub(super) fn analyze(
     let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
-    let builders = std::mem::take(sink.builders());
+    let (builders, duplicates) = sink.finish();
     for (((feed, mut builder), duplicate), (accepted, stale)) in
-        feeds.iter().zip(builders).zip(sink.errors).zip(loaded)
+        feeds.iter().zip(builders).zip(duplicates).zip(loaded)
     {
         if let Some(duplicate) = duplicate {
             let key = match duplicate {
@@ -277,64 +274,4 @@ fn dominant_currencies(diff: &FeedDiff) -> (Option<String>, Option<String>) {
 fn currency_of(price: &str) -> Option<&str> {
     let code = price.rsplit(' ').next()?;
     (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then_some(code)
-}
-
-/// Diffs every record against the accepted hashes; see the module docs.
-struct DiffSink<'f> {
-    feeds: &'f [Feed],
-    /// Per feed, set once the state is read (see [`analyze`]).
-    accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-    added_fields: bool,
-    /// Made at the first collected record, when `accepted` is ready.
-    builders: Vec<DiffBuilder>,
-    /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
-    errors: Vec<Option<Duplicate>>,
-}
-
-impl DiffSink<'_> {
-    fn builders(&mut self) -> &mut Vec<DiffBuilder> {
-        if self.builders.is_empty() {
-            self.builders = self
-                .accepted
-                .wait()
-                .iter()
-                .map(|accepted| DiffBuilder::shared(Arc::clone(accepted)))
-                .collect();
-        }
-        &mut self.builders
-    }
-}
-
-impl RecordSink for DiffSink<'_> {
-    type Item = Seen;
-
-    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Seen {
-        let fields = || export::record_fields(&self.feeds[feed].spec, view.record);
-        let key_hash = sku_key(&view.key);
-        match self.accepted.wait()[feed].find(key_hash) {
-            Some(found) if found.hash == view.hash => Seen::Unchanged { index: found.index },
-            Some(found) => Seen::Changed {
-                index: found.index,
-                key: view.key.clone(),
-                fields: fields(),
-            },
-            None => Seen::Added {
-                key_hash,
-                key: view.key.clone(),
-                fields: if self.added_fields {
-                    fields()
-                } else {
-                    Fields::new()
-                },
-            },
-        }
-    }
-
-    fn collect(&mut self, feed: usize, seen: Seen) {
-        if let Err(err) = self.builders()[feed].push_seen(seen)
-            && self.errors[feed].is_none()
-        {
-            self.errors[feed] = Some(err);
-        }
-    }
 }

@@ -1,0 +1,75 @@
+//! The sink of the planning pass: on the worker threads it compares each record with the
+//! accepted set; the field map is built only for new or changed records.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::diff::{Accepted, DiffBuilder, Duplicate, Seen};
+use crate::export::{self, RecordSink, RecordView};
+use crate::feed::Feed;
+
+/// Diffs every record against the accepted hashes.
+pub(super) struct DiffSink<'f> {
+    feeds: &'f [Feed],
+    /// Per feed, set once the state is read (see [`super::analyze`]).
+    accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
+    added_fields: bool,
+    /// Made at the first collected record, when `accepted` is ready.
+    builders: Vec<DiffBuilder>,
+    /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
+    errors: Vec<Option<Duplicate>>,
+}
+
+impl<'f> DiffSink<'f> {
+    pub(super) fn new(
+        feeds: &'f [Feed],
+        accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
+        added_fields: bool,
+    ) -> DiffSink<'f> {
+        DiffSink {
+            feeds,
+            accepted,
+            added_fields,
+            builders: Vec::new(),
+            errors: feeds.iter().map(|_| None).collect(),
+        }
+    }
+
+    /// Per feed, the builder and the first duplicate key found.
+    pub(super) fn finish(mut self) -> (Vec<DiffBuilder>, Vec<Option<Duplicate>>) {
+        (std::mem::take(self.builders()), self.errors)
+    }
+
+    fn builders(&mut self) -> &mut Vec<DiffBuilder> {
+        if self.builders.is_empty() {
+            self.builders = self
+                .accepted
+                .wait()
+                .iter()
+                .map(|accepted| DiffBuilder::shared(Arc::clone(accepted)))
+                .collect();
+        }
+        &mut self.builders
+    }
+}
+
+impl RecordSink for DiffSink<'_> {
+    type Item = Seen;
+
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Seen {
+        Seen::classify_lazily(
+            &self.accepted.wait()[feed],
+            &view.key,
+            view.hash,
+            self.added_fields,
+            || export::record_fields(&self.feeds[feed].spec, view.record),
+        )
+    }
+
+    fn collect(&mut self, feed: usize, seen: Seen) {
+        if let Err(err) = self.builders()[feed].push_seen(seen)
+            && self.errors[feed].is_none()
+        {
+            self.errors[feed] = Some(err);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The run engine: a push is plan, deliver, record.
+//!
+//! - [`plan`]: one engine pass diffs every feed against what its channel last accepted,
+//!   counts the items due for an expiry refresh and evaluates the guards (`diff` stops here).
+//! - [`deliver`]: a second pass writes the files of the feeds that passed into a staging
+//!   folder and spills the records the state must learn; each feed then goes through its
+//!   [`Transport`](crate::push::Transport).
+//! - [`record`]: what the channel accepted is recorded in the state, one transaction per
+//!   feed, and the run's end with its per-feed counts.
+//!
+//! [`push::push`] runs the three in order. The commands in `commands/` only parse flags,
+//! call these and print.
+
+pub mod deliver;
+mod diff_sink;
+pub mod plan;
+pub mod push;
+pub mod record;
+mod spill;
+pub mod stage;
+
+pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};
+pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, push};
