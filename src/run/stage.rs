@@ -80,25 +80,27 @@ impl<'f> StageSink<'f> {
 }
 
 impl RecordSink for StageSink<'_> {
-    type Item = (Seen, Option<String>);
+    type Item = (Seen, Option<Vec<u8>>);
 
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
         let (accepted, stale) = &self.ready.wait()[feed];
-        let spill = |fields| Some(Spilled::line(&view.key, view.hash, fields));
-        let fields = || Some(export::record_fields(&self.feeds[feed].spec, view.record));
-        let line = match accepted.compare(sku_key(&view.key), view.hash) {
-            Compared::Added | Compared::Changed(_) => spill(fields()),
+        let spill = |fields: Option<&_>| Some(Spilled::encode(&view.key, view.hash, fields));
+        let record = match accepted.compare(sku_key(&view.key), view.hash) {
+            Compared::Added | Compared::Changed(_) => spill(Some(&export::record_fields(
+                &self.feeds[feed].spec,
+                view.record,
+            ))),
             Compared::Unchanged(found) if stale.contains(found.index) => spill(None),
             Compared::Unchanged(_) => None,
         };
-        (self.diff.record(feed, view), line)
+        (self.diff.record(feed, view), record)
     }
 
-    fn collect(&mut self, feed: usize, (seen, line): Self::Item) {
+    fn collect(&mut self, feed: usize, (seen, record): Self::Item) {
         self.diff.collect(feed, seen);
-        if let Some(line) = line
+        if let Some(record) = record
             && self.error.is_none()
-            && let Err(err) = self.spills[feed].push_line(&line)
+            && let Err(err) = self.spills[feed].push(&record)
         {
             self.error = Some(err);
         }

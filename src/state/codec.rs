@@ -18,12 +18,12 @@
 //! Deflate was measured and left out: its per-item state (over 100 KB that every reset
 //! clears) cost more than compressing a million small items.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::Fields;
 use crate::diff::STORED_VALUE_CHARS;
+use crate::load::keys::KeyMap;
 
 const VERSION: u8 = 1;
 const INLINE: u64 = 0;
@@ -42,9 +42,11 @@ const MIN_SHARED_BYTES: usize = 4;
 const MAX_SHARED_BYTES: usize = 256;
 
 /// An id <-> text table of the store (`field_names`, `field_values`), held in memory.
+/// Looked up twenty times per item: keyed by the text's xxh3-64 (the map's own hasher then
+/// has a plain integer to spread), the text compared on a hit.
 #[derive(Default)]
 struct Dictionary {
-    ids: HashMap<String, u64>,
+    ids: KeyMap<u64, u64>,
     texts: Vec<Option<String>>,
 }
 
@@ -68,8 +70,15 @@ impl Dictionary {
         if self.texts.len() <= slot {
             self.texts.resize(slot + 1, None);
         }
-        self.texts[slot] = Some(text.clone());
-        self.ids.insert(text, id);
+        // Two texts with one hash (odds about 2^-64 per pair): the first keeps the slot; the
+        // second is never found, so it is stored again each time it is met. Both decode.
+        self.ids.entry(xxh3_64(text.as_bytes())).or_insert(id);
+        self.texts[slot] = Some(text);
+    }
+
+    fn id(&self, text: &str) -> Option<u64> {
+        let &id = self.ids.get(&xxh3_64(text.as_bytes()))?;
+        (self.text(id) == Some(text)).then_some(id)
     }
 
     /// Adds `text` to `table` (in the caller's transaction) and returns its new id.
@@ -96,8 +105,9 @@ const VALUES: &str = "field_values";
 pub(super) struct FieldCodec {
     names: Dictionary,
     values: Dictionary,
-    /// Value -> sightings, for values not (yet) shared.
-    recent: HashMap<String, u32>,
+    /// xxh3-64 of a value -> sightings, for values not (yet) shared. A hash collision only
+    /// shares a value a little early.
+    recent: KeyMap<u64, u32>,
     out: Vec<u8>,
 }
 
@@ -106,7 +116,7 @@ impl FieldCodec {
         Ok(FieldCodec {
             names: Dictionary::load(conn, NAMES)?,
             values: Dictionary::load(conn, VALUES)?,
-            recent: HashMap::new(),
+            recent: KeyMap::default(),
             out: Vec::new(),
         })
     }
@@ -122,8 +132,8 @@ impl FieldCodec {
         self.out.clear();
         self.out.push(VERSION);
         for (name, value) in fields {
-            let name_id = match self.names.ids.get(name.as_str()) {
-                Some(&id) => id,
+            let name_id = match self.names.id(name) {
+                Some(id) => id,
                 None => self.names.add(conn, NAMES, name)?,
             };
             push_varint(&mut self.out, name_id);
@@ -147,29 +157,22 @@ impl FieldCodec {
     /// The id of `value` in `field_values` if it is shared, sharing it if it now recurs
     /// often enough.
     fn shared_id(&mut self, conn: &Connection, value: &str) -> rusqlite::Result<Option<u64>> {
-        if let Some(&id) = self.values.ids.get(value) {
-            return Ok(Some(id));
-        }
         if !(MIN_SHARED_BYTES..=MAX_SHARED_BYTES).contains(&value.len()) {
             return Ok(None);
         }
-        let seen = match self.recent.get_mut(value) {
-            Some(seen) => {
-                *seen += 1;
-                *seen
-            }
-            None => {
-                if self.recent.len() >= RECENT_VALUES {
-                    self.recent.clear();
-                }
-                self.recent.insert(value.to_owned(), 1);
-                1
-            }
-        };
-        if seen < SHARE_AFTER {
+        if let Some(id) = self.values.id(value) {
+            return Ok(Some(id));
+        }
+        let hash = xxh3_64(value.as_bytes());
+        if self.recent.len() >= RECENT_VALUES && !self.recent.contains_key(&hash) {
+            self.recent.clear();
+        }
+        let seen = self.recent.entry(hash).or_default();
+        *seen += 1;
+        if *seen < SHARE_AFTER {
             return Ok(None);
         }
-        self.recent.remove(value);
+        self.recent.remove(&hash);
         self.values.add(conn, VALUES, value).map(Some)
     }
 
@@ -214,6 +217,10 @@ impl FieldCodec {
 
 /// `(prefix, chars, hash)` if `value` is exactly what [`crate::diff::stored_value`] makes of a long value.
 fn split_shortened(value: &str) -> Option<(&str, u64, u64)> {
+    // Fewer bytes than the limit's characters: certainly not shortened.
+    if value.len() <= STORED_VALUE_CHARS {
+        return None;
+    }
     let (cut, _) = value.char_indices().nth(STORED_VALUE_CHARS)?;
     let (prefix, tail) = value.split_at(cut);
     let tail = tail.strip_prefix("… (")?.strip_suffix(')')?;
