@@ -10,6 +10,7 @@ mod export_support;
 mod export_templates;
 mod load_timing;
 mod loader_fuzz;
+mod record_hash;
 mod review_fixes;
 mod support;
 mod validate_defects;
