@@ -40,6 +40,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &transport_for,
         &progress,
     )?;
+    super::report_rejected_items(&pushed.findings)?;
     print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds)?;
     Ok(match pushed.outcome {
         Outcome::Failed => Exit::PushFailed,
@@ -121,6 +122,9 @@ fn print_report(
                 )?;
                 for file in &r.files {
                     writeln!(out, "    wrote {}", file.display())?;
+                }
+                for (rule, count) in &r.rejected {
+                    writeln!(out, "    left out by {rule}: {count}")?;
                 }
             }
             writeln!(out, "run {}: {}", run.0, outcome.as_str())?;

@@ -38,6 +38,8 @@ pub struct FeedResult {
     pub outcome: FeedOutcome,
     pub totals: DiffTotals,
     pub refreshed: u64,
+    /// Items left out of the feed for an error, by rule.
+    pub rejected: std::collections::BTreeMap<&'static str, u64>,
     /// Every tripped guard, including overridden ones.
     pub guards: Vec<GuardTrip>,
     /// The guards that stopped this feed.
@@ -63,6 +65,8 @@ pub struct PushRun {
     pub run: RunId,
     pub outcome: Outcome,
     pub feeds: Vec<FeedResult>,
+    /// What the planning pass found about items (the same as `export` reports).
+    pub findings: crate::diag::Findings,
 }
 
 /// Pushes `feeds`, delivering each through the transport `transports` picks for it.
@@ -113,6 +117,7 @@ pub fn push(
             outcome,
             totals: feed_plan.diff.totals,
             refreshed: feed_plan.refreshed,
+            rejected: summary.rejected.clone(),
             guards: feed_plan.trips.clone(),
             blocking,
             files: Vec::new(),
@@ -161,6 +166,7 @@ pub fn push(
         run,
         outcome,
         feeds: results,
+        findings: plan.engine.findings,
     })
 }
 
