@@ -7,18 +7,20 @@
 //! read-only) and builds the field map only for new or changed records.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use super::diff_sink::DiffSink;
+use super::stage::{StageSink, StagedFeed};
 use crate::config::Config;
 use crate::diff::{
     Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Ranking,
 };
 use crate::exit::{ClassedError, ErrorClass};
-use crate::export::{self, EngineOptions, EngineResult};
+use crate::export::{self, EngineOptions, EngineResult, RecordSink};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
 use crate::load::keys::{KeyMap, sku_key};
@@ -91,25 +93,84 @@ pub fn analyze(
     progress: &Progress,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
+    Ok(analyze_with(config, feeds, store, progress, options, None)?.0)
+}
+
+/// [`analyze`], and in the same engine pass every feed's files written into `staging` with
+/// the records the state must learn spilled (see [`super::stage`]).
+pub fn analyze_and_stage(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    progress: &Progress,
+    options: &PlanOptions,
+    staging: &Path,
+) -> anyhow::Result<(Plan, Vec<StagedFeed>)> {
+    let (plan, staged) = analyze_with(config, feeds, store, progress, options, Some(staging))?;
+    Ok((plan, staged.unwrap_or_default()))
+}
+
+/// Per feed, the accepted items and the stale ones among them.
+type Loaded = Vec<(Arc<Accepted>, IndexSet)>;
+
+fn analyze_with(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    progress: &Progress,
+    options: &PlanOptions,
+    staging: Option<&Path>,
+) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
-    let mut sink = DiffSink::new(feeds, &ready, options.added_fields);
+    let staged_ready = OnceLock::new();
+    let diff_sink = DiffSink::new(feeds, &ready, options.added_fields);
     let engine_options = EngineOptions {
-        write: false,
-        out_dir: None,
+        write: staging.is_some(),
+        out_dir: staging,
     };
-    // The engine reads the inventory first, which needs nothing from the state: reading the
-    // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers
-    // wait for them at the first product batch.
-    let (engine, loaded) = beside_engine(
-        &ready,
-        feeds.len(),
-        || export::run(config, feeds, &engine_options, progress, &mut sink),
-        || load_accepted(feeds, store, options.now),
-    );
-    let loaded = loaded?;
-    let engine = engine.map_err(|_| {
-        ClassedError::new(ErrorClass::Output, "the feed engine thread died (panicked)")
-    })??;
+    // Set even after an error, so the workers never wait forever; the pass is then thrown
+    // away.
+    let set_ready = |loaded: &anyhow::Result<Loaded>| {
+        let _ = ready.set(match loaded {
+            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
+            Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
+        });
+        let _ = staged_ready.set(match loaded {
+            Ok(loaded) => loaded.clone(),
+            Err(_) => feeds.iter().map(|_| Default::default()).collect(),
+        });
+    };
+    let (engine, loaded, sink, staged) = match staging {
+        None => {
+            let mut sink = diff_sink;
+            let (engine, loaded) = run_engine(
+                config,
+                feeds,
+                store,
+                options.now,
+                &engine_options,
+                progress,
+                &mut sink,
+                set_ready,
+            )?;
+            (engine, loaded, sink, None)
+        }
+        Some(dir) => {
+            let mut sink = StageSink::new(diff_sink, feeds, &staged_ready, dir)?;
+            let (engine, loaded) = run_engine(
+                config,
+                feeds,
+                store,
+                options.now,
+                &engine_options,
+                progress,
+                &mut sink,
+                set_ready,
+            )?;
+            let (sink, staged) = sink.finish(&engine.summaries)?;
+            (engine, loaded, sink, Some(staged))
+        }
+    };
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
     let (builders, duplicates) = sink.finish();
@@ -168,26 +229,50 @@ pub fn analyze(
             accepted,
         });
     }
-    Ok(Plan {
+    let plan = Plan {
         feeds: plans,
         engine,
         catalog_time,
-    })
+    };
+    Ok((plan, staged))
 }
 
-/// Per feed, what the state says was accepted, and one more value (the stale items).
-type Loaded<T> = anyhow::Result<Vec<(Arc<Accepted>, T)>>;
+/// One engine pass feeding `sink`. The engine reads the inventory first, which needs
+/// nothing from the state: reading the accepted hashes meanwhile, on this thread, takes
+/// them off the wall time. The workers wait for them (`set_ready`) at the first product
+/// batch.
+#[allow(clippy::too_many_arguments)]
+fn run_engine<S: RecordSink + Send>(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    now: Timestamp,
+    engine_options: &EngineOptions<'_>,
+    progress: &Progress,
+    sink: &mut S,
+    set_ready: impl FnOnce(&anyhow::Result<Loaded>),
+) -> anyhow::Result<(EngineResult, Loaded)> {
+    let (engine, loaded) = beside_engine(
+        || export::run(config, feeds, engine_options, progress, sink),
+        || load_accepted(feeds, store, now),
+        set_ready,
+    );
+    let loaded = loaded?;
+    let engine = engine.map_err(|_| {
+        ClassedError::new(ErrorClass::Output, "the feed engine thread died (panicked)")
+    })??;
+    Ok((engine, loaded))
+}
 
-/// Runs `engine` on a scoped thread while `load` reads the state on this one, and sets
-/// `ready` from what `load` returns. It is set whatever happens (an error, even a panic,
-/// which becomes an error), so the workers waiting on it are always released; the engine's
-/// pass is thrown away then. Before, a panic here left the scope waiting for them forever.
-fn beside_engine<E: Send, T>(
-    ready: &OnceLock<Vec<Arc<Accepted>>>,
-    feeds: usize,
+/// Runs `engine` on a scoped thread while `load` reads the state on this one, then hands
+/// what `load` returned to `set_ready`, which releases the engine's workers. That happens
+/// whatever `load` does: an error, or a panic, which becomes an error. Before, a panic here
+/// left the scope waiting forever for workers that waited for the state.
+fn beside_engine<E: Send, L>(
     engine: impl FnOnce() -> E + Send,
-    load: impl FnOnce() -> Loaded<T>,
-) -> (std::thread::Result<E>, Loaded<T>) {
+    load: impl FnOnce() -> anyhow::Result<L>,
+    set_ready: impl FnOnce(&anyhow::Result<L>),
+) -> (std::thread::Result<E>, anyhow::Result<L>) {
     std::thread::scope(|scope| {
         let engine = scope.spawn(engine);
         let loaded =
@@ -199,10 +284,7 @@ fn beside_engine<E: Send, T>(
                 )
                 .into())
             });
-        let _ = ready.set(match &loaded {
-            Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
-            Err(_) => (0..feeds).map(|_| Arc::default()).collect(),
-        });
+        set_ready(&loaded);
         (engine.join(), loaded)
     })
 }
@@ -212,7 +294,7 @@ fn load_accepted(
     feeds: &[Feed],
     store: Option<&SqliteStore>,
     now: Timestamp,
-) -> anyhow::Result<Vec<(Arc<Accepted>, IndexSet)>> {
+) -> anyhow::Result<Loaded> {
     let mut loaded = Vec::with_capacity(feeds.len());
     for feed in feeds {
         let Some(store) = store else {
@@ -261,13 +343,13 @@ fn name_accepted(
     }
     Ok(())
 }
+
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, OnceLock};
+    use std::sync::OnceLock;
     use std::time::Duration;
 
     use super::beside_engine;
-    use crate::diff::Accepted;
 
     /// A panic while reading the state used to leave the engine's workers waiting on the
     /// accepted set forever (issue #9, point 12). The bound only detects that hang.
@@ -275,12 +357,13 @@ mod tests {
     fn a_panic_while_reading_the_state_releases_the_engine_and_becomes_an_error() {
         let (done, finished) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let ready: OnceLock<Vec<Arc<Accepted>>> = OnceLock::new();
+            let ready: OnceLock<usize> = OnceLock::new();
             let (engine, loaded) = beside_engine(
-                &ready,
-                2,
-                || ready.wait().len(),
-                || -> super::Loaded<()> { panic!("state reader bug") },
+                || *ready.wait(),
+                || -> anyhow::Result<usize> { panic!("state reader bug") },
+                |loaded| {
+                    let _ = ready.set(*loaded.as_ref().unwrap_or(&0));
+                },
             );
             let _ = done.send((engine.ok(), loaded.err().map(|e| e.to_string())));
         });
@@ -289,8 +372,8 @@ mod tests {
             .expect("the engine was released instead of waiting forever");
         assert_eq!(
             engine,
-            Some(2),
-            "the engine saw an empty accepted set per feed"
+            Some(0),
+            "the engine saw the empty state it was given"
         );
         assert!(error.is_some_and(|e| e.contains("panicked")));
     }

@@ -10,7 +10,9 @@ use crate::state::{
     Verdict,
 };
 
-/// Streams one feed's spilled records into one `record_push` transaction.
+/// Streams one feed's spilled records into one `record_push` transaction. Reading the
+/// spill back (a million records for a first push) runs on its own thread, overlapping
+/// the state's writes on this one.
 pub(super) fn record_feed(
     store: &mut SqliteStore,
     feed: &str,
@@ -19,15 +21,38 @@ pub(super) fn record_feed(
     removed: &[&str],
     now: Timestamp,
 ) -> anyhow::Result<PushSummary> {
-    let items = spill.read()?.map(|spilled| {
-        spilled.map(|spilled| PushedItem {
-            key: spilled.key,
-            hash: spilled.hash,
-            fields: spilled.fields,
-            verdict: Verdict::Accepted,
-        })
-    });
-    Ok(store.record_push(feed, run, items, removed, now)?)
+    /// Records handed over at a time: few channel operations, little memory in flight.
+    const BATCH: usize = 1024;
+    let records = spill.read()?;
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<_>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for record in records {
+                let stop = record.is_err();
+                batch.push(record.map(|spilled| PushedItem {
+                    key: spilled.key,
+                    hash: spilled.hash,
+                    fields: spilled.fields,
+                    verdict: Verdict::Accepted,
+                }));
+                if (batch.len() == BATCH || stop)
+                    && batches
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
+                    // The store stopped taking records (it failed): nothing more to read.
+                    return;
+                }
+                if stop {
+                    return;
+                }
+            }
+            let _ = batches.send(batch);
+        });
+        let items = received.into_iter().flatten();
+        Ok(store.record_push(feed, run, items, removed, now)?)
+    })
 }
 
 /// The run's outcome from its feeds': a failure outweighs a guard.

@@ -22,6 +22,7 @@ mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
 mod paths;
+mod record_hash;
 mod review_fixes;
 mod shopper_text;
 mod support;
