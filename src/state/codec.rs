@@ -81,16 +81,17 @@ impl Dictionary {
         (self.text(id) == Some(text)).then_some(id)
     }
 
-    /// Adds `text` to `table` (in the caller's transaction) and returns its new id.
-    fn add(&mut self, conn: &Connection, table: &str, text: &str) -> rusqlite::Result<u64> {
+    /// Gives `text` a new id and queues its row for `table` in `new_entries`: the encoder
+    /// needs no connection, so it can run beside the thread that writes the rows.
+    fn add(&mut self, table: &'static str, text: &str, new_entries: &mut Vec<NewEntry>) -> u64 {
         let id = self.texts.len() as u64;
-        // Rare (a new field name, a value seen often enough): no statement kept for it.
-        conn.execute(
-            &format!("INSERT INTO {table} (id, text) VALUES (?1, ?2)"),
-            params![i64::try_from(id).unwrap_or(i64::MAX), text],
-        )?;
+        new_entries.push(NewEntry {
+            table,
+            id,
+            text: text.to_owned(),
+        });
         self.remember(id, text.to_owned());
-        Ok(id)
+        id
     }
 
     fn text(&self, id: u64) -> Option<&str> {
@@ -100,6 +101,26 @@ impl Dictionary {
 
 const NAMES: &str = "field_names";
 const VALUES: &str = "field_values";
+
+/// A dictionary row the encoder made up and the store must write, in the same transaction
+/// as the blobs that refer to it.
+pub(super) struct NewEntry {
+    table: &'static str,
+    id: u64,
+    text: String,
+}
+
+/// Writes the dictionary rows queued by [`FieldCodec::encode`] (in the caller's transaction).
+pub(super) fn write_entries(conn: &Connection, entries: &[NewEntry]) -> rusqlite::Result<()> {
+    for entry in entries {
+        // Rare (a new field name, a value seen often enough): no statement kept for it.
+        conn.execute(
+            &format!("INSERT INTO {} (id, text) VALUES (?1, ?2)", entry.table),
+            params![i64::try_from(entry.id).unwrap_or(i64::MAX), entry.text],
+        )?;
+    }
+    Ok(())
+}
 
 /// Encodes and decodes stored field values, with the store's dictionaries in memory.
 pub(super) struct FieldCodec {
@@ -122,24 +143,25 @@ impl FieldCodec {
     }
 
     /// The stored bytes of item `key`'s `fields`. New field names and newly shared values
-    /// are written to their tables through `conn`, in the caller's transaction.
+    /// are queued in `new_entries`: the caller writes them with [`write_entries`] in the
+    /// transaction that stores the bytes.
     pub(super) fn encode(
         &mut self,
-        conn: &Connection,
         key: &str,
         fields: &Fields,
-    ) -> rusqlite::Result<&[u8]> {
+        new_entries: &mut Vec<NewEntry>,
+    ) -> &[u8] {
         self.out.clear();
         self.out.push(VERSION);
         for (name, value) in fields {
             let name_id = match self.names.id(name) {
                 Some(id) => id,
-                None => self.names.add(conn, NAMES, name)?,
+                None => self.names.add(NAMES, name, new_entries),
             };
             push_varint(&mut self.out, name_id);
             if value == key {
                 push_varint(&mut self.out, THE_KEY);
-            } else if let Some(id) = self.shared_id(conn, value)? {
+            } else if let Some(id) = self.shared_id(value, new_entries) {
                 push_varint(&mut self.out, id << 2 | SHARED);
             } else if let Some((prefix, chars, hash)) = split_shortened(value) {
                 push_varint(&mut self.out, (prefix.len() as u64) << 2 | SHORTENED);
@@ -151,17 +173,17 @@ impl FieldCodec {
                 self.out.extend_from_slice(value.as_bytes());
             }
         }
-        Ok(&self.out)
+        &self.out
     }
 
     /// The id of `value` in `field_values` if it is shared, sharing it if it now recurs
     /// often enough.
-    fn shared_id(&mut self, conn: &Connection, value: &str) -> rusqlite::Result<Option<u64>> {
+    fn shared_id(&mut self, value: &str, new_entries: &mut Vec<NewEntry>) -> Option<u64> {
         if !(MIN_SHARED_BYTES..=MAX_SHARED_BYTES).contains(&value.len()) {
-            return Ok(None);
+            return None;
         }
         if let Some(id) = self.values.id(value) {
-            return Ok(Some(id));
+            return Some(id);
         }
         let hash = xxh3_64(value.as_bytes());
         if self.recent.len() >= RECENT_VALUES && !self.recent.contains_key(&hash) {
@@ -170,10 +192,10 @@ impl FieldCodec {
         let seen = self.recent.entry(hash).or_default();
         *seen += 1;
         if *seen < SHARE_AFTER {
-            return Ok(None);
+            return None;
         }
         self.recent.remove(&hash);
-        self.values.add(conn, VALUES, value).map(Some)
+        Some(self.values.add(VALUES, value, new_entries))
     }
 
     /// The field values of item `key` stored as `bytes`; `Err` says what is wrong with them.

@@ -1,11 +1,13 @@
 //! Item rows: the hot paths (loading all accepted hashes, recording a whole push).
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::codec::FieldCodec;
+use super::codec::{FieldCodec, NewEntry, write_entries};
 use super::error::{SourceError, StateError, sql};
 use super::sqlite::to_micros;
 use super::{Fields, PushSummary, PushedItem, RunId, Verdict};
@@ -85,9 +87,54 @@ pub(super) fn accepted_fields(
     Ok(out)
 }
 
+/// Items handed to the encoder at a time: few channel operations, little memory in flight.
+const BATCH: usize = 1024;
+
+/// A batch of items with their stored field values encoded, ready for the SQL statements.
+struct EncodedBatch {
+    /// Each item (its `fields` dropped once encoded) and the range of its encoded values
+    /// in `bytes` (`None` when it carried no fields).
+    items: Vec<(PushedItem, Option<Range<usize>>)>,
+    bytes: Vec<u8>,
+    /// Dictionary rows the blobs of this batch refer to.
+    new_entries: Vec<NewEntry>,
+}
+
+/// The encoder thread: turns batches of items into [`EncodedBatch`]es, in order, until the
+/// input closes or the writer stops listening.
+fn encode_batches(
+    mut codec: FieldCodec,
+    batches: Receiver<Vec<PushedItem>>,
+    encoded: SyncSender<EncodedBatch>,
+) {
+    for batch in batches {
+        let mut out = EncodedBatch {
+            items: Vec::with_capacity(batch.len()),
+            bytes: Vec::new(),
+            new_entries: Vec::new(),
+        };
+        for mut item in batch {
+            let stored = item.fields.take().map(|fields| {
+                let start = out.bytes.len();
+                let blob = codec.encode(&item.key, &fields, &mut out.new_entries);
+                out.bytes.extend_from_slice(blob);
+                start..out.bytes.len()
+            });
+            out.items.push((item, stored));
+        }
+        if encoded.send(out).is_err() {
+            return;
+        }
+    }
+}
+
 /// Records one push in one IMMEDIATE transaction. Every statement is prepared once and
 /// reused for all rows; an early return drops the transaction, which rolls it back. A panic
 /// in the item source unwinds through the same drop, so it rolls back too.
+///
+/// Encoding the field values (a fifth of recording a first push) runs on its own thread, a
+/// batch ahead of the SQL statements on this one; new dictionary rows travel with the batch
+/// that needs them, so everything still lands in the one transaction.
 pub(super) fn record_push<I, E>(
     conn: &mut Connection,
     feed: &str,
@@ -106,7 +153,7 @@ where
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql(ACTION))?;
     let mut summary = PushSummary::default();
-    let mut codec = FieldCodec::load(&tx).map_err(sql(ACTION))?;
+    let codec = FieldCodec::load(&tx).map_err(sql(ACTION))?;
     {
         let mut accept = tx
             .prepare(
@@ -144,43 +191,77 @@ where
                      sent_run = excluded.sent_run, verdict = excluded.verdict",
             )
             .map_err(sql(ACTION))?;
-        for item in items {
-            let item = item.map_err(|source| StateError::ItemSource {
-                feed: feed.to_owned(),
-                source: source.into(),
-            })?;
-            let hash = hash_bytes(item.hash);
-            match (&item.verdict, &item.fields) {
-                (Verdict::Accepted, Some(fields)) => {
-                    accept
-                        .execute(params![feed, item.key, hash, now, run.0])
-                        .map_err(sql(ACTION))?;
-                    let stored = codec.encode(&tx, &item.key, fields).map_err(sql(ACTION))?;
-                    set_fields
-                        .execute(params![feed, item.key, stored])
-                        .map_err(sql(ACTION))?;
-                    summary.accepted += 1;
-                }
-                (Verdict::Accepted, None) => {
-                    let n = touch
-                        .execute(params![feed, item.key, hash, now, run.0])
-                        .map_err(sql(ACTION))?;
-                    if n == 0 {
-                        return Err(StateError::MissingFields {
-                            feed: feed.to_owned(),
-                            key: item.key,
-                        });
+        let mut write = |batch: EncodedBatch| -> Result<(), StateError> {
+            write_entries(&tx, &batch.new_entries).map_err(sql(ACTION))?;
+            for (item, stored) in batch.items {
+                let hash = hash_bytes(item.hash);
+                match (&item.verdict, stored) {
+                    (Verdict::Accepted, Some(stored)) => {
+                        accept
+                            .execute(params![feed, item.key, hash, now, run.0])
+                            .map_err(sql(ACTION))?;
+                        set_fields
+                            .execute(params![feed, item.key, &batch.bytes[stored]])
+                            .map_err(sql(ACTION))?;
+                        summary.accepted += 1;
                     }
-                    summary.accepted += 1;
-                }
-                (Verdict::Rejected(message), _) => {
-                    reject
-                        .execute(params![feed, item.key, hash, now, run.0, message])
-                        .map_err(sql(ACTION))?;
-                    summary.rejected += 1;
+                    (Verdict::Accepted, None) => {
+                        let n = touch
+                            .execute(params![feed, item.key, hash, now, run.0])
+                            .map_err(sql(ACTION))?;
+                        if n == 0 {
+                            return Err(StateError::MissingFields {
+                                feed: feed.to_owned(),
+                                key: item.key,
+                            });
+                        }
+                        summary.accepted += 1;
+                    }
+                    (Verdict::Rejected(message), _) => {
+                        reject
+                            .execute(params![feed, item.key, hash, now, run.0, message])
+                            .map_err(sql(ACTION))?;
+                        summary.rejected += 1;
+                    }
                 }
             }
-        }
+            Ok(())
+        };
+        std::thread::scope(|scope| -> Result<(), StateError> {
+            // Both channels hold two batches and at most two are in flight, so neither
+            // side ever waits on a full channel while the other waits on it.
+            let (to_encoder, encoder_input) = sync_channel::<Vec<PushedItem>>(2);
+            let (encoder_output, from_encoder) = sync_channel::<EncodedBatch>(2);
+            scope.spawn(move || encode_batches(codec, encoder_input, encoder_output));
+            // Returning early drops both channel ends, which stops the encoder.
+            let encoder_died = || StateError::ItemSource {
+                feed: feed.to_owned(),
+                source: "the field value encoder stopped".into(),
+            };
+            let mut items = items.into_iter();
+            let mut in_flight = 0usize;
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                for item in items.by_ref().take(BATCH) {
+                    batch.push(item.map_err(|source| StateError::ItemSource {
+                        feed: feed.to_owned(),
+                        source: source.into(),
+                    })?);
+                }
+                let last = batch.len() < BATCH;
+                if !batch.is_empty() {
+                    to_encoder.send(batch).map_err(|_| encoder_died())?;
+                    in_flight += 1;
+                }
+                while in_flight > usize::from(!last) {
+                    write(from_encoder.recv().map_err(|_| encoder_died())?)?;
+                    in_flight -= 1;
+                }
+                if last {
+                    return Ok(());
+                }
+            }
+        })?;
         let mut delete_item = tx
             .prepare("DELETE FROM items WHERE feed = ?1 AND key = ?2")
             .map_err(sql(ACTION))?;

@@ -30,7 +30,7 @@
 use rusqlite::{Transaction, params};
 
 use super::Fields;
-use super::codec::FieldCodec;
+use super::codec::{FieldCodec, write_entries};
 
 /// One step of the schema: SQL, or code where rows must be rewritten.
 pub(crate) enum Migration {
@@ -146,7 +146,13 @@ fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             )
         })?;
         let hash = crate::diff::content_hash(&fields).to_be_bytes();
-        insert.execute(params![feed, key, codec.encode(tx, key, &fields)?])?;
+        let mut new_entries = Vec::new();
+        insert.execute(params![
+            feed,
+            key,
+            codec.encode(key, &fields, &mut new_entries)
+        ])?;
+        write_entries(tx, &new_entries)?;
         rehash.execute(params![feed, key, hash])?;
     }
     tx.execute_batch(

@@ -336,3 +336,95 @@ fn stale_items_catalog_time_and_run_history() {
     let hashes: HashMap<String, u128> = store.accepted_hashes("google").expect("hashes");
     assert_eq!(hashes.len(), 2);
 }
+
+/// Items `SKU-0000..` whose brand recurs (so it becomes a shared dictionary value several
+/// batches into the push) and whose last item brings a field name no other item has.
+fn batch_crossing_items(n: usize) -> Vec<(String, Fields)> {
+    (0..n)
+        .map(|i| {
+            let mut fields = fields(&price_of(i), "in_stock");
+            fields.insert("brand".into(), format!("Brand {}", i / 300));
+            if i + 1 == n {
+                fields.insert("energy_label".into(), "A+".into());
+            }
+            (format!("SKU-{i:04}"), fields)
+        })
+        .collect()
+}
+
+fn dictionary_rows(store: &SqliteStore) -> i64 {
+    let conn = rusqlite::Connection::open(store.path()).expect("open read-only view");
+    conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM field_names) + (SELECT COUNT(*) FROM field_values)",
+        [],
+        |row| row.get(0),
+    )
+    .expect("count dictionary rows")
+}
+
+#[test]
+fn pushes_spanning_many_encoder_batches_store_every_item_exactly() {
+    // One past two full batches, and exactly one batch: the encoder's last batch is partial
+    // or empty.
+    for n in [2049, 1024] {
+        let (_dir, mut store) = store();
+        let items = batch_crossing_items(n);
+        let run = store
+            .begin_run("push", &["google"], None, t(1))
+            .expect("begin");
+        let pushed = items
+            .iter()
+            .map(|(key, fields)| accepted(key.clone(), fields.clone()));
+        let summary = store
+            .record_push("google", run, pushed, &[], t(2))
+            .expect("record");
+        assert_eq!(summary.accepted, n as u64);
+        let hashes = store.accepted_hashes("google").expect("hashes");
+        assert_eq!(hashes.len(), n);
+        let keys: Vec<&str> = items.iter().map(|(key, _)| key.as_str()).collect();
+        let stored = store.accepted_fields("google", &keys).expect("fields");
+        for (key, fields) in &items {
+            assert_eq!(stored.get(key), Some(fields), "{key}");
+            assert_eq!(hashes[key], content_hash(fields), "{key}");
+        }
+    }
+}
+
+#[test]
+fn failing_source_after_some_batches_leaves_no_dictionary_rows() {
+    let (_dir, mut store) = store();
+    let run = store
+        .begin_run("push", &["google"], None, t(1))
+        .expect("begin");
+    let items = batch_crossing_items(3000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, fields))| {
+            if i == 2500 {
+                Err(std::io::Error::other("spill file cut off"))
+            } else {
+                accepted(key, fields)
+            }
+        });
+    let err = store
+        .record_push("google", run, items, &[], t(2))
+        .expect_err("source error must fail the push");
+    assert!(matches!(err, StateError::ItemSource { .. }), "{err}");
+    assert!(store.accepted_hashes("google").expect("hashes").is_empty());
+    // The names and shared values the encoder queued for the first batches went with them.
+    assert_eq!(dictionary_rows(&store), 0);
+    // And the next push, which needs them again, stores and reads back every value.
+    let items = batch_crossing_items(1500);
+    let pushed = items
+        .iter()
+        .map(|(key, fields)| accepted(key.clone(), fields.clone()));
+    store
+        .record_push("google", run, pushed, &[], t(3))
+        .expect("record");
+    let keys: Vec<&str> = items.iter().map(|(key, _)| key.as_str()).collect();
+    let stored = store.accepted_fields("google", &keys).expect("fields");
+    assert_eq!(stored.len(), 1500);
+    for (key, fields) in &items {
+        assert_eq!(stored.get(key), Some(fields), "{key}");
+    }
+}
