@@ -77,7 +77,12 @@ impl Dictionary {
     }
 
     fn id(&self, text: &str) -> Option<u64> {
-        let &id = self.ids.get(&xxh3_64(text.as_bytes()))?;
+        self.id_hashed(text, xxh3_64(text.as_bytes()))
+    }
+
+    /// [`Dictionary::id`] for a caller that already has the text's xxh3-64.
+    fn id_hashed(&self, text: &str, hash: u64) -> Option<u64> {
+        let &id = self.ids.get(&hash)?;
         (self.text(id) == Some(text)).then_some(id)
     }
 
@@ -129,6 +134,9 @@ pub(super) struct FieldCodec {
     /// xxh3-64 of a value -> sightings, for values not (yet) shared. A hash collision only
     /// shares a value a little early.
     recent: KeyMap<u64, u32>,
+    /// The previous item's field names with their ids, by position: items of one feed
+    /// mostly share their names, so a string comparison replaces a hash lookup.
+    last_names: Vec<(String, u64)>,
     out: Vec<u8>,
 }
 
@@ -138,6 +146,7 @@ impl FieldCodec {
             names: Dictionary::load(conn, NAMES)?,
             values: Dictionary::load(conn, VALUES)?,
             recent: KeyMap::default(),
+            last_names: Vec::new(),
             out: Vec::new(),
         })
     }
@@ -153,11 +162,8 @@ impl FieldCodec {
     ) -> &[u8] {
         self.out.clear();
         self.out.push(VERSION);
-        for (name, value) in fields {
-            let name_id = match self.names.id(name) {
-                Some(id) => id,
-                None => self.names.add(NAMES, name, new_entries),
-            };
+        for (position, (name, value)) in fields.iter().enumerate() {
+            let name_id = self.name_id(position, name, new_entries);
             push_varint(&mut self.out, name_id);
             if value == key {
                 push_varint(&mut self.out, THE_KEY);
@@ -176,16 +182,34 @@ impl FieldCodec {
         &self.out
     }
 
+    /// The id of field `name`, the `position`th of its item, adding it if it is new.
+    fn name_id(&mut self, position: usize, name: &str, new_entries: &mut Vec<NewEntry>) -> u64 {
+        if let Some((last, id)) = self.last_names.get(position)
+            && last == name
+        {
+            return *id;
+        }
+        let id = match self.names.id(name) {
+            Some(id) => id,
+            None => self.names.add(NAMES, name, new_entries),
+        };
+        match self.last_names.get_mut(position) {
+            Some(slot) => *slot = (name.to_owned(), id),
+            None => self.last_names.push((name.to_owned(), id)),
+        }
+        id
+    }
+
     /// The id of `value` in `field_values` if it is shared, sharing it if it now recurs
     /// often enough.
     fn shared_id(&mut self, value: &str, new_entries: &mut Vec<NewEntry>) -> Option<u64> {
         if !(MIN_SHARED_BYTES..=MAX_SHARED_BYTES).contains(&value.len()) {
             return None;
         }
-        if let Some(id) = self.values.id(value) {
+        let hash = xxh3_64(value.as_bytes());
+        if let Some(id) = self.values.id_hashed(value, hash) {
             return Some(id);
         }
-        let hash = xxh3_64(value.as_bytes());
         if self.recent.len() >= RECENT_VALUES && !self.recent.contains_key(&hash) {
             self.recent.clear();
         }

@@ -19,9 +19,6 @@ use super::{
 /// overlapping a manual one) before giving up with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The page cache's cap (a negative `cache_size` counts KiB).
-const CACHE_KIB: i64 = 64 * 1024;
-
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
@@ -63,11 +60,6 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true)
-            .map_err(open_err)?;
-        // A first push writes a million rows in one transaction: with the default 2 MiB page
-        // cache, SQLite spills dirty pages to the WAL mid-transaction and rewrites them there.
-        // A fixed cap keeps memory flat whatever the catalog's size.
-        conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(open_err)?;
         migrate(&mut conn, path)?;
         Ok(SqliteStore {
