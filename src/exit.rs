@@ -11,6 +11,8 @@ pub enum Exit {
     Usage = 2,
     /// A destination rejected the push or could not be reached.
     PushFailed = 3,
+    /// Another omnifeed run holds the project lock; nothing was done.
+    Locked = 4,
 }
 
 impl From<Exit> for std::process::ExitCode {

@@ -10,7 +10,7 @@ use crate::guards::{GuardCode, Overrides};
 use crate::push::transport_for;
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
-use crate::run::{FeedOutcome, FeedResult, PushOptions};
+use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions};
 use crate::state::{Outcome, RunId, SqliteStore};
 
 /// `--format json` prints `{ "run": ID, "outcome": …, "feeds": [FeedResult…] }`.
@@ -26,6 +26,11 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
     let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    // Before the store is opened: migrating it is a write too.
+    let lock = match ProjectLock::acquire(&config.state_path, "push") {
+        Ok(lock) => lock,
+        Err(err) => return super::lock_refused(err),
+    };
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
     let options = PushOptions {
@@ -36,11 +41,22 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &config,
         feeds,
         &mut store,
+        &lock,
         &options,
         &transport_for,
         &progress,
     )?;
-    print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds)?;
+    let printed = print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds);
+    if let Some(err) = pushed.finish_error {
+        eprintln!(
+            "error: {:#}\n  the feeds above were delivered and recorded as reported; only the \
+             run's end is missing from `omnifeed runs`",
+            anyhow::Error::from(err)
+        );
+        printed?;
+        return Ok(Exit::PushFailed);
+    }
+    printed?;
     Ok(match pushed.outcome {
         Outcome::Failed => Exit::PushFailed,
         Outcome::GuardTripped => Exit::Invalid,

@@ -43,6 +43,11 @@ pub trait Transport {
     /// Delivers `files` (complete feed files, staged on local disk) for `feed`. Either all of
     /// them are delivered, or an error says which one was not.
     fn deliver(&self, feed: &Feed, files: &[PathBuf]) -> Result<Delivery, PushError>;
+
+    /// Whether the destination already holds files of `feed`. A push whose state has no
+    /// history of the feed stops when it does (the state was lost, or the files came from
+    /// elsewhere): it cannot know what the channel holds.
+    fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
 }
 
 /// The transport for a feed's `[destination]`.

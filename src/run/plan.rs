@@ -80,12 +80,10 @@ pub fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
         .ok()
 }
 
-/// Opens the state store only if it exists: a dry run must not create one.
+/// Opens the state store read-only, if it has any history: a dry run must neither create
+/// nor migrate one, and reads it as one snapshot.
 pub fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
-    if !config.state_path.exists() {
-        return Ok(None);
-    }
-    Ok(Some(SqliteStore::open(&config.state_path)?))
+    Ok(SqliteStore::open_read_only(&config.state_path)?)
 }
 
 /// Diffs every feed against `store` (none: nothing accepted yet) and evaluates the guards.

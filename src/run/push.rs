@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::deliver::{Transports, deliver};
+use super::lock::ProjectLock;
 use super::plan::{self, FeedPlan, PlanOptions};
 use super::record::{finish_run, outcome_of, record_feed};
 use super::stage::{stage, staging_folder};
@@ -20,7 +21,7 @@ use crate::diff::DiffTotals;
 use crate::feed::Feed;
 use crate::guards::{GuardTrip, Overrides};
 use crate::report::progress::Progress;
-use crate::state::{Outcome, PushSummary, RunId, SqliteStore, StateStore};
+use crate::state::{Outcome, PushSummary, RunId, SqliteStore, StateError, StateStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,19 +63,30 @@ pub struct PushRun {
     pub run: RunId,
     pub outcome: Outcome,
     pub feeds: Vec<FeedResult>,
+    /// Recording the run's end failed: what was delivered and recorded per feed stands, but
+    /// the run stays `running` in the history until the next run marks it `interrupted`.
+    pub finish_error: Option<StateError>,
 }
 
-/// Pushes `feeds`, delivering each through the transport `transports` picks for it.
+/// Pushes `feeds`, delivering each through the transport `transports` picks for it. The
+/// caller holds the project lock (taken before opening `store`, so that no other run can be
+/// going).
 pub fn push(
     config: &Config,
     feeds: Vec<Feed>,
     store: &mut SqliteStore,
+    _lock: &ProjectLock,
     options: &PushOptions,
     transports: Transports<'_>,
     progress: &Progress,
 ) -> anyhow::Result<PushRun> {
     let started = std::time::Instant::now();
     let now = options.now;
+    store.interrupt_running()?;
+    let mut lost_history = Vec::new();
+    for feed in &feeds {
+        lost_history.push(!options.overrides.force && history_lost(store, feed, transports)?);
+    }
     let plan_options = PlanOptions {
         added_fields: false,
         now,
@@ -86,13 +98,14 @@ pub fn push(
     let mut results: Vec<FeedResult> = Vec::with_capacity(feeds.len());
     let mut passing: Vec<Feed> = Vec::new();
     let mut passing_plans: Vec<FeedPlan> = Vec::new();
-    for ((feed, feed_plan), summary) in feeds
+    for (((feed, feed_plan), summary), lost) in feeds
         .into_iter()
         .zip(plan.feeds)
         .zip(&plan.engine.summaries)
+        .zip(lost_history)
     {
         let blocking = options.overrides.blocking(feed_plan.trips.clone());
-        let outcome = if blocking.is_empty() {
+        let outcome = if blocking.is_empty() && !lost {
             FeedOutcome::Ok
         } else {
             FeedOutcome::GuardTripped
@@ -108,7 +121,14 @@ pub fn push(
             bytes: 0,
             sent: summary.records,
             recorded: None,
-            error: None,
+            error: lost.then(|| {
+                format!(
+                    "the state has no record of this feed, but {} already holds its files: the \
+                     state was lost or replaced, so what the channel holds is unknown. Push with \
+                     --force to send the whole feed and start the state afresh",
+                    transports(&feed).target()
+                )
+            }),
         });
         if outcome == FeedOutcome::Ok {
             passing.push(feed);
@@ -145,12 +165,25 @@ pub fn push(
     let ended = now
         .checked_add(jiff::SignedDuration::try_from(started.elapsed()).unwrap_or_default())
         .unwrap_or(now);
-    finish_run(store, run, outcome, &results, ended)?;
+    let finish_error = finish_run(store, run, outcome, &results, ended).err();
     Ok(PushRun {
         run,
         outcome,
         feeds: results,
+        finish_error,
     })
+}
+
+/// Whether the state has no history of `feed` while its destination holds its files.
+fn history_lost(
+    store: &SqliteStore,
+    feed: &Feed,
+    transports: Transports<'_>,
+) -> anyhow::Result<bool> {
+    if store.has_recorded(&feed.id)? {
+        return Ok(false);
+    }
+    Ok(transports(feed).holds_feed(feed)?)
 }
 
 /// Second pass: stage the passing feeds' files, then deliver and record each.
