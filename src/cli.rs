@@ -9,14 +9,14 @@ use crate::report::OutputFormat;
 /// Validate one product catalog, reshape it per sales channel, diff and push feeds.
 ///
 /// Exit codes: 0 ok, 1 validation errors (or changes with --exit-code, or a guard tripped),
-/// 2 usage or configuration error, 3 push failed.
+/// 2 usage or configuration error, 3 push failed, 4 another run holds the project lock.
 #[derive(Debug, Parser)]
 #[command(
     name = "omnifeed",
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 ok; 1 validation errors, changes with --exit-code, or a guard stopped a push; 2 usage or configuration error; 3 a destination rejected the push or could not be reached."
+    after_help = "Exit codes: 0 ok; 1 validation errors, changes with --exit-code, or a guard stopped a push; 2 usage or configuration error; 3 a destination rejected the push or could not be reached; 4 another omnifeed run (export or push) holds the project lock."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -62,7 +62,7 @@ pub enum Command {
     /// Writes no feed files and leaves the state alone. Guards are shown, not enforced.
     Diff(DiffArgs),
     /// Export, diff, check the guards and deliver each feed that passes; record what the
-    /// channel accepted.
+    /// channel accepted. One export or push per project at a time (exit 4 otherwise).
     Push(PushArgs),
     /// List past runs (`runs show ID` for one run's per-feed counts).
     Runs(RunsArgs),
@@ -103,7 +103,9 @@ pub struct PushArgs {
 /// Flags that let a push through a tripped guard.
 #[derive(Debug, Args)]
 pub struct GuardOverrides {
-    /// Push despite every guard, including an empty feed.
+    /// Push despite every guard, including an empty feed, and despite a state with no
+    /// record of a feed whose destination already holds its files (a lost or replaced state:
+    /// the whole feed is sent and the state starts afresh).
     #[arg(long)]
     pub force: bool,
     /// Push even if more items would be removed than `max_removed_share` allows.

@@ -30,6 +30,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     let options = EngineOptions {
         write: true,
         out_dir: args.out.as_deref(),
+        folder_per_feed: false,
     };
     let result = export::run(&config, &feeds, &options, &progress, &mut NoRecords)?;
     let mut findings = result.catalog.findings;

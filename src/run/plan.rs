@@ -99,6 +99,7 @@ pub fn analyze(
     let engine_options = EngineOptions {
         write: false,
         out_dir: None,
+        folder_per_feed: false,
     };
     // The engine reads the inventory first, which needs nothing from the state: reading the
     // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers

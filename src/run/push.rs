@@ -15,7 +15,7 @@ use super::deliver::{Transports, deliver};
 use super::lock::ProjectLock;
 use super::plan::{self, FeedPlan, PlanOptions};
 use super::record::{finish_run, outcome_of, record_feed};
-use super::stage::{stage, staging_folder};
+use super::stage::{remove_stale_staging, stage, staging_folder};
 use crate::config::Config;
 use crate::diff::DiffTotals;
 use crate::feed::Feed;
@@ -48,6 +48,9 @@ pub struct FeedResult {
     pub sent: u64,
     /// What the state recorded: new and changed items, refreshed ones and removals.
     pub recorded: Option<PushSummary>,
+    /// Whether the files went to the transport (delivered, or maybe partly before an error).
+    #[serde(skip)]
+    pub sending: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -75,7 +78,7 @@ pub fn push(
     config: &Config,
     feeds: Vec<Feed>,
     store: &mut SqliteStore,
-    _lock: &ProjectLock,
+    lock: &ProjectLock,
     options: &PushOptions,
     transports: Transports<'_>,
     progress: &Progress,
@@ -83,6 +86,7 @@ pub fn push(
     let started = std::time::Instant::now();
     let now = options.now;
     store.interrupt_running()?;
+    remove_stale_staging(config, lock)?;
     let mut lost_history = Vec::new();
     for feed in &feeds {
         lost_history.push(!options.overrides.force && history_lost(store, feed, transports)?);
@@ -121,6 +125,7 @@ pub fn push(
             bytes: 0,
             sent: summary.records,
             recorded: None,
+            sending: false,
             error: lost.then(|| {
                 format!(
                     "the state has no record of this feed, but {} already holds its files: the \
@@ -180,7 +185,7 @@ fn history_lost(
     feed: &Feed,
     transports: Transports<'_>,
 ) -> anyhow::Result<bool> {
-    if store.has_recorded(&feed.id)? {
+    if store.has_history(&feed.id)? {
         return Ok(false);
     }
     Ok(transports(feed).holds_feed(feed)?)
@@ -211,6 +216,8 @@ fn deliver_and_record(
             continue;
         }
         let transport = transports(feed);
+        store.mark_sending(run, &feed.id, staged.records)?;
+        result.sending = true;
         let delivery = match deliver(transport.as_ref(), feed, &staged) {
             Ok(delivery) => delivery,
             Err(err) => {

@@ -55,14 +55,15 @@ pub(super) fn finish_run(
     let counts: Vec<(&str, FeedCounts)> = results
         .iter()
         .map(|r| {
-            let delivered = if r.recorded.is_some() { r.sent } else { 0 };
+            let accepted = if r.recorded.is_some() { r.sent } else { 0 };
             let counts = FeedCounts {
                 added: r.totals.added,
                 changed: r.totals.changed,
                 removed: r.totals.removed,
                 unchanged: r.totals.unchanged,
-                sent: delivered,
-                accepted: delivered,
+                // Kept even when recording failed: the destination may hold them.
+                sent: if r.sending { r.sent } else { 0 },
+                accepted,
                 rejected: 0,
             };
             (r.feed.as_str(), counts)

@@ -131,11 +131,25 @@ impl SqliteStore {
         Ok(changed as u64)
     }
 
-    /// Whether any run recorded items (or an empty feed) for `feed`: the state's history of it.
-    pub fn has_recorded(&self, feed: &str) -> Result<bool, StateError> {
+    /// Notes, before delivering, that `run` sends `records` records of `feed`: if the run
+    /// dies before recording, the state still knows the destination may hold them.
+    pub fn mark_sending(&mut self, run: RunId, feed: &str, records: u64) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE run_feeds SET sent = ?3 WHERE run_id = ?1 AND feed = ?2",
+                params![run.0, feed, to_i64(records)],
+            )
+            .map_err(sql("noting a delivery"))?;
+        Ok(())
+    }
+
+    /// Whether the state has a history of `feed`: a run recorded it, or started delivering
+    /// it (see [`SqliteStore::mark_sending`]) and may have been killed before recording.
+    pub fn has_history(&self, feed: &str) -> Result<bool, StateError> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM run_feeds WHERE feed = ?1 AND recorded_at IS NOT NULL)",
+                "SELECT EXISTS (SELECT 1 FROM run_feeds
+                                WHERE feed = ?1 AND (recorded_at IS NOT NULL OR sent > 0))",
                 params![feed],
                 |row| row.get(0),
             )
