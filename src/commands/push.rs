@@ -13,6 +13,9 @@ use crate::report::progress::Progress;
 use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions};
 use crate::state::{Outcome, RunId, SqliteStore};
 
+/// Rejected items listed on stderr per feed; the JSON report has them all.
+const SHOWN_REJECTIONS: usize = 20;
+
 /// `--format json` prints `{ "run": ID, "outcome": …, "feeds": [FeedResult…] }`.
 #[derive(Serialize)]
 struct PushReport<'a> {
@@ -59,7 +62,8 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
     printed?;
     Ok(match pushed.outcome {
         Outcome::Failed => Exit::PushFailed,
-        Outcome::GuardTripped => Exit::Invalid,
+        // Rejected items are data errors: fix them, push again.
+        Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
         _ => Exit::Ok,
     })
 }
@@ -101,7 +105,28 @@ fn print_report(
             );
         }
         if let Some(error) = &result.error {
-            eprintln!("error: feed `{}` push failed: {error}", result.feed);
+            let what = match result.outcome {
+                FeedOutcome::GuardTripped => "not pushed",
+                _ => "push failed",
+            };
+            eprintln!("error: feed `{}` {what}: {error}", result.feed);
+        }
+        if !result.rejections.is_empty() {
+            eprintln!(
+                "error: feed `{}`: the channel rejected {} items; they stay pending (fix them and \
+                 push again):",
+                result.feed,
+                result.rejections.len()
+            );
+            for rejection in result.rejections.iter().take(SHOWN_REJECTIONS) {
+                eprintln!("    {}: {}", rejection.key, rejection.message);
+            }
+            if result.rejections.len() > SHOWN_REJECTIONS {
+                eprintln!(
+                    "    … and {} more (--format json lists them all)",
+                    result.rejections.len() - SHOWN_REJECTIONS
+                );
+            }
         }
     }
     let stdout = std::io::stdout();
@@ -121,10 +146,12 @@ fn print_report(
                 let t = &r.totals;
                 writeln!(
                     out,
-                    "{}: {} — {} added, {} changed, {} removed, {} unchanged, {} refreshed; {} sent",
+                    "{}: {} — {} added, {} changed, {} removed, {} unchanged, {} refreshed; {} sent{}",
                     r.feed,
                     match r.outcome {
                         FeedOutcome::Ok => "pushed",
+                        FeedOutcome::Partial => "pushed, some items rejected",
+                        FeedOutcome::GuardTripped if r.blocking.is_empty() => "stopped",
                         FeedOutcome::GuardTripped => "stopped by a guard",
                         FeedOutcome::Failed => "failed",
                     },
@@ -134,6 +161,12 @@ fn print_report(
                     t.unchanged,
                     r.refreshed,
                     if r.recorded.is_some() { r.sent } else { 0 },
+                    match r.recorded {
+                        Some(recorded) if recorded.rejected > 0 => {
+                            format!(", {} rejected", recorded.rejected)
+                        }
+                        _ => String::new(),
+                    },
                 )?;
                 for file in &r.files {
                     writeln!(out, "    wrote {}", file.display())?;

@@ -1,6 +1,7 @@
 //! Delivering a feed's files to its channel. Transports know how to move files, nothing about
-//! channels: the command glue exports, diffs and checks the guards first, and records in the
-//! state only what a [`Delivery`] reports as accepted.
+//! channels: the run engine ([`crate::run`]) exports, diffs and checks the guards first, and
+//! records in the state only what a [`Delivery`] reports as accepted: every item it sent
+//! except those in [`Delivery::rejected`], which stay pending with the channel's message.
 //!
 //! [`DirTransport`] (a local folder) is the one implementation; SFTP and HTTP go behind the
 //! same [`Transport`] seam.

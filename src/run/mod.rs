@@ -22,4 +22,7 @@ pub mod stage;
 
 pub use lock::{LockError, ProjectLock};
 pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};
-pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, push};
+pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, Rejection, push};
+
+#[cfg(test)]
+mod tests;

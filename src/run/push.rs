@@ -27,6 +27,8 @@ use crate::state::{Outcome, PushSummary, RunId, SqliteStore, StateError, StateSt
 #[serde(rename_all = "snake_case")]
 pub enum FeedOutcome {
     Ok,
+    /// Delivered, but the channel rejected some items; they stay pending.
+    Partial,
     GuardTripped,
     Failed,
 }
@@ -48,11 +50,21 @@ pub struct FeedResult {
     pub sent: u64,
     /// What the state recorded: new and changed items, refreshed ones and removals.
     pub recorded: Option<PushSummary>,
+    /// The items the channel rejected, `(key, its message)`; they stay pending.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejections: Vec<Rejection>,
     /// Whether the files went to the transport (delivered, or maybe partly before an error).
     #[serde(skip)]
     pub sending: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// An item the channel refused, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub key: String,
+    pub message: String,
 }
 
 /// How to push.
@@ -125,6 +137,7 @@ pub fn push(
             bytes: 0,
             sent: summary.records,
             recorded: None,
+            rejections: Vec::new(),
             sending: false,
             error: lost.then(|| {
                 format!(
@@ -226,17 +239,28 @@ fn deliver_and_record(
                 continue;
             }
         };
-        result.files = delivery.files;
         result.bytes = delivery.bytes;
         result.sent = staged.records;
-        let removed: Vec<&str> = feed_plan
-            .diff
-            .removed
-            .iter()
-            .map(|i| i.key.as_str())
-            .collect();
-        match record_feed(store, &feed.id, run, staged.spill, &removed, now) {
-            Ok(summary) => result.recorded = Some(summary),
+        match record_feed(
+            store,
+            &feed.id,
+            run,
+            staged.spill,
+            feed_plan,
+            &delivery,
+            now,
+        ) {
+            Ok(summary) => {
+                result.recorded = Some(summary);
+                if summary.rejected > 0 {
+                    result.outcome = FeedOutcome::Partial;
+                    result.rejections = delivery
+                        .rejected
+                        .into_iter()
+                        .map(|(key, message)| Rejection { key, message })
+                        .collect();
+                }
+            }
             Err(err) => {
                 result.outcome = FeedOutcome::Failed;
                 result.error = Some(format!(
@@ -245,6 +269,7 @@ fn deliver_and_record(
                 ));
             }
         }
+        result.files = delivery.files;
     }
     Ok(())
 }

@@ -1,44 +1,82 @@
 //! Recording: what the channel accepted goes into the state, one transaction per feed, and
 //! the run's end with its per-feed counts.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 
+use super::plan::FeedPlan;
 use super::push::{FeedOutcome, FeedResult};
 use super::spill::Spill;
+use crate::push::Delivery;
 use crate::state::{
     FeedCounts, Outcome, PushSummary, PushedItem, RunId, SqliteStore, StateError, StateStore,
     Verdict,
 };
 
-/// Streams one feed's spilled records into one `record_push` transaction.
+/// Streams one feed's spilled records into one `record_push` transaction, each with the
+/// channel's verdict from `delivery`: a rejected item keeps its last accepted content in the
+/// state and stays pending, with the channel's reason. A rejection of an item the spill does
+/// not hold (unchanged, so not re-recorded) is recorded against its accepted hash; one of a
+/// key the feed does not have is ignored.
 pub(super) fn record_feed(
     store: &mut SqliteStore,
     feed: &str,
     run: RunId,
     spill: Spill,
-    removed: &[&str],
+    plan: &FeedPlan,
+    delivery: &Delivery,
     now: Timestamp,
 ) -> anyhow::Result<PushSummary> {
-    let items = spill.read()?.map(|spilled| {
+    let rejected: RefCell<HashMap<&str, &str>> = RefCell::new(
+        delivery
+            .rejected
+            .iter()
+            .map(|(key, message)| (key.as_str(), message.as_str()))
+            .collect(),
+    );
+    let verdict = |key: &str| match rejected.borrow_mut().remove(key) {
+        Some(message) => Verdict::Rejected(message.to_owned()),
+        None => Verdict::Accepted,
+    };
+    let spilled = spill.read()?.map(|spilled| {
         spilled.map(|spilled| PushedItem {
+            verdict: verdict(&spilled.key),
             key: spilled.key,
             hash: spilled.hash,
             fields: spilled.fields,
-            verdict: Verdict::Accepted,
         })
     });
-    Ok(store.record_push(feed, run, items, removed, now)?)
+    // Run once the spill is read, so only the rejections it did not hold are left.
+    let unchanged_rejected = std::iter::once_with(|| {
+        let mut left: Vec<(&str, &str)> = rejected.borrow_mut().drain().collect();
+        left.sort_unstable();
+        left.into_iter().filter_map(|(key, message)| {
+            let found = plan.accepted.get(key)?;
+            Some(Ok(PushedItem {
+                key: key.to_owned(),
+                hash: found.hash,
+                fields: None,
+                verdict: Verdict::Rejected(message.to_owned()),
+            }))
+        })
+    })
+    .flatten();
+    let removed: Vec<&str> = plan.diff.removed.iter().map(|i| i.key.as_str()).collect();
+    Ok(store.record_push(feed, run, spilled.chain(unchanged_rejected), &removed, now)?)
 }
 
-/// The run's outcome from its feeds': a failure outweighs a guard.
+/// The run's outcome from its feeds': a failure outweighs a guard, which outweighs
+/// rejected items.
 pub(super) fn outcome_of(results: &[FeedResult]) -> Outcome {
-    if results.iter().any(|r| r.outcome == FeedOutcome::Failed) {
+    let any = |outcome| results.iter().any(|r| r.outcome == outcome);
+    if any(FeedOutcome::Failed) {
         Outcome::Failed
-    } else if results
-        .iter()
-        .any(|r| r.outcome == FeedOutcome::GuardTripped)
-    {
+    } else if any(FeedOutcome::GuardTripped) {
         Outcome::GuardTripped
+    } else if any(FeedOutcome::Partial) {
+        Outcome::Partial
     } else {
         Outcome::Ok
     }
@@ -55,7 +93,12 @@ pub(super) fn finish_run(
     let counts: Vec<(&str, FeedCounts)> = results
         .iter()
         .map(|r| {
-            let accepted = if r.recorded.is_some() { r.sent } else { 0 };
+            let rejected = r.recorded.map_or(0, |recorded| recorded.rejected);
+            let accepted = if r.recorded.is_some() {
+                r.sent.saturating_sub(rejected)
+            } else {
+                0
+            };
             let counts = FeedCounts {
                 added: r.totals.added,
                 changed: r.totals.changed,
@@ -64,7 +107,7 @@ pub(super) fn finish_run(
                 // Kept even when recording failed: the destination may hold them.
                 sent: if r.sending { r.sent } else { 0 },
                 accepted,
-                rejected: 0,
+                rejected,
             };
             (r.feed.as_str(), counts)
         })
