@@ -1,4 +1,4 @@
-//! `omnifeed push`: flags in, [`crate::run::push`] does the run, the report out.
+//! `omnifeed push`: flags in, [`crate::run::push()`] does the run, the report out.
 
 use std::io::{BufWriter, Write};
 

@@ -1,5 +1,5 @@
 //! Delivering a feed's files to its channel. Transports know how to move files, nothing about
-//! channels: the run engine ([`crate::run`]) exports, diffs and checks the guards first, and
+//! channels: the run engine ([`mod@crate::run`]) exports, diffs and checks the guards first, and
 //! records in the state only what a [`Delivery`] reports as accepted: every item it sent
 //! except those in [`Delivery::rejected`], which stay pending with the channel's message.
 //!

@@ -173,7 +173,7 @@ fn staging_parent(config: &Config) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// A fresh staging folder (see [`staging_parent`]); removed when dropped.
+/// A fresh staging folder next to the state store; removed when dropped.
 pub fn staging_folder(config: &Config) -> anyhow::Result<tempfile::TempDir> {
     let parent = staging_parent(config);
     std::fs::create_dir_all(&parent)
