@@ -138,7 +138,7 @@ fn a_held_lock_refuses_writers_and_lets_readers_read() {
     drop(held);
     // Released (as the OS does for a dead holder): the next run takes it over.
     env.run(&["push", "--no-progress"]).expect_code(0);
-    assert!(env.read(LOCK).contains(&"command push".to_string()));
+    assert!(env.read(LOCK).contains("command push"));
     assert!(!env.read(LOCK).contains("4242"), "{}", env.read(LOCK));
 }
 
