@@ -3,7 +3,9 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|direct|all] [--variants N] [--stores N] [--runs N]
+`direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
+cache path), alternating, and prints both with their CPU time; not part of `all`.
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -17,13 +19,16 @@ CSV_PARSE = os.path.join(TARGET, "release", "examples", "csv_parse")
 BENCH_TOML = os.path.join(ROOT, "benches", "bench.toml")
 
 
-def timed(cmd, **kwargs):
-    """Runs cmd, returns (wall seconds, peak RSS MiB of that child alone)."""
+def timed(cmd, cpu=None, **kwargs):
+    """Runs cmd, returns (wall seconds, peak RSS MiB of that child alone); appends its user
+    and system CPU seconds to `cpu` when given."""
     start = time.perf_counter()
     pid = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, **kwargs).pid
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
+    if cpu is not None:
+        cpu.append((usage.ru_utime, usage.ru_stime))
     return wall, usage.ru_maxrss / 1024, code
 
 
@@ -48,7 +53,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "direct", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -78,6 +83,29 @@ def main():
             print(f"{'omnifeed export vs Python peer':<34} {peer / wall:7.1f}x faster (3 feeds vs 1)")
     if a.what in ("diff", "all"):
         bench_diff(a, cat)
+    if a.what == "direct":
+        bench_direct(a, cat)
+
+
+def bench_direct(a, cat):
+    """The Google RSS export with direct writes and through the page cache, alternating so
+    both see the same machine; best wall time of each, with that run's CPU time."""
+    results = {"O_DIRECT": [], "page cache (OMNIFEED_DIRECT_IO=off)": []}
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as out:
+        cmd = [BIN, "--config", BENCH_TOML, "export", "--catalog", cat, "--out", out,
+               "--no-progress", "google-shopping"]
+        for _ in range(a.runs):
+            for name, env in (("O_DIRECT", {}), ("page cache (OMNIFEED_DIRECT_IO=off)", {"OMNIFEED_DIRECT_IO": "off"})):
+                cpu = []
+                wall, rss, code = timed(cmd, cpu=cpu, env={**os.environ, **env})
+                results[name].append((wall, rss, code, *cpu[0]))
+        size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)) / 1e9
+    best = {name: min(runs) for name, runs in results.items()}
+    for name, (wall, rss, code, user, system) in best.items():
+        print(f"{'export google, ' + name:<52} {wall:7.2f} s  user {user:6.2f} s  sys {system:6.2f} s  "
+              f"peak RSS {rss:6.0f} MiB  {size / wall:5.2f} GB/s" + (f"  (exit {code})" if code else ""))
+    (direct, *_), (cached, *_) = best.values()
+    print(f"{'page cache / O_DIRECT wall':<52} {cached / direct:7.2f}x  ({size:.2f} GB written per run)")
 
 
 def bench_diff(a, cat):

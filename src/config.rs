@@ -144,6 +144,24 @@ impl Config {
         )
     }
 
+    /// Every file omnifeed reads from the project besides the feed definitions and specs:
+    /// the config itself, the three catalog tables and the state. No feed may write over
+    /// one of them.
+    pub fn read_files(&self) -> Vec<PathBuf> {
+        let table = |raw: &RawTable, default: &str| {
+            self.catalog_dir
+                .join(raw.file.clone().unwrap_or_else(|| default.into()))
+        };
+        let mut files: Vec<PathBuf> = self.path.iter().cloned().collect();
+        files.extend([
+            self.products_path(),
+            table(&self.inventory, "inventory.csv"),
+            table(&self.locations, "locations.csv"),
+            self.state_path.clone(),
+        ]);
+        files
+    }
+
     /// Reads `config_path` if it exists (it must when given explicitly), then lets `catalog`
     /// override the catalog folder.
     pub fn load(

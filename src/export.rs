@@ -143,9 +143,11 @@ pub fn run<S: RecordSink>(
     let catalog_file: Arc<str> = Arc::from(config.products_path().display().to_string());
     let renderers: Vec<Renderer<'_>> = feeds.iter().map(Renderer::new).collect();
     if options.write {
-        // Where the files end up: for staged feeds, their destinations.
+        // Checked at load for the destinations; again here for `--out`. Staged feeds (a
+        // push) each write into a folder of their own, so theirs are checked where the files
+        // end up: their destinations.
         let out_dir = options.out_dir.filter(|_| !options.folder_per_feed);
-        refuse_shared_files(feeds, out_dir)?;
+        crate::feed::destination::check_targets(config, feeds, out_dir)?;
     }
     let mut outputs: Vec<Option<FeedOutput>> = Vec::with_capacity(feeds.len());
     for (index, (feed, renderer)) in feeds.iter().zip(&renderers).enumerate() {
@@ -275,23 +277,6 @@ pub fn run<S: RecordSink>(
         summaries,
         findings,
     })
-}
-
-/// Two feeds writing the same file would silently keep only the last one's items.
-fn refuse_shared_files(feeds: &[Feed], out_dir: Option<&Path>) -> anyhow::Result<()> {
-    let mut targets: BTreeMap<std::path::PathBuf, &str> = BTreeMap::new();
-    for feed in feeds {
-        let dir = out_dir.unwrap_or(&feed.destination);
-        let target = dir.join(format!("{}.{}", feed.file_stem, feed.format.extension));
-        if let Some(other) = targets.insert(target.clone(), &feed.id) {
-            anyhow::bail!(
-                "feeds `{other}` and `{}` would both write {}\n  hint: give one of them another `file` or destination",
-                feed.id,
-                target.display()
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Byte buffers that go round between the render workers and the writer thread. A fresh

@@ -24,7 +24,8 @@ pub struct RawFeed {
     pub currency: Option<String>,
     /// IANA time zone dates are written in (default: `[defaults] time_zone`).
     pub time_zone: Option<String>,
-    /// Output file name without extension (default: the feed's file stem).
+    /// Output file name without extension (default: the feed's file stem): a plain name,
+    /// no folder, no leading dot. Split feeds add `-0001`, `-0002`, ….
     pub file: Option<String>,
     /// Write `NAME.EXT.gz` instead of `NAME.EXT`.
     #[serde(default)]
@@ -101,7 +102,8 @@ pub struct RawStock {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum RawDestination {
-    /// A local folder; relative to the config file.
+    /// A local folder, relative to the config file or absolute; not empty, and not a
+    /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
 }
 

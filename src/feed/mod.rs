@@ -1,6 +1,7 @@
 //! Feeds: a feed definition compiled against its channel spec, ready for the item stages.
 
 pub mod definition;
+pub mod destination;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -130,8 +131,19 @@ pub fn load_feeds(
             path: path.clone(),
             message: render_toml_error(&text, &err),
         })?;
-        feeds.push(compile(config, specs, id, &path, raw)?);
+        let path_problems = destination::definition_problems(&raw, &id, &text);
+        let feed = compile(config, specs, id, &path, raw);
+        if path_problems.is_empty() {
+            feeds.push(feed?);
+            continue;
+        }
+        let mut problems = path_problems;
+        if let Err(FeedError::Invalid { problems: more, .. }) = feed {
+            problems.extend(more);
+        }
+        return Err(FeedError::Invalid { path, problems });
     }
+    destination::check_targets(config, &feeds, None)?;
     Ok(feeds)
 }
 

@@ -1,12 +1,18 @@
 //! `[destination] kind = "dir"`: files land in a local folder by rename, so a reader of the
-//! folder sees the old file or the new one, never half of one.
+//! folder sees the old file or the new one, never half of one. Every part of a feed is
+//! first placed under a temporary name in the folder (by rename from the staging folder, or
+//! by copy when that is on another file system); only then are they renamed into place
+//! together and this feed's stale parts removed ([`FeedFiles::publish`]).
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{Delivery, PushError, Transport, file_name};
+use tempfile::TempPath;
+
+use super::{Delivery, PushError, Transport};
 use crate::feed::Feed;
+use crate::serialize::file_set::FeedFiles;
 
 pub struct DirTransport {
     dir: PathBuf,
@@ -33,25 +39,23 @@ impl Transport for DirTransport {
             }
         };
         std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
-        let mut delivery = Delivery::default();
-        for staged in files {
-            let dest = self.dir.join(file_name(staged));
-            delivery.bytes += std::fs::metadata(staged).map_err(io_err(staged))?.len();
-            place(staged, &dest).map_err(io_err(&dest))?;
-            delivery.files.push(dest);
-        }
-        // A shorter feed than last time must not leave the old extra parts for the channel
-        // to keep reading.
-        crate::serialize::output::remove_stale_parts(
+        let names = FeedFiles::new(
             &self.dir,
             &feed.file_stem,
             &feed.format.extension,
-            &delivery.files,
-        )
-        .map_err(io_err(&self.dir))?;
-        // The renames are durable only once the folder entry is on disk; without this a power
-        // loss could bring back the old file after the state recorded the new one.
-        sync_dir(&self.dir).map_err(io_err(&self.dir))?;
+            feed.gzip,
+        );
+        // Temporary files of a killed delivery (a copy across file systems) go first.
+        names.remove_leftover_temps().map_err(io_err(&self.dir))?;
+        let mut delivery = Delivery::default();
+        let mut placed = Vec::with_capacity(files.len());
+        for staged in files {
+            delivery.bytes += std::fs::metadata(staged).map_err(io_err(staged))?.len();
+            placed.push(place(staged, &names).map_err(io_err(&self.dir))?);
+        }
+        // The folder is synced inside: without it a power loss could bring back the old
+        // file after the state recorded the new one.
+        delivery.files = names.publish(placed).map_err(io_err(&self.dir))?;
         Ok(delivery)
     }
 
@@ -86,26 +90,19 @@ impl Transport for DirTransport {
     }
 }
 
-/// Renames `staged` over `dest`; across filesystems (EXDEV) copies into a temp file next to
-/// `dest` first, so the final step is still a rename.
-fn place(staged: &Path, dest: &Path) -> io::Result<()> {
-    if std::fs::rename(staged, dest).is_ok() {
-        return Ok(());
+/// Moves `staged` to a new temporary file in the destination folder: a rename on the same
+/// file system, else a copy (EXDEV). The temporary file is created with the mode of an
+/// ordinary new file, so the delivered feed is readable as any file the user writes.
+fn place(staged: &Path, names: &FeedFiles) -> io::Result<TempPath> {
+    let temp = names.temp_file()?;
+    match std::fs::rename(staged, &temp) {
+        Ok(()) => Ok(temp.into_temp_path()),
+        Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            let (mut file, path) = temp.into_parts();
+            io::copy(&mut File::open(staged)?, &mut file)?;
+            file.sync_all()?;
+            Ok(path)
+        }
+        Err(err) => Err(err),
     }
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    io::copy(&mut File::open(staged)?, temp.as_file_mut())?;
-    temp.as_file().sync_all()?;
-    temp.persist(dest).map_err(|err| err.error)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) -> io::Result<()> {
-    Ok(())
 }

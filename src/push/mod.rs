@@ -8,7 +8,7 @@
 
 mod dir;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use dir::DirTransport;
 
@@ -54,8 +54,4 @@ pub trait Transport {
 /// The transport for a feed's `[destination]`.
 pub fn transport_for(feed: &Feed) -> Box<dyn Transport> {
     Box::new(DirTransport::new(feed.destination.clone()))
-}
-
-pub(crate) fn file_name(path: &Path) -> &std::ffi::OsStr {
-    path.file_name().unwrap_or(path.as_os_str())
 }

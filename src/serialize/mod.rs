@@ -2,6 +2,7 @@
 //! its own (so records render in parallel); [`output::FeedOutput`] joins them into files.
 
 mod direct;
+pub mod file_set;
 pub mod output;
 
 use std::io::Write;

@@ -1,17 +1,17 @@
 //! Writing a feed's files: split at the spec's limits, optional gzip, and atomic: every part
 //! goes to a temporary file in the target folder, is fsynced, and only renamed into place
-//! when the whole feed is done. A failed run leaves the previous files as they were.
+//! when the whole feed is done ([`FeedFiles::publish`]). A failed run leaves the previous
+//! files as they were.
 
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use tempfile::NamedTempFile;
 
 use super::Renderer;
 use super::direct::DirectWriter;
+use super::file_set::FeedFiles;
 use crate::spec::OnLimit;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ impl Sink {
 }
 
 struct Part {
-    temp: NamedTempFile,
+    temp: tempfile::TempPath,
     sink: Sink,
     items: u64,
     bytes: u64,
@@ -76,9 +76,7 @@ pub struct Written {
 
 pub struct FeedOutput {
     feed: String,
-    dir: PathBuf,
-    stem: String,
-    extension: String,
+    files: FeedFiles,
     gzip: bool,
     header: Vec<u8>,
     footer: Vec<u8>,
@@ -94,16 +92,18 @@ pub struct FeedOutput {
 impl FeedOutput {
     pub fn new(renderer: &Renderer<'_>, dir: &Path) -> Result<FeedOutput, OutputError> {
         let feed = renderer.feed;
-        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        let files = FeedFiles::new(dir, &feed.file_stem, &feed.format.extension, feed.gzip);
+        let io = |source| OutputError::Io {
             feed: feed.id.clone(),
             dir: dir.to_owned(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        // A killed run's temporary files would otherwise stay for good.
+        files.remove_leftover_temps().map_err(io)?;
         Ok(FeedOutput {
             feed: feed.id.clone(),
-            dir: dir.to_owned(),
-            stem: feed.file_stem.clone(),
-            extension: feed.format.extension.clone(),
+            files,
             gzip: feed.gzip,
             header: renderer.header(),
             footer: renderer.footer(),
@@ -120,21 +120,16 @@ impl FeedOutput {
     fn io(&self, source: std::io::Error) -> OutputError {
         OutputError::Io {
             feed: self.feed.clone(),
-            dir: self.dir.clone(),
+            dir: self.files.dir().to_owned(),
             source,
         }
     }
 
     fn open_part(&self) -> Result<Part, OutputError> {
-        let mut builder = tempfile::Builder::new();
-        let prefix = format!(".{}.", self.stem);
-        builder.prefix(&prefix).suffix(".partial");
-        // A temp file is owner-only (0600); the feed it becomes must be readable like any
-        // file the user creates (0666 less the umask), e.g. by a web server or an uploader.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temp = builder.tempfile_in(&self.dir).map_err(|e| self.io(e))?;
-        let file = DirectWriter::open(temp.path()).map_err(|e| self.io(e))?;
+        let (file, temp) = self.files.temp_file().map_err(|e| self.io(e))?.into_parts();
+        // Written through the descriptor the temp file was created with: reopening it by
+        // name could follow a link someone put in its place.
+        let file = DirectWriter::new(file).map_err(|e| self.io(e))?;
         let mut sink = if self.gzip {
             Sink::Gzip(GzEncoder::new(file, Compression::default()))
         } else {
@@ -282,13 +277,13 @@ impl FeedOutput {
         part.bytes += self.footer.len() as u64;
         part.sink.finish().map_err(|e| self.io(e))?;
         Ok(Closed {
-            temp: part.temp.into_temp_path(),
+            temp: part.temp,
             bytes: part.bytes,
         })
     }
 
     /// Closes every part and renames them into place: `STEM.EXT` when there is one part,
-    /// `STEM-0001.EXT`, … when the feed was split. Stale parts of an earlier run go.
+    /// `STEM-NNNN.EXT` when the feed was split. Stale parts of this feed's earlier run go.
     pub fn commit(mut self) -> Result<Written, OutputError> {
         if self.current.is_none() && self.done.is_empty() {
             // An empty feed still gets its (empty) file, so readers see zero items.
@@ -299,52 +294,15 @@ impl FeedOutput {
             self.done.push(closed);
         }
         let parts = std::mem::take(&mut self.done);
-        let count = parts.len();
-        let suffix = if self.gzip { ".gz" } else { "" };
-        let mut finals = Vec::new();
-        for (index, part) in parts.into_iter().enumerate() {
-            let name = if count == 1 {
-                format!("{}.{}{suffix}", self.stem, self.extension)
-            } else {
-                format!("{}-{:04}.{}{suffix}", self.stem, index + 1, self.extension)
-            };
-            let target = self.dir.join(name);
-            part.temp.persist(&target).map_err(|e| self.io(e.error))?;
-            self.written.bytes += std::fs::metadata(&target).map_or(part.bytes, |m| m.len());
-            finals.push(target);
-        }
-        remove_stale_parts(&self.dir, &self.stem, &self.extension, &finals)
-            .map_err(|e| self.io(e))?;
-        // The renames are durable only once the folder itself is synced.
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|e| self.io(e))?;
+        let bytes: u64 = parts.iter().map(|part| part.bytes).sum();
+        let temps = parts.into_iter().map(|part| part.temp).collect();
+        let finals = self.files.publish(temps).map_err(|e| self.io(e))?;
+        self.written.bytes = finals
+            .iter()
+            .map(|path| std::fs::metadata(path).map(|m| m.len()))
+            .sum::<std::io::Result<u64>>()
+            .unwrap_or(bytes);
         self.written.files = finals;
         Ok(self.written)
     }
-}
-
-/// Removes `STEM.EXT` and `STEM-NNNN.EXT` files (and their `.gz`) in `dir` that are not in
-/// `keep`: the parts of an earlier, longer run of the same feed.
-pub fn remove_stale_parts(
-    dir: &Path,
-    stem: &str,
-    extension: &str,
-    keep: &[PathBuf],
-) -> std::io::Result<()> {
-    let single = format!("{stem}.{extension}");
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let bare = name.strip_suffix(".gz").unwrap_or(&name);
-        let numbered = bare
-            .strip_prefix(&format!("{stem}-"))
-            .and_then(|rest| rest.strip_suffix(&format!(".{extension}")))
-            .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
-        let ours = numbered || bare == single;
-        if ours && !keep.contains(&entry.path()) {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
 }

@@ -18,6 +18,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 .into_owned();
             (name, std::fs::read(&path).expect("read"))
         })
+        .filter(|(name, _)| !crate::support::is_parts_list(name))
         .collect()
 }
 

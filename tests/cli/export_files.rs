@@ -41,16 +41,19 @@ fn data_rows(path: &Path) -> (String, Vec<String>) {
     (header, rows)
 }
 
-/// Every file under `dir` (relative path -> bytes).
+/// Every file under `dir` (relative path -> bytes), except the feeds' lists of parts.
 fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut files = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(folder) = stack.pop() {
         for entry in std::fs::read_dir(&folder).expect("read dir") {
             let path = entry.expect("entry").path();
+            let list = path
+                .file_name()
+                .is_some_and(|n| crate::support::is_parts_list(&n.to_string_lossy()));
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if !list {
                 let name = path
                     .strip_prefix(dir)
                     .expect("under dir")

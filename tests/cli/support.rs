@@ -28,9 +28,15 @@ impl TestEnv {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs with `vars` set in the binary's environment.
+    pub(crate) fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let output = assert_cmd::Command::cargo_bin("omnifeed")
             .expect("binary")
             .current_dir(self.dir.path())
+            .envs(vars.iter().copied())
             .args(args)
             .timeout(std::time::Duration::from_secs(300))
             .output()
@@ -163,4 +169,10 @@ pub(crate) fn dir_feed(channel: &str, format: &str, extra: &str) -> String {
     format!(
         "channel = \"{channel}\"\nformat = \"{format}\"\n{extra}\n[destination]\nkind = \"dir\"\npath = \"out\"\n"
     )
+}
+
+/// Whether `name` is the hidden list of the files a feed last wrote into a folder
+/// (`.STEM.EXT.parts`, README "Feeds"), which sits next to the feed's files.
+pub(crate) fn is_parts_list(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".parts")
 }
