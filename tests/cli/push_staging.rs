@@ -124,9 +124,10 @@ fn a_push_killed_mid_run_is_cleaned_up_by_the_next_one() {
         "{:?}",
         names(&env.path(".omnifeed"))
     );
+    // The feed and the list of its parts (see `FeedFiles::publish`); no temporary file.
     assert_eq!(
         names(&env.path("out")),
-        ["google.xml"],
+        [".google.xml.parts", "google.xml"],
         "no temp files delivered"
     );
     let runs = env.run(&["runs", "--format", "json"]).json();
