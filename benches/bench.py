@@ -3,15 +3,17 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|direct|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|direct|dirty|all] [--variants N] [--stores N] [--runs N]
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
 cache path), alternating, and prints both with their CPU time; not part of `all`.
+`dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
+the catalog with `brand` blanked on every row (Google recommends it).
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "tests", "fixtures", "gen_catalog.py")
+GEN = os.path.join(ROOT, "..", "shared", "tools", "gen_catalog.py")
 PEER = os.path.join(ROOT, "..", "shared", "bench", "py_google_feed.py")
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN = os.path.join(TARGET, "release", "omnifeed")
@@ -53,7 +55,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "direct", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "direct", "dirty", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -85,6 +87,8 @@ def main():
         bench_diff(a, cat)
     if a.what == "direct":
         bench_direct(a, cat)
+    if a.what == "dirty":
+        bench_dirty(a, cat)
 
 
 def bench_direct(a, cat):
@@ -106,6 +110,34 @@ def bench_direct(a, cat):
               f"peak RSS {rss:6.0f} MiB  {size / wall:5.2f} GB/s" + (f"  (exit {code})" if code else ""))
     (direct, *_), (cached, *_) = best.values()
     print(f"{'page cache / O_DIRECT wall':<52} {cached / direct:7.2f}x  ({size:.2f} GB written per run)")
+
+
+def bench_dirty(a, cat):
+    """Memory with millions of findings: every item lacks a recommended field."""
+    import csv
+    dirty = cat + "-nobrand"
+    if not os.path.exists(os.path.join(dirty, "products.csv")):
+        os.makedirs(dirty, exist_ok=True)
+        for name in ("inventory.csv", "locations.csv"):
+            os.symlink(os.path.join(cat, name), os.path.join(dirty, name))
+        with open(os.path.join(cat, "products.csv"), newline="") as src, \
+                open(os.path.join(dirty, "products.csv.tmp"), "w", newline="") as dst:
+            reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+            header = next(reader)
+            writer.writerow(header)
+            brand = header.index("brand")
+            for row in reader:
+                row[brand] = ""
+                writer.writerow(row)
+        os.replace(os.path.join(dirty, "products.csv.tmp"), os.path.join(dirty, "products.csv"))
+    for fmt in ("human", "json"):
+        with tempfile.TemporaryDirectory() as out:
+            wall, rss, code = best_of(a.runs, [BIN, "--config", BENCH_TOML, "export", "--catalog", dirty,
+                                               "--out", out, "--no-progress", "--format", fmt,
+                                               "google-shopping", "meta-catalog", "google-local-inventory"])
+            line(f"export, no brand, --format {fmt}", wall, rss, a.variants)
+            if code != 0:
+                print(f"  (exit {code})")
 
 
 def bench_diff(a, cat):

@@ -148,9 +148,10 @@ pub enum RunsCommand {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// In human output, show at most N occurrences per rule (JSON always lists all).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub max_per_rule: usize,
+    /// In human and GitHub output, show at most N findings per rule; the rest are counted
+    /// (default 5, or `[report] max_per_rule` in omnifeed.toml). JSON output lists them all.
+    #[arg(long, value_name = "N")]
+    pub max_per_rule: Option<usize>,
     /// Treat warnings as errors for the exit code.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
@@ -181,9 +182,10 @@ pub struct ExportArgs {
     /// The run's time (RFC 3339), for anything time-dependent; default: now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// In human output, show at most N findings per rule.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub max_per_rule: usize,
+    /// In human and GitHub output, show at most N findings per rule; the rest are counted
+    /// (default 5, or `[report] max_per_rule` in omnifeed.toml). JSON output lists them all.
+    #[arg(long, value_name = "N")]
+    pub max_per_rule: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -4,9 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
+use crate::diag::FindingsPolicy;
 use crate::model::field::Field;
+use crate::spec::taxonomy::Taxonomy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -44,6 +48,21 @@ pub struct RawConfig {
     pub specs_dir: Option<PathBuf>,
     #[serde(default)]
     pub state: RawState,
+    #[serde(default)]
+    pub report: RawReport,
+    /// Google's product taxonomy file (`taxonomy-with-ids.en-US.txt`, as Google publishes
+    /// it), relative to this file. Without it, the built-in list of 2019 is used and a
+    /// category id it lacks is only a warning.
+    pub taxonomy: Option<PathBuf>,
+}
+
+/// How findings are reported.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    /// Findings listed per rule in human and GitHub output, and kept in memory; the rest are
+    /// counted (default 5; `--max-per-rule` overrides it). JSON output lists them all.
+    pub max_per_rule: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +107,8 @@ pub struct RawTable {
     /// Prices in several currencies on one row: one entry per currency.
     #[serde(default)]
     pub prices: Vec<RawPriceColumns>,
-    /// Set to false when the file is optional and may be absent (inventory only).
+    /// Inventory only: `false` says the catalog has no inventory table, so a missing file is
+    /// no error even with a locations table, and the products' `stock` column gives the stock.
     pub required: Option<bool>,
 }
 
@@ -131,6 +151,10 @@ pub struct Config {
     pub feeds_dir: PathBuf,
     pub specs_dir: PathBuf,
     pub state_path: PathBuf,
+    /// Google's product taxonomy: the user's file, or the built-in list.
+    pub taxonomy: Arc<Taxonomy>,
+    /// How many findings the run keeps, and whether it lists them all.
+    pub findings: FindingsPolicy,
 }
 
 impl Config {
@@ -235,6 +259,22 @@ impl Config {
                 "use three upper-case letters such as EUR",
             ));
         }
+        let market = [
+            raw.defaults
+                .country
+                .as_deref()
+                .and_then(crate::feed::names::check_country),
+            raw.defaults
+                .language
+                .as_deref()
+                .and_then(crate::feed::names::check_language),
+        ];
+        if let Some(problem) = market.into_iter().flatten().next() {
+            return Err(invalid(
+                format!("[defaults] {problem}"),
+                "feeds inherit these; set codes the channels accept",
+            ));
+        }
         let time_zone = match &raw.defaults.time_zone {
             None => jiff::tz::TimeZone::UTC,
             Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
@@ -244,8 +284,25 @@ impl Config {
                 )
             })?,
         };
+        let taxonomy = match &raw.taxonomy {
+            None => Taxonomy::Bundled,
+            Some(file) => Taxonomy::from_file(&base_dir.join(file)).map_err(|err| {
+                invalid(
+                    format!("taxonomy: {err}"),
+                    "download Google's taxonomy-with-ids.en-US.txt and name it here, or remove the setting to use the built-in list",
+                )
+            })?,
+        };
         Ok(Config {
             path,
+            taxonomy: Arc::new(taxonomy),
+            findings: FindingsPolicy {
+                max_per_rule: raw
+                    .report
+                    .max_per_rule
+                    .unwrap_or(FindingsPolicy::DEFAULT_MAX_PER_RULE),
+                ..FindingsPolicy::default()
+            },
             catalog_dir,
             required,
             products: raw.catalog.products,

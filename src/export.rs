@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::diag::Finding;
+use crate::diag::{Finding, Findings};
 use crate::feed::Feed;
 use crate::load::{self, CatalogItem, LoadOutcome, Locations, StockTiming};
 use crate::report::progress::Progress;
@@ -95,7 +95,8 @@ impl EngineOptions<'_> {
 pub struct EngineResult {
     pub catalog: LoadOutcome,
     pub summaries: Vec<FeedSummary>,
-    pub findings: Vec<Finding>,
+    /// Findings about feed items, as `config.findings` says to keep them.
+    pub findings: Findings,
 }
 
 /// Items rendered together on one worker: enough to make buffers and write jobs few,
@@ -166,7 +167,7 @@ pub fn run<S: RecordSink>(
             ..FeedSummary::default()
         })
         .collect();
-    let mut findings = Vec::new();
+    let mut findings = Findings::new(&config.findings)?;
     let mut contexts: Option<Vec<FeedContext<'_>>> = None;
     let renderers = &renderers;
     let pool = BufferPool::default();
@@ -192,6 +193,18 @@ pub fn run<S: RecordSink>(
             progress,
             StockTiming::BeforeProducts,
             &mut |items: &[CatalogItem<'_>], locations: &Locations| {
+                if contexts.is_none() {
+                    // Names the feeds take from the catalog are checked on its first items,
+                    // before anything is written.
+                    let Some(first) = items.first() else {
+                        return Ok(());
+                    };
+                    crate::feed::names::check_feeds_against_catalog(
+                        feeds,
+                        first.columns,
+                        locations,
+                    )?;
+                }
                 let contexts = contexts.get_or_insert_with(|| {
                     feeds
                         .iter()
@@ -219,6 +232,7 @@ pub fn run<S: RecordSink>(
                     })
                     .collect();
                 let mut batch = Vec::with_capacity(chunks.len() * feeds.len());
+                let mut found = Vec::new();
                 for per_feed in chunks {
                     for (index, chunk) in per_feed.into_iter().enumerate() {
                         let summary = &mut summaries[index];
@@ -232,7 +246,7 @@ pub fn run<S: RecordSink>(
                         for rule in chunk.rejected {
                             *summary.rejected.entry(rule).or_default() += 1;
                         }
-                        findings.extend(chunk.findings);
+                        found.extend(chunk.findings);
                         for item in chunk.seen {
                             sink.collect(index, item);
                         }
@@ -247,6 +261,10 @@ pub fn run<S: RecordSink>(
                         }
                     }
                 }
+                // Chunks list their findings feed by feed; by line (a stable sort) they read
+                // item by item again, each item's feeds in order, whatever the chunking.
+                found.sort_by_key(|finding| finding.line);
+                findings.extend(found);
                 if jobs.send(batch).is_err() {
                     // The writer stopped on an error; joining it below reports which.
                     anyhow::bail!("the feed writer stopped");
@@ -262,9 +280,6 @@ pub fn run<S: RecordSink>(
         let outputs = written?;
         Ok((catalog?, outputs))
     })?;
-    // Chunks list their findings feed by feed; by line (a stable sort) they read item by
-    // item again, each item's feeds in order, whatever the chunking.
-    findings.sort_by_key(|finding| finding.line);
     for (summary, output) in summaries.iter_mut().zip(outputs) {
         if let Some(output) = output {
             let Written { files, bytes, .. } = output.commit()?;

@@ -11,12 +11,13 @@ use crate::report::progress::Progress;
 struct ExportReport<'a> {
     feeds: &'a [FeedSummary],
     catalog: &'a crate::load::LoadCounts,
-    diagnostics: &'a [crate::diag::Finding],
+    diagnostics: crate::diag::AllFindings<'a>,
     summary: Tally,
 }
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
-    let config = super::load_config(global)?;
+    let mut config = super::load_config(global)?;
+    super::set_findings_policy(&mut config, args.max_per_rule, global.format);
     // Checked even though no shipped spec writes a timestamp yet: a bad value is a mistake.
     super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
@@ -34,8 +35,8 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     };
     let result = export::run(&config, &feeds, &options, &progress, &mut NoRecords)?;
     let mut findings = result.catalog.findings;
-    findings.extend(result.findings);
-    let tally = Tally::of(&findings);
+    findings.absorb(result.findings)?;
+    let tally = findings.tally().clone();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match global.format {
@@ -43,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
             let report = ExportReport {
                 feeds: &result.summaries,
                 catalog: &result.catalog.counts,
-                diagnostics: &findings,
+                diagnostics: findings.all()?,
                 summary: tally,
             };
             serde_json::to_writer_pretty(&mut out, &report)?;
@@ -53,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
         }
         OutputFormat::Github => print_github(&mut out, &findings)?,
         OutputFormat::Human => {
-            print_human(&mut out, &findings, args.max_per_rule)?;
+            print_human(&mut out, &findings, config.findings.max_per_rule)?;
             print_summaries(&mut out, &result.summaries)?;
             writeln!(out, "{} errors, {} warnings", tally.errors, tally.warnings)?;
         }

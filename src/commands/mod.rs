@@ -11,6 +11,7 @@ pub mod validate;
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::report::OutputFormat;
 
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     // A config named on the command line must exist; the default one may be absent when
@@ -22,10 +23,25 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(&path, explicit, global.catalog.as_deref())?)
 }
 
+/// How many findings to keep: `--max-per-rule` over the config's setting; a JSON report
+/// lists every finding, so the run writes them all down.
+pub fn set_findings_policy(config: &mut Config, max_per_rule: Option<usize>, format: OutputFormat) {
+    if let Some(max) = max_per_rule {
+        config.findings.max_per_rule = max;
+    }
+    config.findings.list_all = format == OutputFormat::Json;
+}
+
 /// Specs (shipped plus the user's) and the selected feeds compiled against them.
 pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<crate::feed::Feed>> {
     let specs = crate::spec::load_all(&config.specs_dir)?;
-    Ok(crate::feed::load_feeds(config, &specs, selected)?)
+    let feeds = crate::feed::load_feeds(config, &specs, selected)?;
+    for feed in &feeds {
+        for warning in &feed.warnings {
+            eprintln!("warning: {}: {warning}", feed.path.display());
+        }
+    }
+    Ok(feeds)
 }
 
 /// Sizes the worker pool once per process; `--jobs` never changes the output.

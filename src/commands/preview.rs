@@ -13,7 +13,9 @@ use crate::spec::{Derived, ValueSource};
 use crate::transform::FeedContext;
 
 pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
-    let config = super::load_config(global)?;
+    let mut config = super::load_config(global)?;
+    // Only this SKU's catalog findings matter here; the rest are counted, not kept.
+    config.findings.sku = Some(args.sku.clone());
     let feeds = super::load_feeds(&config, std::slice::from_ref(&args.feed))?;
     let Some(feed) = feeds.first() else {
         return Ok(Exit::Usage);
@@ -38,6 +40,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     if !found {
         let catalog_findings: Vec<_> = outcome
             .findings
+            .kept()
             .iter()
             .filter(|f| f.sku.as_deref() == Some(args.sku.as_str()))
             .collect();

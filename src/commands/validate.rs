@@ -4,26 +4,27 @@ use crate::cli::{Deny, GlobalArgs, ValidateArgs};
 use crate::exit::Exit;
 use crate::load;
 use crate::report::OutputFormat;
-use crate::report::findings::{Tally, print_github, print_human, print_json};
+use crate::report::findings::{print_github, print_human, print_json};
 use crate::report::progress::Progress;
 
 pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
-    let config = super::load_config(global)?;
+    let mut config = super::load_config(global)?;
+    super::set_findings_policy(&mut config, args.max_per_rule, global.format);
     let progress = Progress::new(!global.no_progress);
-    let outcome = load::load(
+    let mut outcome = load::load(
         &config,
         &progress,
         load::StockTiming::Concurrent,
         &mut |_, _| Ok(()),
     )?;
-    let tally = Tally::of(&outcome.findings);
+    let tally = outcome.findings.tally().clone();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match global.format {
-        OutputFormat::Json => print_json(&mut out, &outcome.findings, &outcome.counts)?,
+        OutputFormat::Json => print_json(&mut out, &mut outcome.findings, &outcome.counts)?,
         OutputFormat::Github => print_github(&mut out, &outcome.findings)?,
         OutputFormat::Human => {
-            print_human(&mut out, &outcome.findings, args.max_per_rule)?;
+            print_human(&mut out, &outcome.findings, config.findings.max_per_rule)?;
             let counts = &outcome.counts;
             writeln!(
                 out,

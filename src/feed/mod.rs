@@ -1,10 +1,13 @@
 //! Feeds: a feed definition compiled against its channel spec, ready for the item stages.
 
+mod categories;
 pub mod definition;
 pub mod destination;
+pub mod names;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 
@@ -13,7 +16,7 @@ pub use definition::{RawDestination, RawFeed, RawFilters, RssChannel};
 use crate::config::{Config, render_toml_error};
 use crate::guards::GuardConfig;
 use crate::model::Currency;
-use crate::spec::taxonomy::taxonomy;
+use crate::spec::taxonomy::Taxonomy;
 use crate::spec::{ChannelSpec, FormatSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,10 @@ pub struct Feed {
     pub stock_buffer: u32,
     pub destination: PathBuf,
     pub guards: GuardConfig,
+    /// Google's product taxonomy, for `category_under` conditions.
+    pub taxonomy: Arc<Taxonomy>,
+    /// What the feed's settings may get wrong without being plainly wrong, for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Reads `feeds_dir/*.toml`, keeps the ones named in `selected` (all when empty), and
@@ -203,6 +210,8 @@ fn compile(
             currency
         }
     };
+    problems.extend(raw.country.as_deref().and_then(names::check_country));
+    problems.extend(raw.language.as_deref().and_then(names::check_language));
     let time_zone = match raw.time_zone.as_deref() {
         None => config.time_zone.clone(),
         Some(name) => TimeZone::get(name).unwrap_or_else(|_| {
@@ -241,15 +250,19 @@ fn compile(
             Err(err) => problems.push(format!("[fields] `{field}`: template error: {err}")),
         }
     }
-    let mut category_map: Vec<(String, String)> = Vec::new();
-    for (prefix, category) in &raw.category_map {
-        if taxonomy().resolve(category).is_none() {
-            problems.push(format!(
-                "[category_map] `{prefix}` -> `{category}` is not a Google product category id"
-            ));
-        }
-        category_map.push((prefix.clone(), category.clone()));
-    }
+    let mut category_map: Vec<(String, String)> = raw
+        .category_map
+        .iter()
+        .map(|(prefix, category)| (prefix.clone(), category.clone()))
+        .collect();
+    let mut warnings = Vec::new();
+    categories::check(
+        spec,
+        &category_map,
+        &config.taxonomy,
+        &mut problems,
+        &mut warnings,
+    );
     category_map.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     if let Some(format) = &format {
         for name in placeholders(spec, format) {
@@ -292,6 +305,8 @@ fn compile(
         stock_buffer: raw.stock.buffer,
         destination: config.base_dir.join(out),
         guards: raw.guards,
+        taxonomy: Arc::clone(&config.taxonomy),
+        warnings,
     })
 }
 

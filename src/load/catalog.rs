@@ -7,12 +7,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::columns::resolve;
-use super::keys::{KeyMap, PackedKey, SortedKeys, hash64, sku_key};
+use super::keys::{KeyMap, PackedKey, SortedKeys, hash64, hash128, sku_key};
 use super::locations::{LocationColumns, Locations};
-use super::products::{Converted, PlanInput, ProductPlan, convert};
+use super::products::{CatalogColumns, Converted, PlanInput, ProductPlan, convert};
+use super::quantity::parse_quantity;
 use super::table::{self, LoadError, TableFormat, TableReader};
 use crate::config::{Config, RawTable};
-use crate::diag::Finding;
+use crate::diag::{Finding, Findings};
 use crate::model::{Currency, Variant};
 use crate::report::progress::Progress;
 use crate::rules;
@@ -34,6 +35,8 @@ pub struct CatalogItem<'a> {
     /// A further row of a SKU already seen, giving its price in another currency. Feeds
     /// for one currency pick the row in theirs; feeds without one take the first row only.
     pub other_currency_row: bool,
+    /// The products table's unmapped columns, for checks of the feeds' settings.
+    pub columns: &'a CatalogColumns,
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -48,7 +51,8 @@ pub struct LoadCounts {
 }
 
 pub struct LoadOutcome {
-    pub findings: Vec<Finding>,
+    /// Counted in full; the first of each rule kept, as `config.findings` says.
+    pub findings: Findings,
     pub counts: LoadCounts,
     pub locations: Locations,
 }
@@ -79,7 +83,9 @@ struct ProductChecks {
     /// Further currencies of a SKU, for catalogs with one row per currency: few SKUs, so
     /// kept apart instead of a slot in every entry.
     more_currencies: KeyMap<PackedKey, Vec<u32>>,
-    groups: KeyMap<u128, Vec<(u64, u64, u64)>>,
+    /// Per group and variant attributes, the line of the first variant that has them: one
+    /// lookup per row, however big the group (a scan of its siblings was quadratic).
+    variants: KeyMap<PackedKey, u64>,
 }
 
 impl ProductChecks {
@@ -121,6 +127,10 @@ pub struct Inventory {
     /// Every SKU's levels, a run per SKU: inventory files list a SKU's rows together, so
     /// one flat buffer replaces a million small vectors.
     levels: Vec<StockLevel>,
+    /// By location index: whether a row of the location was read yet; with `locations_seen`,
+    /// how far through a file sorted by location the reading is.
+    location_seen: Vec<bool>,
+    locations_seen: usize,
     /// SKU texts, each after its length (u32, little-endian), kept in one buffer to name
     /// SKUs that have stock but no product row.
     sku_text: Vec<u8>,
@@ -128,13 +138,32 @@ pub struct Inventory {
 
 /// One SKU of the inventory: 24 bytes, a million of them.
 struct StockEntry {
-    first_line: u64,
+    /// The line of its first row. An inventory that loads has fewer than `u32::MAX` levels
+    /// (see [`index_u32`]), and so about as few lines.
+    first_line: u32,
     /// Where this SKU's run of levels starts in [`Inventory::levels`].
     start: u32,
     len: u32,
+    /// Slots of the run: more than `len` once the run was moved with room to grow.
+    room: u32,
     rows: u32,
     /// Where this SKU's text starts in [`Inventory::sku_text`].
     text_at: u32,
+}
+
+/// Slots for a moved run that is to hold `len` levels, out of `locations` in all, when
+/// `seen` locations have had rows so far. In a file sorted by location, a SKU with `len`
+/// levels after `seen` of the locations likely ends with `len * locations / seen`: room for
+/// that takes one move per SKU where growing by one level per move (each leaving its old
+/// run behind) took twenty for twenty stores. Doubling bounds the moves in any other order.
+fn room_for(len: usize, locations: usize, seen: usize) -> usize {
+    let expected = (len * locations).div_ceil(seen.max(1));
+    expected.max(2 * len).min(locations).max(len)
+}
+
+fn run_of<'l>(levels: &'l [StockLevel], entry: &StockEntry) -> &'l [StockLevel] {
+    let start = entry.start as usize;
+    &levels[start..start + entry.len as usize]
 }
 
 /// The tables index with u32 to stay small; a catalog past that is far beyond memory anyway,
@@ -162,8 +191,7 @@ impl Inventory {
     }
 
     fn levels_of(&self, entry: &StockEntry) -> &[StockLevel] {
-        let start = entry.start as usize;
-        &self.levels[start..start + entry.len as usize]
+        run_of(&self.levels, entry)
     }
 
     fn sku_of(&self, entry: &StockEntry) -> &str {
@@ -183,20 +211,40 @@ impl Inventory {
         Ok(at)
     }
 
+    /// Adds `level` to the SKU's run; `locations` and `seen` as in [`room_for`].
     fn push_level(
         levels: &mut Vec<StockLevel>,
         entry: &mut StockEntry,
         level: StockLevel,
+        locations: usize,
+        seen: usize,
     ) -> anyhow::Result<()> {
         let (start, len) = (entry.start as usize, entry.len as usize);
-        if start + len != levels.len() {
-            // This SKU's rows are not together in the file: move its run to the end.
+        if len < entry.room as usize {
+            levels[start + len] = level;
+        } else if start + len == levels.len() {
+            // The last run grows in place.
+            levels.push(level);
+            entry.room += 1;
+        } else {
+            // This SKU's rows are not together in the file: its run moves to the end, with
+            // room for the rows still to come.
+            let room = room_for(len + 1, locations, seen);
+            let new_start = levels.len();
             levels.extend_from_within(start..start + len);
-            entry.start = index_u32(levels.len() - len, "stock levels")?;
+            levels.push(level);
+            levels.resize(new_start + room, level);
+            entry.start = index_u32(new_start, "stock levels")?;
+            entry.room = index_u32(room, "stock levels")?;
         }
-        levels.push(level);
         entry.len += 1;
         Ok(())
+    }
+
+    /// Slots the levels take, spare room and runs left behind included.
+    #[cfg(test)]
+    pub(super) fn level_slots(&self) -> usize {
+        self.levels.len()
     }
 
     /// Every SKU's entry, sealed or not; positions are those of the sealed table.
@@ -220,8 +268,8 @@ struct RowKeys {
     /// The SKU's position among the inventory's SKUs, if it has stock.
     stock_at: Option<usize>,
     identity: u64,
-    attributes: u64,
-    group: u128,
+    /// The group and the variant attributes together; `None` outside a group.
+    variant: Option<u128>,
 }
 
 impl RowKeys {
@@ -234,12 +282,12 @@ impl RowKeys {
             variant.gender,
             variant.age_group,
         );
+        let in_group = !variant.group_id.is_empty();
         RowKeys {
             sku: sku_key(variant.sku),
             stock_at: None,
             identity: hash64((variant.group_id, variant.gtin, attributes)),
-            attributes: hash64(attributes),
-            group: sku_key(variant.group_id),
+            variant: in_group.then(|| hash128((variant.group_id, attributes))),
         }
     }
 }
@@ -322,18 +370,36 @@ pub fn load(
     products.exists_or_required(false)?;
     let has_inventory = inventory_table.exists_or_required(true)?;
     let has_locations = locations_table.exists_or_required(!has_inventory)?;
+    if has_locations && !has_inventory && inventory_table.config.required != Some(false) {
+        // Without its stock, every item of a catalog with locations would go out as out of
+        // stock (or, to a channel without such a guard, be listed with quantity 0).
+        return Err(LoadError::Layout {
+            path: inventory_table.path.clone(),
+            message: format!(
+                "the inventory table is missing, but `{}` lists stock locations",
+                locations_table.label
+            ),
+            hint: "add the inventory file (sku, location_id, quantity), or set `required = false` under [catalog.inventory] for a catalog without one: the products' `stock` column then gives each SKU's stock".into(),
+        }
+        .into());
+    }
 
-    let mut findings = Vec::new();
+    // One collector per table, joined in a fixed order at the end: the inventory may be
+    // read on another thread, and reports must not depend on which finished first.
+    let policy = &config.findings;
+    let mut findings = Findings::new(policy)?;
+    let mut location_findings = Findings::new(policy)?;
     let mut counts = LoadCounts::default();
     let mut locations = Locations::default();
+    locations.inventory_table = has_inventory;
     if has_locations {
-        read_locations(&locations_table, &mut locations, &mut findings)?;
+        read_locations(&locations_table, &mut locations, &mut location_findings)?;
         counts.locations = locations.list.len() as u64;
     }
     let locations_ref = &locations;
-    let read_stock = || -> anyhow::Result<(Inventory, Vec<Finding>, u64)> {
+    let read_stock = || -> anyhow::Result<(Inventory, Findings, u64)> {
         let mut inventory = Inventory::default();
-        let mut inventory_findings = Vec::new();
+        let mut inventory_findings = Findings::new(policy)?;
         let mut rows = 0;
         if has_inventory {
             read_inventory(
@@ -386,14 +452,13 @@ pub fn load(
         };
         Ok((inventory, checks))
     })?;
-    let (inventory, inventory_findings, inventory_rows) = inventory;
-    findings.extend(inventory_findings);
+    let (inventory, mut inventory_findings, inventory_rows) = inventory;
     counts.inventory_rows = inventory_rows;
 
     for (at, (key, entry)) in inventory.iter().enumerate() {
         if !checks.has_product(at, key) {
             let sku = inventory.sku_of(entry);
-            findings.push(
+            inventory_findings.push(
                 Finding::new(
                     &rules::UNKNOWN_INVENTORY_SKU,
                     &inventory_table.label,
@@ -402,7 +467,7 @@ pub fn load(
                         entry.rows
                     ),
                 )
-                .line(entry.first_line)
+                .line(u64::from(entry.first_line))
                 .field("sku")
                 .sku(sku),
             );
@@ -419,7 +484,9 @@ pub fn load(
         .position(|label| &***label == file)
         .unwrap_or(3)
     };
-    findings.sort_by(|a, b| {
+    findings.absorb(inventory_findings)?;
+    findings.absorb(location_findings)?;
+    findings.sort_kept(|a, b| {
         (file_rank(&a.file), a.line, a.rule).cmp(&(file_rank(&b.file), b.line, b.rule))
     });
     Ok(LoadOutcome {
@@ -432,7 +499,7 @@ pub fn load(
 fn read_locations(
     table: &Table,
     locations: &mut Locations,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;
     let map = &table.config.columns;
@@ -450,7 +517,9 @@ fn read_locations(
             });
         }
         if let Some(columns) = &columns {
-            locations.add_batch(batch, columns, &table.label, findings)?;
+            let mut found = Vec::new();
+            locations.add_batch(batch, columns, &table.label, &mut found)?;
+            findings.extend(found);
         }
         Ok(())
     })
@@ -462,7 +531,7 @@ fn read_products(
     products: &Table,
     inventory: &Inventory,
     locations: &Locations,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
     counts: &mut LoadCounts,
     progress: &Progress,
     sink: &mut Sink<'_>,
@@ -494,11 +563,13 @@ fn read_products(
             checks
                 .skus
                 .reserve(rows.saturating_sub(checks.by_stock.len()));
+            checks.variants.reserve(rows);
         }
         if !Arc::ptr_eq(plan.header(), &batch.header) {
             plan = ProductPlan::new(&plan_input, &batch.header)?;
         }
-        findings.extend(batch.findings.iter().cloned());
+        // The batch's findings, in line order, before they go to the collector.
+        let mut found: Vec<Finding> = batch.findings.clone();
         counts.rejected_rows += batch.findings.len() as u64;
         counts.product_rows += (batch.rows.len() + batch.findings.len()) as u64;
         // The stock is looked up here, on the workers: a million lookups are a million cache
@@ -530,7 +601,7 @@ fn read_products(
         // Per row: None = left out, Some(true) = a further currency row of a SKU.
         let mut keep: Vec<Option<bool>> = vec![None; converted.len()];
         for (index, (row, keys, row_findings, _)) in converted.iter_mut().enumerate() {
-            findings.append(row_findings);
+            found.append(row_findings);
             let (Some(variant), Some(keys)) = (&row.variant, keys.take()) else {
                 counts.rejected_rows += 1;
                 continue;
@@ -540,7 +611,7 @@ fn read_products(
                 keys,
                 &mut checks,
                 &plan_input.label,
-                findings,
+                &mut found,
                 counts,
             );
             keep[index] = verdict.filter(|_| !row.has_errors);
@@ -560,8 +631,11 @@ fn read_products(
                 variant,
                 stock,
                 other_currency_row,
+                columns: plan.columns_seen(),
             })
             .collect();
+        found.sort_by_key(|finding| (finding.line, finding.rule));
+        findings.extend(found);
         sink(&items, locations)?;
         if let Some(last) = batch.rows.last() {
             progress.set(last.byte);
@@ -574,6 +648,10 @@ fn read_products(
 /// Rows in the whole file, judged by the first batch's bytes per row (a little over, so
 /// tables sized by it rarely grow).
 fn estimate_rows(first: &table::Batch, file_bytes: u64) -> usize {
+    if first.rows.len() < BATCH_ROWS {
+        // A batch stops short only at the end of the file.
+        return first.rows.len();
+    }
     let (Some(head), Some(tail)) = (first.rows.first(), first.rows.last()) else {
         return 0;
     };
@@ -658,13 +736,12 @@ fn check_across_rows(
             return Some(true);
         }
     }
-    if !variant.group_id.is_empty() {
-        let siblings = checks.groups.entry(keys.group).or_default();
-        let sku = keys.sku as u64;
-        if let Some(&(_, first_line, _)) = siblings
-            .iter()
-            .find(|&&(other, _, other_sku)| other == keys.attributes && other_sku != sku)
-        {
+    // Each SKU gets here once (repeats returned above), so an earlier variant with the same
+    // attributes is always another SKU.
+    if let Some(variant_key) = keys.variant {
+        let slot = checks.variants.entry(PackedKey::from(variant_key));
+        if let std::collections::hash_map::Entry::Occupied(first) = &slot {
+            let first_line = *first.get();
             findings.push(
                 Finding::new(
                     &rules::INDISTINCT_VARIANTS,
@@ -679,7 +756,7 @@ fn check_across_rows(
                 .sku(variant.sku),
             );
         }
-        siblings.push((keys.attributes, variant.line, sku));
+        slot.or_insert(variant.line);
     }
     Some(false)
 }
@@ -699,11 +776,30 @@ struct InventoryRow<'a> {
     quantity: Option<u32>,
 }
 
+/// The locations and the inventory of the catalog `config` points at, read as `load` does.
+#[cfg(test)]
+pub(super) fn read_inventory_for_test(config: &Config) -> anyhow::Result<(Inventory, Locations)> {
+    let table = Table::new(config, &config.inventory, "inventory.csv")?;
+    let locations_table = Table::new(config, &config.locations, "locations.csv")?;
+    let (mut locations, mut inventory) = (Locations::default(), Inventory::default());
+    let mut findings = crate::diag::Findings::new(&config.findings)?;
+    let mut rows = 0;
+    read_locations(&locations_table, &mut locations, &mut findings)?;
+    read_inventory(&table, &locations, &mut inventory, &mut findings, &mut rows)?;
+    inventory.seal();
+    anyhow::ensure!(
+        findings.tally().errors + findings.tally().warnings == 0,
+        "findings: {:?}",
+        findings.kept()
+    );
+    Ok((inventory, locations))
+}
+
 fn read_inventory(
     table: &Table,
     locations: &Locations,
     inventory: &mut Inventory,
-    findings: &mut Vec<Finding>,
+    findings: &mut Findings,
     rows_read: &mut u64,
 ) -> anyhow::Result<()> {
     let reader = table.open()?;
@@ -732,14 +828,29 @@ fn read_inventory(
             // SKU table is sized by the first batch's rows per SKU.
             let rows = estimate_rows(batch, file_bytes);
             inventory.levels.reserve(rows);
-            let distinct = batch
-                .rows
-                .chunk_by(|a, b| batch.cells(a).get(sku_column) == batch.cells(b).get(sku_column))
-                .count()
-                .max(1);
-            inventory
-                .reading
-                .reserve(rows / (batch.rows.len() / distinct).max(1));
+            inventory.location_seen = vec![false; locations.list.len()];
+            let column = |index| {
+                batch
+                    .rows
+                    .iter()
+                    .map(move |row| batch.cells(row).get(index))
+            };
+            let runs = |index| {
+                column(index)
+                    .collect::<Vec<_>>()
+                    .chunk_by(|a, b| a == b)
+                    .count()
+            };
+            let (sku_runs, location_runs) = (runs(sku_column).max(1), runs(location_column));
+            let skus = if location_runs < sku_runs {
+                // Sorted by location: the first batch's rows are each another SKU, and a SKU
+                // has a row per location at most. Sized by the batch's rows per SKU, the
+                // table would take a slot per row.
+                rows / locations.list.len().max(1)
+            } else {
+                rows / (batch.rows.len() / sku_runs).max(1)
+            };
+            inventory.reading.reserve(skus);
         }
         findings.extend(batch.findings.iter().cloned());
         *rows_read += (batch.rows.len() + batch.findings.len()) as u64;
@@ -786,36 +897,12 @@ fn read_inventory(
                     );
                     return (None, Some(problem));
                 };
-                let (quantity, problem) = match quantity_text.parse::<i64>() {
-                    Ok(quantity) if quantity < 0 => (
-                        None,
-                        Some(finding(
-                            &rules::NEGATIVE_STOCK,
-                            "quantity",
-                            format!("quantity {quantity} at `{location_id}` is below zero"),
-                        )),
-                    ),
-                    Ok(quantity) => match u32::try_from(quantity) {
-                        Ok(quantity) => (Some(quantity), None),
-                        Err(_) => (
-                            None,
-                            Some(finding(
-                                &rules::INVALID_NUMBER,
-                                "quantity",
-                                format!(
-                                    "quantity {quantity} at `{location_id}` is implausibly large"
-                                ),
-                            )),
-                        ),
-                    },
-                    Err(_) => (
-                        None,
-                        Some(finding(
-                            &rules::INVALID_NUMBER,
-                            "quantity",
-                            format!("quantity `{quantity_text}` is not a whole number"),
-                        )),
-                    ),
+                let (quantity, problem) = match parse_quantity(quantity_text) {
+                    Ok(quantity) => (Some(quantity), None),
+                    Err(refused) => {
+                        let message = format!("quantity at `{location_id}`: {}", refused.reason);
+                        (None, Some(finding(refused.rule, "quantity", message)))
+                    }
                 };
                 let row = InventoryRow {
                     line: row.line,
@@ -839,17 +926,23 @@ fn read_inventory(
             let entry = match inventory.reading.entry(PackedKey::from(first.key)) {
                 std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => slot.insert(StockEntry {
-                    first_line: first.line,
+                    first_line: u32::try_from(first.line).map_err(|_| {
+                        anyhow::anyhow!("the inventory has more than {} lines", u32::MAX)
+                    })?,
                     start: index_u32(inventory.levels.len(), "stock levels")?,
                     len: 0,
+                    room: 0,
                     rows: 0,
                     text_at: Inventory::push_sku(&mut inventory.sku_text, first.sku)?,
                 }),
             };
             for row in run {
                 entry.rows = entry.rows.saturating_add(1);
-                let start = entry.start as usize;
-                let levels = &inventory.levels[start..start + entry.len as usize];
+                let seen = &mut inventory.location_seen[usize::from(row.location)];
+                if !std::mem::replace(seen, true) {
+                    inventory.locations_seen += 1;
+                }
+                let levels = run_of(&inventory.levels, entry);
                 if levels.iter().any(|level| level.location == row.location) {
                     let location_id = &locations.get(row.location).id;
                     findings.push(
@@ -873,7 +966,13 @@ fn read_inventory(
                     location: row.location,
                     quantity: row.quantity.unwrap_or(0),
                 };
-                Inventory::push_level(&mut inventory.levels, entry, level)?;
+                Inventory::push_level(
+                    &mut inventory.levels,
+                    entry,
+                    level,
+                    locations.list.len(),
+                    inventory.locations_seen,
+                )?;
             }
         }
         Ok(())

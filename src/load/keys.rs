@@ -18,6 +18,14 @@ pub fn hash64(value: impl Hash) -> u64 {
     hasher.finish()
 }
 
+/// A stable 128-bit hash of any hashable value, for keys whose collisions must not happen
+/// in practice (see [`sku_key`]).
+pub fn hash128(value: impl Hash) -> u128 {
+    let mut hasher = Xxh3Default::new();
+    value.hash(&mut hasher);
+    hasher.digest128()
+}
+
 /// For keys that already are uniformly distributed hashes: hashing them again is waste.
 #[derive(Default)]
 pub struct Prehashed(u64);

@@ -29,6 +29,9 @@ pub struct Location {
 #[derive(Debug, Default)]
 pub struct Locations {
     pub list: Vec<Location>,
+    /// Whether the catalog has an inventory table: with one, a SKU it has no row for has
+    /// no stock; without one (and without a stock column), its stock is unknown.
+    pub inventory_table: bool,
     /// By a hash of the id: inventory files look a location up tens of millions of times.
     by_id: KeyMap<u64, u16>,
 }

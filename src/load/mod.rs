@@ -7,8 +7,13 @@ pub mod keys;
 pub mod line_counter;
 pub mod locations;
 pub mod products;
+pub mod quantity;
 pub mod table;
 
 pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};
 pub use locations::{Location, LocationKind, Locations};
+pub use products::CatalogColumns;
 pub use table::LoadError;
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
 use super::dates::parse_datetime;
+use super::quantity::parse_quantity;
 use super::table::{Header, LoadError, RawRow, RowCells};
 use crate::config::RawTable;
 use crate::diag::Finding;
@@ -23,6 +24,8 @@ pub struct ProductPlan {
     columns: Vec<Option<usize>>,
     prices: PriceColumns,
     custom: Vec<usize>,
+    /// The unmapped columns by name, for checks of feed settings that name them.
+    columns_seen: CatalogColumns,
     list_separator: String,
     default_currency: Option<Currency>,
     required: Vec<Field>,
@@ -34,6 +37,15 @@ enum PriceColumns {
     Single,
     /// One price column (and optional sale column) per currency.
     PerCurrency(Vec<(Currency, usize, Option<usize>)>),
+}
+
+/// The products table's unmapped columns (custom attributes), as the header names them.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogColumns {
+    pub custom: Vec<Arc<str>>,
+    /// False for JSON Lines, whose header grows as keys show up: a name missing so far may
+    /// still come.
+    pub complete: bool,
 }
 
 pub struct PlanInput<'a> {
@@ -49,6 +61,10 @@ pub struct PlanInput<'a> {
 }
 
 impl ProductPlan {
+    pub fn columns_seen(&self) -> &CatalogColumns {
+        &self.columns_seen
+    }
+
     pub fn new(input: &PlanInput<'_>, header: &Arc<Header>) -> Result<ProductPlan, LoadError> {
         let layout = |message: String, hint: String| LoadError::Layout {
             path: input.path.to_owned(),
@@ -132,8 +148,16 @@ impl ProductPlan {
                 ));
             }
         }
-        let custom = (0..header.names.len()).filter(|&i| !used[i]).collect();
+        let custom: Vec<usize> = (0..header.names.len()).filter(|&i| !used[i]).collect();
+        let columns_seen = CatalogColumns {
+            custom: custom
+                .iter()
+                .map(|&i| Arc::clone(&header.names[i]))
+                .collect(),
+            complete: input.strict,
+        };
         Ok(ProductPlan {
+            columns_seen,
             label: Arc::clone(&input.label),
             header: Arc::clone(header),
             columns,
@@ -280,21 +304,13 @@ pub fn convert<'a>(
 
     let stock = match cell(Field::Stock) {
         "" => None,
-        text => match text.parse::<i64>() {
-            Ok(quantity) if quantity < 0 => {
-                findings.push(
-                    &rules::NEGATIVE_STOCK,
-                    Field::Stock,
-                    format!("stock {quantity} is below zero"),
-                );
-                None
-            }
+        text => match parse_quantity(text) {
             Ok(quantity) => Some(quantity),
-            Err(_) => {
+            Err(refused) => {
                 findings.push(
-                    &rules::INVALID_NUMBER,
+                    refused.rule,
                     Field::Stock,
-                    format!("stock `{text}` is not a whole number"),
+                    format!("stock {}", refused.reason),
                 );
                 None
             }

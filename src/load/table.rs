@@ -1,6 +1,8 @@
 //! Reads one input table (CSV, TSV or JSON Lines) into batches of raw rows. Rows stay bytes
 //! here; turning them into typed values is the next stage's job, done in parallel.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use csv::ByteRecord;
 
-use super::line_counter::LineCounter;
+use super::line_counter::{LineCounter, LineEnding};
 use crate::config::RawTable;
 use crate::diag::Finding;
 use crate::rules;
@@ -91,11 +93,27 @@ impl TableFormat {
 #[derive(Debug, Clone, Default)]
 pub struct Header {
     pub names: Vec<Arc<str>>,
+    /// Name -> position, first of its name: rows of JSON Lines look every key up, and
+    /// a scan per key was quadratic in the keys of a row.
+    positions: HashMap<Arc<str>, usize>,
 }
 
 impl Header {
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| &**n == name)
+        self.positions.get(name).copied()
+    }
+
+    /// Adds a column; returns false when one of that name is there already.
+    fn push(&mut self, name: Arc<str>) -> bool {
+        let fresh = match self.positions.entry(Arc::clone(&name)) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                slot.insert(self.names.len());
+                true
+            }
+        };
+        self.names.push(name);
+        fresh
     }
 
     /// The column names as a hint lists them: `a`, `b`, `c`.
@@ -257,6 +275,26 @@ impl TableReader {
         format: TableFormat,
         label: Arc<str>,
     ) -> Result<TableReader, LoadError> {
+        // Peeked at, not reopened: the input may be a pipe.
+        let mut head = Vec::with_capacity(UTF16_PROBE);
+        let mut input = input;
+        (&mut input)
+            .take(UTF16_PROBE as u64)
+            .read_to_end(&mut head)
+            .map_err(|err| LoadError::Read {
+                path: path.to_owned(),
+                line: 1,
+                message: err.to_string(),
+            })?;
+        if let Some(encoding) = wide_encoding(&head) {
+            return Err(LoadError::Layout {
+                path: path.to_owned(),
+                message: format!("the file is {encoding}, not UTF-8"),
+                hint: "save it as UTF-8 (in Excel: Save As, \"CSV UTF-8\"; or iconv -f UTF-16 -t UTF-8)"
+                    .into(),
+            });
+        }
+        let input: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(input));
         match format {
             TableFormat::Delimited { delimiter, quote } => {
                 let mut reader = csv::ReaderBuilder::new()
@@ -269,40 +307,50 @@ impl TableReader {
                 let header = reader
                     .byte_headers()
                     .map_err(|err| read_error(path, &err))?;
-                let mut names: Vec<Arc<str>> = Vec::with_capacity(header.len());
+                let layout = |message: String, hint: &str| LoadError::Layout {
+                    path: path.to_owned(),
+                    message,
+                    hint: hint.to_owned(),
+                };
+                let mut names: Vec<&str> = Vec::with_capacity(header.len());
                 for (i, raw) in header.iter().enumerate() {
-                    let name = std::str::from_utf8(raw).map_err(|_| LoadError::Layout {
-                        path: path.to_owned(),
-                        message: format!("header cell {} is not valid UTF-8", i + 1),
-                        hint: "save the file as UTF-8".into(),
+                    let name = std::str::from_utf8(raw).map_err(|_| {
+                        layout(
+                            format!("header cell {} is not valid UTF-8", i + 1),
+                            "save the file as UTF-8",
+                        )
                     })?;
-                    names.push(Arc::from(name.trim()));
+                    names.push(name.trim());
                 }
-                if let Some(repeat) = names
-                    .iter()
-                    .enumerate()
-                    .find(|(i, n)| !n.is_empty() && names[..*i].contains(n))
-                    .map(|(_, n)| n)
-                {
-                    // Which of the two holds the value would be a silent guess.
-                    return Err(LoadError::Layout {
-                        path: path.to_owned(),
-                        message: format!("column `{repeat}` appears twice in the header"),
-                        hint: "rename or remove one of them".into(),
-                    });
+                if names.iter().all(|n| n.is_empty()) {
+                    return Err(layout(
+                        "the file is empty or has no header row".into(),
+                        "the first row must name the columns, e.g. sku,title,price,currency",
+                    ));
                 }
-                if names.iter().all(|n: &Arc<str>| n.is_empty()) {
-                    return Err(LoadError::Layout {
-                        path: path.to_owned(),
-                        message: "the file is empty or has no header row".into(),
-                        hint: "the first row must name the columns, e.g. sku,title,price,currency"
-                            .into(),
-                    });
+                let mut columns = Header::default();
+                for (i, name) in names.iter().enumerate() {
+                    if name.is_empty() {
+                        // Its values would have no field to go to, and vanish unseen.
+                        let after = names[..i].iter().rev().find(|n| !n.is_empty());
+                        let place = after.map_or("first".into(), |n| format!("after `{n}`"));
+                        return Err(layout(
+                            format!("header cell {} ({place}) has no column name", i + 1),
+                            "name the column, or delete it with its values (a delimiter at the end of the header row makes such a cell too)",
+                        ));
+                    }
+                    if !columns.push(Arc::from(*name)) {
+                        // Which of the two holds the value would be a silent guess.
+                        return Err(layout(
+                            format!("column `{name}` appears twice in the header"),
+                            "rename or remove one of them",
+                        ));
+                    }
                 }
                 Ok(TableReader {
                     path: path.to_owned(),
                     label,
-                    header: Arc::new(Header { names }),
+                    header: Arc::new(columns),
                     source: Source::Delimited(reader),
                     scratch: ByteRecord::new(),
                 })
@@ -352,17 +400,17 @@ impl TableReader {
                     let byte = record.position().map_or(0, csv::Position::byte);
                     let line = reader.get_mut().line_at(byte);
                     if record.len() != width {
+                        let mut message =
+                            format!("row has {} cells, the header has {width}", record.len());
+                        let ending = reader.get_ref().ending();
+                        message.push_str(&open_quote(record, line, ending, &self.header));
                         findings.push(
-                            Finding::new(
-                                &rules::RAGGED_ROW,
-                                &self.label,
-                                format!("row has {} cells, the header has {width}", record.len()),
-                            )
-                            .line(line)
-                            .sku(
-                                std::str::from_utf8(record.get(0).unwrap_or_default())
-                                    .unwrap_or(""),
-                            ),
+                            Finding::new(&rules::RAGGED_ROW, &self.label, message)
+                                .line(line)
+                                .sku(
+                                    std::str::from_utf8(record.get(0).unwrap_or_default())
+                                        .unwrap_or(""),
+                                ),
                         );
                         continue;
                     }
@@ -398,11 +446,8 @@ impl TableReader {
                     if text.is_empty() {
                         continue;
                     }
-                    let object = match serde_json::from_slice::<
-                        serde_json::Map<String, serde_json::Value>,
-                    >(text)
-                    {
-                        Ok(object) => object,
+                    let object = match serde_json::from_slice::<Members>(text) {
+                        Ok(Members(object)) => object,
                         Err(err) => {
                             let rule = if std::str::from_utf8(text).is_err() {
                                 &rules::INVALID_UTF8
@@ -426,7 +471,7 @@ impl TableReader {
                         let index = match header.index_of(&key) {
                             Some(index) => index,
                             None => {
-                                header.names.push(Arc::from(key.as_str()));
+                                header.push(Arc::from(key.as_str()));
                                 cells.push(String::new());
                                 header.names.len() - 1
                             }
@@ -451,6 +496,99 @@ impl TableReader {
             bytes: out.bytes,
             ends: out.ends,
         }))
+    }
+}
+
+/// For a ragged row with a cell over several lines, most likely a quote that was never
+/// closed: where it opened and how far it reached (the rows in between were read as that
+/// one cell). Empty otherwise.
+fn open_quote(record: &ByteRecord, line: u64, ending: LineEnding, header: &Header) -> String {
+    // A quote open at the end of the file holds its last line break too, after the last line.
+    let breaks: Vec<u64> = record
+        .iter()
+        .map(|cell| ending.count_in(cell.trim_ascii_end()))
+        .collect();
+    let Some((widest, &spanned)) = breaks
+        .iter()
+        .enumerate()
+        .max_by_key(|&(index, &count)| (count, std::cmp::Reverse(index)))
+        .filter(|&(_, &count)| count > 0)
+    else {
+        return String::new();
+    };
+    let opened = line + breaks[..widest].iter().sum::<u64>();
+    let column = header
+        .names
+        .get(widest)
+        .map_or(String::new(), |name| format!(" (`{name}`)"));
+    format!(
+        ": a quote opened in cell {}{column} on line {opened} runs to line {}, so those lines were read as one cell; close the quote, or double a quote that is part of the text (\"\")",
+        widest + 1,
+        opened + spanned
+    )
+}
+
+/// Bytes read to tell a UTF-16 or UTF-32 file from UTF-8.
+const UTF16_PROBE: usize = 64;
+
+/// The encoding of a file starting with `head`, when it is one of the wide ones that spreadsheet
+/// tools save as "Unicode text": by its byte order mark, or, without one, by the zero byte
+/// that every ASCII character of a header then carries.
+fn wide_encoding(head: &[u8]) -> Option<&'static str> {
+    let marked = [
+        (&[0xFF, 0xFE, 0, 0][..], "UTF-32 (little-endian)"),
+        (&[0, 0, 0xFE, 0xFF][..], "UTF-32 (big-endian)"),
+        (&[0xFF, 0xFE][..], "UTF-16 (little-endian)"),
+        (&[0xFE, 0xFF][..], "UTF-16 (big-endian)"),
+    ];
+    if let Some((_, name)) = marked.iter().find(|(bom, _)| head.starts_with(bom)) {
+        return Some(name);
+    }
+    let pairs = &head[..head.len() / 2 * 2];
+    if pairs.len() < 4 {
+        return None;
+    }
+    let every = |zero: usize| {
+        pairs
+            .chunks_exact(2)
+            .all(|pair| pair[zero] == 0 && pair[1 - zero] != 0)
+    };
+    if every(1) {
+        Some("UTF-16 (little-endian, no byte order mark)")
+    } else if every(0) {
+        Some("UTF-16 (big-endian, no byte order mark)")
+    } else {
+        None
+    }
+}
+
+/// A JSON object's members in the line's order. serde_json's own map sorts them into a
+/// tree, which took most of the time of a line with thousands of keys.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                // A key given twice keeps its last value, as with serde_json's map.
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit)
     }
 }
 

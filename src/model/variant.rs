@@ -87,8 +87,9 @@ pub struct Variant<'a> {
     /// Set only when the catalog states it (preorder, backorder); otherwise stock decides.
     pub availability: Option<Availability>,
     pub availability_date: Option<Timestamp>,
-    /// A stock column on the product row, used when there is no inventory table.
-    pub stock: Option<i64>,
+    /// A stock column on the product row: the SKU's stock when the inventory table has no
+    /// row for it (see `FeedContext::quantity`).
+    pub stock: Option<u32>,
     /// Unmapped columns, kept for channel mappings: (column name, value).
     pub custom: Vec<(std::sync::Arc<str>, &'a str)>,
 }

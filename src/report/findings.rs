@@ -13,6 +13,12 @@
 //! ```
 //! `line` is the 1-based line where the row starts; `field` is the canonical field name;
 //! `column` appears only when the user's column name differs from it.
+//!
+//! `diagnostics` lists every finding, however many: they are read back one at a time from
+//! a temporary file the run appended them to, so memory stays flat on a dirty catalog. The
+//! order: products (by line), inventory (rows by line, then SKUs without a product row),
+//! locations, then feed items (by line, feeds in order). `summary` counts every finding. Human and GitHub output show the first
+//! `--max-per-rule` findings of each rule with the count of the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -20,33 +26,14 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::source_lines;
-use crate::diag::Finding;
+use crate::diag::{Finding, Findings};
 use crate::rules::{self, Severity};
 
-#[derive(Debug, Default, Serialize)]
-pub struct Tally {
-    pub errors: u64,
-    pub warnings: u64,
-    pub by_rule: BTreeMap<&'static str, u64>,
-}
-
-impl Tally {
-    pub fn of(findings: &[Finding]) -> Tally {
-        let mut tally = Tally::default();
-        for finding in findings {
-            match finding.severity {
-                Severity::Error => tally.errors += 1,
-                Severity::Warning => tally.warnings += 1,
-            }
-            *tally.by_rule.entry(finding.rule).or_default() += 1;
-        }
-        tally
-    }
-}
+pub use crate::diag::Tally;
 
 #[derive(Serialize)]
 struct JsonReport<'a, S: Serialize> {
-    diagnostics: &'a [Finding],
+    diagnostics: crate::diag::AllFindings<'a>,
     summary: JsonSummary<'a, S>,
 }
 
@@ -60,12 +47,12 @@ struct JsonSummary<'a, S: Serialize> {
 
 pub fn print_json(
     out: &mut impl Write,
-    findings: &[Finding],
+    findings: &mut Findings,
     extra: &impl Serialize,
 ) -> std::io::Result<()> {
-    let tally = Tally::of(findings);
+    let tally = findings.tally().clone();
     let report = JsonReport {
-        diagnostics: findings,
+        diagnostics: findings.all()?,
         summary: JsonSummary {
             tally: &tally,
             extra,
@@ -75,9 +62,10 @@ pub fn print_json(
     writeln!(out)
 }
 
-/// GitHub workflow commands, one per finding, so findings show on the changed file.
-pub fn print_github(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
-    for finding in findings {
+/// GitHub workflow commands, one per kept finding, so findings show on the changed file;
+/// then one notice per rule with more findings than were kept.
+pub fn print_github(out: &mut impl Write, findings: &Findings) -> std::io::Result<()> {
+    for finding in findings.kept() {
         let mut properties = format!("file={}", escape_property(&finding.file));
         if let Some(line) = finding.line {
             properties.push_str(&format!(",line={line}"));
@@ -95,7 +83,32 @@ pub fn print_github(out: &mut impl Write, findings: &[Finding]) -> std::io::Resu
             escape_data(&message)
         )?;
     }
+    for (rule, more) in not_shown(findings) {
+        writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property(rule),
+            escape_data(&format!(
+                "{more} more {rule} findings not shown; `omnifeed validate --format json` lists them all"
+            ))
+        )?;
+    }
     Ok(())
+}
+
+/// Per rule, how many findings were counted but not kept.
+fn not_shown(findings: &Findings) -> Vec<(&'static str, u64)> {
+    let mut kept: BTreeMap<&str, u64> = BTreeMap::new();
+    for finding in findings.kept() {
+        *kept.entry(finding.rule).or_default() += 1;
+    }
+    findings
+        .tally()
+        .by_rule
+        .iter()
+        .map(|(rule, count)| (*rule, count - kept.get(rule).copied().unwrap_or(0)))
+        .filter(|(_, more)| *more > 0)
+        .collect()
 }
 
 fn escape_data(text: &str) -> String {
@@ -112,11 +125,11 @@ fn escape_property(text: &str) -> String {
 /// occurrences with their source line, and how many more there are.
 pub fn print_human(
     out: &mut impl Write,
-    findings: &[Finding],
+    findings: &Findings,
     max_per_rule: usize,
 ) -> std::io::Result<()> {
     let mut groups: BTreeMap<(std::cmp::Reverse<Severity>, &str), Vec<&Finding>> = BTreeMap::new();
-    for finding in findings {
+    for finding in findings.kept() {
         groups
             .entry((std::cmp::Reverse(finding.severity), finding.rule))
             .or_default()
@@ -136,7 +149,12 @@ pub fn print_human(
         .collect();
     for ((severity, rule), group) in &groups {
         let summary = rules::find(rule).map_or("", |r| r.summary);
-        let count = group.len();
+        // Every finding counts, also those not kept.
+        let count = findings
+            .tally()
+            .by_rule
+            .get(rule)
+            .map_or(group.len(), |&n| usize::try_from(n).unwrap_or(usize::MAX));
         writeln!(
             out,
             "{}[{rule}]: {summary} ({count} {})",

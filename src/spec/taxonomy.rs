@@ -1,51 +1,117 @@
-//! Google's product taxonomy (version 2021-09-21, 5,595 categories), embedded to check
-//! category ids in feed mappings and to tell whether a category lies below another.
+//! Google's product taxonomy, to check category ids in feed mappings and to tell whether a
+//! category lies below another. Built in: the `google_taxonomy` crate's list (version
+//! 2019-07-10), which lacks the few categories Google added since, so an id it does not know
+//! is only a warning. A `taxonomy` file in omnifeed.toml (Google's `taxonomy-with-ids.en-US.txt`,
+//! the current one) replaces it, and then an unknown id is an error.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
 
-pub struct Taxonomy {
-    path_by_id: HashMap<u32, &'static str>,
-    id_by_path: HashMap<&'static str, u32>,
+use google_taxonomy::ProductCategory;
+
+#[derive(Debug, Default)]
+pub enum Taxonomy {
+    /// The list the `google_taxonomy` crate carries.
+    #[default]
+    Bundled,
+    /// A taxonomy file the user named.
+    File {
+        path: PathBuf,
+        path_by_id: HashMap<u32, Box<str>>,
+        id_by_path: HashMap<Box<str>, u32>,
+    },
 }
 
-pub fn taxonomy() -> &'static Taxonomy {
-    static TAXONOMY: OnceLock<Taxonomy> = OnceLock::new();
-    TAXONOMY.get_or_init(|| {
-        let mut path_by_id = HashMap::new();
-        let mut id_by_path = HashMap::new();
-        for line in include_str!("taxonomy-with-ids.en-US.txt").lines() {
-            if line.starts_with('#') {
-                continue;
-            }
-            if let Some((id, path)) = line.split_once(" - ")
-                && let Ok(id) = id.trim().parse::<u32>()
-            {
-                path_by_id.insert(id, path.trim());
-                id_by_path.insert(path.trim(), id);
-            }
-        }
-        Taxonomy {
-            path_by_id,
-            id_by_path,
-        }
-    })
+#[derive(Debug, thiserror::Error)]
+pub enum TaxonomyError {
+    #[error("cannot read taxonomy file `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "taxonomy file `{path}`, line {line}: `{text}` is not `ID - Category > Path`, the form of Google's taxonomy-with-ids files"
+    )]
+    Line {
+        path: PathBuf,
+        line: usize,
+        text: String,
+    },
+    #[error("taxonomy file `{0}` lists no categories")]
+    Empty(PathBuf),
 }
 
 impl Taxonomy {
-    pub fn path(&self, id: u32) -> Option<&'static str> {
-        self.path_by_id.get(&id).copied()
+    /// Reads a file in the form of Google's `taxonomy-with-ids.<locale>.txt`: `#` comments,
+    /// then one `ID - Path > Path` per line.
+    pub fn from_file(path: &Path) -> Result<Taxonomy, TaxonomyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TaxonomyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut path_by_id = HashMap::new();
+        let mut id_by_path = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let parsed = line
+                .split_once(" - ")
+                .and_then(|(id, name)| Some((id.trim().parse::<u32>().ok()?, name.trim())));
+            let Some((id, name)) = parsed else {
+                return Err(TaxonomyError::Line {
+                    path: path.to_owned(),
+                    line: index + 1,
+                    text: line.to_owned(),
+                });
+            };
+            path_by_id.insert(id, Box::from(name));
+            id_by_path.insert(Box::from(name), id);
+        }
+        if path_by_id.is_empty() {
+            return Err(TaxonomyError::Empty(path.to_owned()));
+        }
+        Ok(Taxonomy::File {
+            path: path.to_owned(),
+            path_by_id,
+            id_by_path,
+        })
+    }
+
+    /// Whether the list is the user's own (current), so an id it lacks is a mistake rather
+    /// than a category newer than the built-in list.
+    pub fn is_authoritative(&self) -> bool {
+        matches!(self, Taxonomy::File { .. })
+    }
+
+    /// What the list is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Taxonomy::Bundled => "the built-in Google taxonomy (version 2019-07-10)".to_owned(),
+            Taxonomy::File { path, .. } => format!("the taxonomy file `{}`", path.display()),
+        }
+    }
+
+    pub fn path(&self, id: u32) -> Option<&str> {
+        match self {
+            Taxonomy::Bundled => ProductCategory::from_id(id).ok().map(|c| c.name()),
+            Taxonomy::File { path_by_id, .. } => path_by_id.get(&id).map(|path| &**path),
+        }
     }
 
     /// Resolves a category given as an id (`212`) or a full path to its path.
-    pub fn resolve(&self, category: &str) -> Option<&'static str> {
+    pub fn resolve<'s>(&'s self, category: &'s str) -> Option<&'s str> {
         let category = category.trim();
-        match category.parse::<u32>() {
-            Ok(id) => self.path(id),
-            Err(_) => self
-                .id_by_path
-                .get_key_value(category)
-                .map(|(path, _)| *path),
+        if let Ok(id) = category.parse::<u32>() {
+            return self.path(id);
+        }
+        match self {
+            Taxonomy::Bundled => ProductCategory::from_name(category).ok().map(|c| c.name()),
+            Taxonomy::File { id_by_path, .. } => {
+                id_by_path.get_key_value(category).map(|(path, _)| &**path)
+            }
         }
     }
 
@@ -62,18 +128,4 @@ impl Taxonomy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::taxonomy;
-
-    #[test]
-    fn ids_and_paths_resolve_and_nest() {
-        let t = taxonomy();
-        assert_eq!(t.path(166), Some("Apparel & Accessories"));
-        assert!(t.is_under("212", 166), "Shirts & Tops is apparel");
-        assert!(t.is_under("187", 166), "Shoes are apparel");
-        assert!(t.is_under("Apparel & Accessories > Shoes", 187));
-        assert!(!t.is_under("543626", 166), "headphones are not apparel");
-        assert!(!t.is_under("1660", 166), "a different id, not a child");
-        assert!(t.resolve("99999999").is_none());
-    }
-}
+mod tests;

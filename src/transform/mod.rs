@@ -186,7 +186,7 @@ impl<'f> FeedContext<'f> {
             store_slot,
             own_fields,
             own_trust,
-            has_inventory: !locations.list.is_empty(),
+            has_inventory: locations.inventory_table,
         }
     }
 
@@ -204,26 +204,30 @@ impl<'f> FeedContext<'f> {
             .feed(&self.feed_label)
     }
 
-    /// Sellable quantity for this feed: stock at counted locations plus a stock column,
-    /// less the feed's buffer.
+    /// Sellable quantity for this feed, less the feed's buffer: the stock at the counted
+    /// locations when the inventory table has rows for the SKU; otherwise the products'
+    /// stock column; otherwise none (0) with an inventory table, unknown without one. The
+    /// column is the fallback, never added to the table's stock: one count, not two.
     pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
-        let known = !item.stock.is_empty() || item.variant.stock.is_some() || self.has_inventory;
-        if !known {
+        let stock = if !item.stock.is_empty() {
+            item.stock
+                .iter()
+                .filter(|level| {
+                    self.counted
+                        .get(usize::from(level.location))
+                        .copied()
+                        .unwrap_or(false)
+                })
+                .map(|level| u64::from(level.quantity))
+                .sum()
+        } else if let Some(column) = item.variant.stock {
+            u64::from(column)
+        } else if self.has_inventory {
+            0
+        } else {
             return None;
-        }
-        let at_locations: u64 = item
-            .stock
-            .iter()
-            .filter(|level| {
-                self.counted
-                    .get(usize::from(level.location))
-                    .copied()
-                    .unwrap_or(false)
-            })
-            .map(|level| u64::from(level.quantity))
-            .sum();
-        let column = item.variant.stock.map_or(0, |s| s.max(0) as u64);
-        Some((at_locations + column).saturating_sub(u64::from(self.feed.stock_buffer)))
+        };
+        Some(stock.saturating_sub(u64::from(self.feed.stock_buffer)))
     }
 
     pub fn availability(&self, item: &CatalogItem<'_>, quantity: Option<u64>) -> Availability {
@@ -570,7 +574,7 @@ impl<'f> FeedContext<'f> {
         }
         if !condition.category_under.is_empty() {
             let category = values::category(self, item);
-            let taxonomy = crate::spec::taxonomy::taxonomy();
+            let taxonomy = &self.feed.taxonomy;
             if !condition
                 .category_under
                 .iter()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::export_support::{
     Catalog, Spec, export_json, feed_files, feed_report, is_amount_currency, records,
 };
-use crate::support::{TestEnv, fixture, python};
+use crate::support::{TestEnv, python, shared};
 
 const G_NS: &str = "http://base.google.com/ns/1.0";
 
@@ -323,7 +323,7 @@ print("ok")
 fn amazon_feed_validates_against_the_listings_feed_schema() {
     let (env, report, catalog) = example();
     let entry = feed_report(&report, "amazon-listings");
-    let schema_path = fixture("listings-feed-schema-v2.json");
+    let schema_path = shared("reference/amazon-listings-feed-schema/listings-feed-schema-v2.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&schema_path).expect("schema"))
             .expect("schema is JSON");

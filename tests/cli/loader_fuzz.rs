@@ -38,7 +38,8 @@ fn load_products(bytes: &[u8], inventory: Option<&[u8]>) -> Result<usize, String
             counts.rejected_rows, counts.product_rows
         ));
     }
-    Ok(items + outcome.findings.len())
+    let tally = outcome.findings.tally();
+    Ok(items + (tally.errors + tally.warnings) as usize)
 }
 
 /// Whether a loader error is an ordinary one (bad input) rather than broken accounting.

@@ -44,11 +44,12 @@ impl TestEnv {
         Run { output }
     }
 
-    /// Runs the bundled generator into `relative` and returns its defect counts.
+    /// Runs the shared catalog generator (`shared/tools/gen_catalog.py`) into `relative` and
+    /// returns its defect counts.
     pub(crate) fn generate(&self, relative: &str, args: &[&str]) -> serde_json::Value {
         let out = self.dir.path().join(relative);
         let status = std::process::Command::new("python3")
-            .arg(fixture("gen_catalog.py"))
+            .arg(shared("tools/gen_catalog.py"))
             .arg(&out)
             .args(args)
             .stdout(std::process::Stdio::null())
@@ -60,10 +61,18 @@ impl TestEnv {
     }
 }
 
-pub(crate) fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+/// A file of the reference material handed over beside the checkout (`shared/`, which CI
+/// has too): third-party data stays there rather than being copied into the project.
+pub(crate) fn shared(relative: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: the tests read reference data from the shared/ folder beside the checkout",
+        path.display()
+    );
+    path
 }
 
 impl Run {

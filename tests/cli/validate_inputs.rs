@@ -1,6 +1,6 @@
 //! `omnifeed validate` on hand-made catalogs: formats, mappings, each rule, exit codes.
 
-use crate::support::{TestEnv, fixture};
+use crate::support::{TestEnv, shared};
 
 const HEADER: &str = "sku,group_id,title,description,brand,gtin,mpn,condition,price,currency,sale_price,sale_start,sale_end,link,image_link";
 
@@ -42,7 +42,13 @@ fn catalog(env: &TestEnv, rows: &[String]) {
     }
     products.push('\n');
     env.write("cat/products.csv", products);
+    write_locations(env);
+}
+
+/// The locations, and an inventory without rows: a catalog with locations needs one.
+fn write_locations(env: &TestEnv) {
     env.write("cat/locations.csv", locations());
+    env.write("cat/inventory.csv", "sku,location_id,quantity\n");
 }
 
 #[test]
@@ -176,7 +182,7 @@ fn bom_crlf_and_multiline_cells_keep_line_numbers_right() {
         ),
     );
     env.write("cat/products.csv", products);
-    env.write("cat/locations.csv", locations());
+    write_locations(&env);
     let run = env.run(&["validate", "--catalog", "cat", "--format", "json"]);
     run.expect_code(1);
     // B3 starts on physical line 6: header 1, B1 2, B2 3-5 (two line breaks inside quotes).
@@ -194,7 +200,7 @@ fn invalid_utf8_and_ragged_rows_are_reported_not_dropped() {
     products.extend_from_slice(b"C2,,Caf\xe9 shirt,d,Contoso,,M,new,5.00,EUR,,,,https://s.example.com/2,https://c.example.com/2.jpg\n");
     products.extend_from_slice(b"C3,,too,few,cells\n");
     env.write("cat/products.csv", products);
-    env.write("cat/locations.csv", locations());
+    write_locations(&env);
     let run = env.run(&["validate", "--catalog", "cat", "--format", "json"]);
     run.expect_code(1);
     let report = run.json();
@@ -243,9 +249,11 @@ fn tsv_and_json_lines_inputs() {
         vec![
             ("invalid-gtin", 3),
             ("invalid-json", 4),
-            ("unknown-inventory-sku", 3),
+            // Inventory rows by line, then SKUs found to have no product row once the
+            // products are read (JSON lists findings as they come, see report/findings.rs).
             ("unknown-location", 4),
             ("negative-stock", 5),
+            ("unknown-inventory-sku", 3),
         ]
     );
 }
@@ -430,7 +438,8 @@ fn explain_prints_meaning_and_fix() {
 
 #[test]
 fn gtin_vectors_are_classified_as_expected() {
-    let vectors = std::fs::read_to_string(fixture("gtin_vectors.tsv")).expect("vectors");
+    let vectors = std::fs::read_to_string(shared("reference/gtin-vectors/gtin_vectors.tsv"))
+        .expect("vectors");
     let mut checked = 0;
     for line in vectors.lines().skip(1) {
         let cells: Vec<&str> = line.split('\t').collect();

@@ -1,5 +1,9 @@
 //! One finding model for every stage: catalog rows, channel items, feeds and guards.
 
+mod collect;
+
+pub use collect::{AllFindings, Findings, FindingsPolicy, Tally};
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
