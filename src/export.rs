@@ -17,6 +17,7 @@ use crate::report::progress::Progress;
 use crate::serialize::output::{FeedOutput, OutputError, Written};
 use crate::serialize::{Cells, Renderer};
 use crate::transform::{FeedContext, Outcome, Record};
+use crate::unique_keys::{KeyedItem, Repeat, UniqueKeys};
 
 /// What happened to the catalog's items in one feed.
 #[derive(Debug, Default, Serialize)]
@@ -116,6 +117,8 @@ struct FeedChunk<T> {
     warnings: u64,
     filtered: Vec<&'static str>,
     rejected: Vec<&'static str>,
+    /// Feeds whose keys can repeat: each written item's key, for the merge to check.
+    keyed: Vec<KeyedItem>,
 }
 
 impl<T> FeedChunk<T> {
@@ -130,6 +133,41 @@ impl<T> FeedChunk<T> {
             warnings: 0,
             filtered: Vec::new(),
             rejected: Vec::new(),
+            keyed: Vec::new(),
+        }
+    }
+
+    /// Leaves the repeated items out: their records' bytes, their sink items and their
+    /// count as written; each is counted as rejected with its finding instead. One copy of
+    /// the kept bytes, however many repeats.
+    fn drop_repeats(&mut self, repeats: Vec<Repeat>) {
+        if repeats.is_empty() {
+            return;
+        }
+        let mut kept_records = vec![true; self.ends.len()];
+        let mut kept_seen = vec![true; self.seen.len()];
+        for repeat in &repeats {
+            kept_records[repeat.records.clone()].fill(false);
+            kept_seen[repeat.seen.clone()].fill(false);
+        }
+        let mut bytes = Vec::with_capacity(self.bytes.len());
+        let mut ends = Vec::with_capacity(self.ends.len());
+        let mut start = 0;
+        for (&end, kept) in self.ends.iter().zip(kept_records) {
+            if kept {
+                bytes.extend_from_slice(&self.bytes[start..end]);
+                ends.push(bytes.len());
+            }
+            start = end;
+        }
+        self.bytes = bytes;
+        self.ends = ends;
+        let mut kept_seen = kept_seen.into_iter();
+        self.seen.retain(|_| kept_seen.next().unwrap_or(true));
+        self.written -= repeats.len() as u64;
+        for repeat in repeats {
+            self.rejected.push(repeat.finding.rule);
+            self.findings.push(repeat.finding);
         }
     }
 }
@@ -168,6 +206,7 @@ pub fn run<S: RecordSink>(
         })
         .collect();
     let mut findings = Findings::new(&config.findings)?;
+    let mut unique_keys = UniqueKeys::new(feeds);
     let mut contexts: Option<Vec<FeedContext<'_>>> = None;
     let renderers = &renderers;
     let pool = BufferPool::default();
@@ -234,7 +273,10 @@ pub fn run<S: RecordSink>(
                 let mut batch = Vec::with_capacity(chunks.len() * feeds.len());
                 let mut found = Vec::new();
                 for per_feed in chunks {
-                    for (index, chunk) in per_feed.into_iter().enumerate() {
+                    for (index, mut chunk) in per_feed.into_iter().enumerate() {
+                        // Chunks arrive in catalog order: the first item with a key keeps it.
+                        let keyed = std::mem::take(&mut chunk.keyed);
+                        chunk.drop_repeats(unique_keys.repeats(index, keyed));
                         let summary = &mut summaries[index];
                         summary.items_in += chunk.items_in;
                         summary.items_written += chunk.written;
@@ -413,6 +455,20 @@ fn render<S: RecordSink>(
         out.warnings += warnings.iter().filter(|f| !f.is_error()).count() as u64;
         out.findings.extend(warnings);
         return;
+    }
+    if UniqueKeys::checks(context.feed) {
+        let key_field = &spec.fields[spec.item_key].name;
+        out.keyed.push(KeyedItem::new(
+            records.shared.text(spec.item_key).unwrap_or_default(),
+            context.finding(
+                &crate::rules::FEED_DUPLICATE_KEY,
+                item,
+                key_field,
+                String::new(),
+            ),
+            item_start.1..out.ends.len(),
+            item_start.2..out.seen.len(),
+        ));
     }
     out.written += 1;
     out.warnings += warnings.len() as u64;

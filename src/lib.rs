@@ -22,6 +22,7 @@ pub mod serialize;
 pub mod spec;
 pub mod state;
 pub mod transform;
+mod unique_keys;
 
 use cli::{Cli, Command};
 use exit::Exit;

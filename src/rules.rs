@@ -104,6 +104,9 @@ rules! {
     FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
         hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
         explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel, or availability_date for preorders). The\nitem is left out of this feed only; other feeds still get it. See `omnifeed preview FEED\n--sku SKU` for where the value would come from.";
+    FEED_FALLBACK "feed.fallback" Warning "an item without a value got the one the channel documents for such items",
+        hint: "fill the catalog field if the item has one; to leave such items out instead, list the field in the feed's `no_fallback`",
+        explain: "Some channels name a value for items that lack others: Google takes products with\nneither GTIN nor MPN (own-brand, handmade, custom goods) when they say\n`identifier_exists = no`. The spec's `fallback` sends it, and each item is counted here so\nthat a missing identifier on a branded product does not go unnoticed. A feed with\n`no_fallback = [\"identifier_exists\"]` sends such items as they are, and the channel's\nrequirements then reject them.";
     FEED_MISSING_RECOMMENDED "feed.missing-recommended" Warning "an item lacks a field the channel recommends",
         hint: "fill it to improve the listing; the item is still sent",
         explain: "The channel accepts the item without this attribute but ranks or shows it better with it.";
@@ -128,6 +131,9 @@ rules! {
     FEED_TEMPLATE "feed.template-error" Error "a field template failed for an item",
         hint: "check the template in the feed's [fields] table",
         explain: "A template in [fields] could not be rendered for this item, usually because it reads a\nvalue the item does not have.";
+    FEED_DUPLICATE_KEY "feed.duplicate-key" Error "an item has the same key as an earlier item of the feed",
+        hint: "make the feed's key unique per item: a key template must include something that differs per item, such as {{ sku }}",
+        explain: "A channel knows an item by its key (Google's `id`, Amazon's `sku`) and keeps one item\nper key. A key made by a template (`id = \"{{ group_id }}\"`) or from another column can\nrepeat: the first item with a key, in catalog order, is sent, and each later one is left\nout of this feed with this error, naming the SKU that holds the key. Other feeds go on.";
     FEED_ITEM_TOO_LARGE "feed.item-too-large" Error "an item is larger than the channel allows on one line",
         hint: "shorten its longest texts",
         explain: "Some channels limit the bytes of one line (Meta XML: 5,242,880). The item is left out.";

@@ -15,6 +15,7 @@
 //!       "totals": { "previous": 2000, "current": 1995, "added": 5, "changed": 12,
 //!                   "removed": 10, "unchanged": 1978 },
 //!       "refreshed": 0,                // unchanged items a push re-sends before they expire
+//!       "rejected": { "feed.duplicate-key": 2 },  // items left out for an error, by rule
 //!       "added":   [ { "key": "SKU-1", "fields": [ { "field": "price", "before": null, "after": "9.99 EUR" } ] } ],
 //!       "changed": [ { "key": "SKU-2", "fields": [ { "field": "price", "before": "19.99 EUR", "after": "17.99 EUR" } ] } ],
 //!       "removed": [ { "key": "SKU-3", "fields": [ { "field": "price", "before": "5.00 EUR", "after": null } ] } ],
@@ -26,8 +27,8 @@
 //! ```
 //!
 //! `totals` and `refreshed` always describe the whole feed; `--sku`, `--field` and `--limit`
-//! shorten only the three lists. `changed` is sorted largest change first (availability flips,
-//! then relative price change), `added` and `removed` by key; see [`crate::diff`]. `guards`
+//! shorten only the three lists. `changed` is sorted largest change first (stock flips, then
+//! relative price change, read through the spec's field roles), `added` and `removed` by key; see [`crate::diff`]. `guards`
 //! lists every tripped guard (`count`/`total` only for share guards); a diff never enforces
 //! them. Keys of per-store channels are `STORE/ID`.
 
@@ -59,6 +60,8 @@ struct FeedReport<'a> {
     #[serde(flatten)]
     diff: FeedDiff,
     refreshed: u64,
+    /// Items left out of the feed for an error, by rule (named on stderr).
+    rejected: &'a std::collections::BTreeMap<&'static str, u64>,
     guards: &'a [GuardTrip],
 }
 
@@ -74,6 +77,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
         now,
     };
     let plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
+    super::report_rejected_items(&plan.engine.findings)?;
     let has_changes = plan.feeds.iter().any(|p| !p.diff.is_empty());
     let limit = match (args.limit, global.format) {
         (Some(n), _) => Some(n),
@@ -83,11 +87,13 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
     let reports: Vec<FeedReport<'_>> = feeds
         .iter()
         .zip(&plan.feeds)
-        .map(|(feed, p)| FeedReport {
+        .zip(&plan.engine.summaries)
+        .map(|((feed, p), summary)| FeedReport {
             feed: &feed.id,
             channel: &feed.spec.id,
             diff: narrow(p.diff.clone(), args, limit),
             refreshed: p.refreshed,
+            rejected: &summary.rejected,
             guards: &p.trips,
         })
         .collect();
@@ -156,6 +162,9 @@ fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result
     section(out, "changed", &report.diff.changed, t.changed, true)?;
     section(out, "added", &report.diff.added, t.added, false)?;
     section(out, "removed", &report.diff.removed, t.removed, false)?;
+    for (rule, count) in report.rejected {
+        writeln!(out, "  left out by {rule}: {count}")?;
+    }
     for trip in report.guards {
         writeln!(
             out,

@@ -44,6 +44,32 @@ pub fn load_feeds(config: &Config, selected: &[String]) -> anyhow::Result<Vec<cr
     Ok(feeds)
 }
 
+/// Names on stderr the items a feed left out for an error (a repeated key, a missing
+/// required field), so `diff` and `push` show what `export` reports and no item goes
+/// missing unseen: the first ones of each rule, as the run kept them.
+pub fn report_rejected_items(findings: &crate::diag::Findings) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut rejected = crate::diag::Findings::new(&crate::diag::FindingsPolicy::default())?;
+    rejected.extend(
+        findings
+            .kept()
+            .iter()
+            .filter(|finding| finding.feed.is_some() && finding.is_error())
+            .cloned(),
+    );
+    if !rejected.has_errors() {
+        return Ok(());
+    }
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    writeln!(
+        err,
+        "items left out of a feed (`omnifeed export` reports every finding):"
+    )?;
+    let max_per_rule = crate::diag::FindingsPolicy::DEFAULT_MAX_PER_RULE;
+    crate::report::findings::print_human(&mut err, &rejected, max_per_rule)
+}
+
 /// Sizes the worker pool once per process; `--jobs` never changes the output.
 pub fn set_jobs(jobs: Option<usize>) {
     if let Some(jobs) = jobs {

@@ -49,7 +49,9 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &transport_for,
         &progress,
     )?;
-    let printed = print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds);
+    let printed = super::report_rejected_items(&pushed.findings)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds));
     if let Some(err) = pushed.finish_error {
         eprintln!(
             "error: {:#}\n  the feeds above were delivered and recorded as reported; only the \
@@ -111,20 +113,20 @@ fn print_report(
             };
             eprintln!("error: feed `{}` {what}: {error}", result.feed);
         }
-        if !result.rejections.is_empty() {
+        if !result.channel_rejections.is_empty() {
             eprintln!(
                 "error: feed `{}`: the channel rejected {} items; they stay pending (fix them and \
                  push again):",
                 result.feed,
-                result.rejections.len()
+                result.channel_rejections.len()
             );
-            for rejection in result.rejections.iter().take(SHOWN_REJECTIONS) {
+            for rejection in result.channel_rejections.iter().take(SHOWN_REJECTIONS) {
                 eprintln!("    {}: {}", rejection.key, rejection.message);
             }
-            if result.rejections.len() > SHOWN_REJECTIONS {
+            if result.channel_rejections.len() > SHOWN_REJECTIONS {
                 eprintln!(
                     "    … and {} more (--format json lists them all)",
-                    result.rejections.len() - SHOWN_REJECTIONS
+                    result.channel_rejections.len() - SHOWN_REJECTIONS
                 );
             }
         }
@@ -170,6 +172,9 @@ fn print_report(
                 )?;
                 for file in &r.files {
                     writeln!(out, "    wrote {}", file.display())?;
+                }
+                for (rule, count) in &r.rejected {
+                    writeln!(out, "    left out by {rule}: {count}")?;
                 }
             }
             writeln!(out, "run {}: {}", run.0, outcome.as_str())?;

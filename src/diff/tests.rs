@@ -1,6 +1,16 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::spec::{RoleField, Roles};
+
+/// Google-style roles: the price and availability fields of the test items.
+fn roles() -> Roles {
+    Roles {
+        price: Some(RoleField::new("price", &[])),
+        availability: Some(RoleField::new("availability", &[])),
+        ..Roles::default()
+    }
+}
 
 fn f(pairs: &[(&str, &str)]) -> Fields {
     pairs
@@ -30,7 +40,7 @@ fn diff(previous: &[(&str, Fields)], current: &[(&str, Fields)]) -> FeedDiff {
         .filter(|(k, _)| builder.keys_needing_before().contains(k))
         .map(|(k, fields)| ((*k).to_owned(), fields.clone()))
         .collect();
-    builder.finish(&before, &Ranking::default())
+    builder.finish(&before, &Ranking::new(&roles()))
 }
 
 #[test]
@@ -100,15 +110,85 @@ fn changed_items_rank_availability_then_relative_price_then_key() {
 }
 
 #[test]
-fn relative_change_parses_leading_decimal() {
-    assert_eq!(rank::leading_number("19.99 EUR"), Some(19.99));
-    assert_eq!(rank::leading_number("EUR 5"), None);
-    assert!((rank::relative_change(Some("10 EUR"), Some("15 EUR")) - 0.5).abs() < 1e-12);
+fn relative_change_reads_amounts_with_or_without_currency() {
+    let price = RoleField::new("price", &[]);
+    let change = |before: Option<&str>, after: Option<&str>| FieldChange {
+        field: "price".into(),
+        before: before.map(Into::into),
+        after: after.map(Into::into),
+    };
+    let relative = |before, after| rank::relative_change(&price, &change(before, after));
+    assert!((relative(Some("10 EUR"), Some("15 EUR")) - 0.5).abs() < 1e-12);
+    assert!((relative(Some("10.00"), Some("18.00")) - 0.8).abs() < 1e-12);
+    assert_eq!(relative(Some("0 EUR"), Some("1 EUR")), f64::INFINITY);
+    assert_eq!(relative(None, Some("1 EUR")), 1.0);
+    assert_eq!(relative(Some("EUR 5"), Some("EUR 6")), 1.0);
+}
+
+/// Issue #9.1: a spec whose stock is a quantity and whose price is a bare number (Amazon's
+/// `fulfillment_availability` and `purchasable_offer`) ranks by them through its roles.
+#[test]
+fn ranking_follows_the_roles_of_any_spec() {
+    let amazon = Roles {
+        price: Some(RoleField::new("offer", &[])),
+        quantity: Some(RoleField::new("stock", &[])),
+        ..Roles::default()
+    };
+    let item = |key: &str, offer: &str, stock: &str| {
+        (key.to_owned(), f(&[("offer", offer), ("stock", stock)]))
+    };
+    let previous = [
+        item("cheap", "10.00", "5"),
+        item("empty", "10.00", "5"),
+        item("pricey", "10.00", "5"),
+    ];
+    let current = [
+        item("cheap", "11.00", "3"),
+        item("empty", "10.00", "0"),
+        item("pricey", "18.00", "5"),
+    ];
+    let accepted: HashMap<String, u128> = previous
+        .iter()
+        .map(|(k, fields)| (k.clone(), content_hash(fields)))
+        .collect();
+    let mut builder = DiffBuilder::new(accepted);
+    for (key, fields) in &current {
+        builder
+            .push(CurrentItem {
+                key: key.clone(),
+                hash: content_hash(fields),
+                fields: fields.clone(),
+            })
+            .expect("unique keys");
+    }
+    let before: HashMap<String, Fields> = previous.into_iter().collect();
+    let d = builder.finish(&before, &Ranking::new(&amazon));
+    let order: Vec<&str> = d.changed.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(order, ["empty", "pricey", "cheap"]);
+    // Without roles, nothing is read: the count of changed fields, then the key.
+    let mut unranked = d.changed.clone();
+    unranked.sort_by(|a, b| rank::compare(a, b, &Ranking::default()));
+    let order: Vec<&str> = unranked.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(order, ["cheap", "empty", "pricey"]);
+}
+
+/// A channel's spelling is read back through the field's `map`: Meta's `out of stock`.
+#[test]
+fn availability_is_compared_in_canonical_spelling() {
+    let map = [
+        ("in_stock".to_owned(), "in stock".to_owned()),
+        ("out_of_stock".to_owned(), "out of stock".to_owned()),
+    ];
+    let field = RoleField::new("availability", &map);
     assert_eq!(
-        rank::relative_change(Some("0 EUR"), Some("1 EUR")),
-        f64::INFINITY
+        field.availability("out of stock"),
+        Some(crate::model::Availability::OutOfStock)
     );
-    assert_eq!(rank::relative_change(None, Some("1 EUR")), 1.0);
+    assert_eq!(
+        field.availability("in_stock"),
+        Some(crate::model::Availability::InStock)
+    );
+    assert_eq!(field.availability("sold"), None);
 }
 
 #[test]

@@ -39,6 +39,11 @@ pub struct RawFeed {
     /// e.g. `title = "{{ brand }} {{ title }} - {{ color }}"`.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// Channel fields whose spec `fallback` this feed does not send: with
+    /// `no_fallback = ["identifier_exists"]`, a Google item with neither GTIN nor MPN is
+    /// rejected instead of being sent with `identifier_exists = no`.
+    #[serde(default)]
+    pub no_fallback: Vec<String>,
     /// `product_type` prefix -> Google product category id; the longest matching prefix wins
     /// and replaces the catalog's `google_product_category` in this feed.
     #[serde(default)]

@@ -250,6 +250,20 @@ fn compile(
             Err(err) => problems.push(format!("[fields] `{field}`: template error: {err}")),
         }
     }
+    let mut spec = spec.clone();
+    for field in &raw.no_fallback {
+        match spec.field_index(field).map(|index| &mut spec.fields[index]) {
+            Some(spec_field) if spec_field.fallback.is_some() => spec_field.fallback = None,
+            Some(_) => problems.push(format!(
+                "no_fallback: `{field}` has no fallback in {}",
+                spec.id
+            )),
+            None => problems.push(format!(
+                "no_fallback: `{field}` is not a field of {}",
+                spec.id
+            )),
+        }
+    }
     let mut category_map: Vec<(String, String)> = raw
         .category_map
         .iter()
@@ -257,7 +271,7 @@ fn compile(
         .collect();
     let mut warnings = Vec::new();
     categories::check(
-        spec,
+        &spec,
         &category_map,
         &config.taxonomy,
         &mut problems,
@@ -265,7 +279,7 @@ fn compile(
     );
     category_map.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     if let Some(format) = &format {
-        for name in placeholders(spec, format) {
+        for name in placeholders(&spec, format) {
             if !raw.params.contains_key(&name) && !builtin_param(&name, &raw, config) {
                 problems.push(format!(
                     "the {} spec needs [params] {name} = \"...\"",
@@ -278,6 +292,7 @@ fn compile(
         raw.guards
             .validate()
             .into_iter()
+            .chain(raw.guards.missing_roles(&spec.id, &spec.roles))
             .map(|e| format!("[guards] {e}")),
     );
     if !problems.is_empty() {
@@ -288,7 +303,7 @@ fn compile(
         file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),
         id,
         path: path.to_owned(),
-        spec: spec.clone(),
+        spec,
         format: format.ok_or_else(|| invalid(vec!["no format".into()]))?,
         country: raw.country.or_else(|| config.defaults.country.clone()),
         language: raw.language.or_else(|| config.defaults.language.clone()),

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::spec::Roles;
+
 /// Safety guards checked before a push. A push that trips one is refused, and the message
 /// names the flag that overrides it. Shares are fractions: `0.2` means 20 %.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +57,17 @@ pub enum GuardConfigError {
     Share { field: &'static str, value: f64 },
     #[error("guard `price_change_threshold` is {0}, but must be 0 or more (0.3 means 30 %)")]
     Threshold(f64),
+    #[error(
+        "the {guard} guard reads {what}, but channel spec `{spec}` gives no field role = {roles}; \
+         add the role to the spec's field, or turn the guard off with `{off}`"
+    )]
+    MissingRole {
+        guard: &'static str,
+        what: &'static str,
+        spec: String,
+        roles: &'static str,
+        off: &'static str,
+    },
 }
 
 impl GuardConfig {
@@ -77,6 +90,44 @@ impl GuardConfig {
             .collect();
         if !(self.price_change_threshold.is_finite() && self.price_change_threshold >= 0.0) {
             errors.push(GuardConfigError::Threshold(self.price_change_threshold));
+        }
+        errors
+    }
+
+    /// The guards that are on but cannot see what they check in a spec with these roles.
+    /// A share limit of 1 can never be exceeded, so it turns a share guard off.
+    pub fn missing_roles(&self, spec: &str, roles: &Roles) -> Vec<GuardConfigError> {
+        let missing = |guard, what, roles, off| GuardConfigError::MissingRole {
+            guard,
+            what,
+            spec: spec.to_owned(),
+            roles,
+            off,
+        };
+        let mut errors = Vec::new();
+        if self.max_price_change_share < 1.0 && roles.price.is_none() {
+            errors.push(missing(
+                "price-change",
+                "the price",
+                "\"price\"",
+                "max_price_change_share = 1",
+            ));
+        }
+        if self.max_newly_out_of_stock_share < 1.0 && !roles.has_stock() {
+            errors.push(missing(
+                "out-of-stock",
+                "the stock",
+                "\"availability\" or \"quantity\"",
+                "max_newly_out_of_stock_share = 1",
+            ));
+        }
+        if !self.allow_currency_change && !roles.has_currency() {
+            errors.push(missing(
+                "currency-change",
+                "the currency",
+                "\"currency\" (or \"price\" with price_format = \"amount_currency\")",
+                "allow_currency_change = true",
+            ));
         }
         errors
     }

@@ -3,22 +3,16 @@
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::format;
-use super::{GuardCode, GuardConfig, GuardTrip};
+use super::read::{dominant_currencies, newly_out_of_stock, price_moves};
+use super::{GuardCode, GuardConfig, GuardTrip, format};
 use crate::diff::FeedDiff;
+use crate::spec::Roles;
 
-/// What the guards need besides the diff. Field names and stock values come from the
-/// caller's channel spec; nothing here knows a channel.
+/// What the guards need besides the diff. Where prices, stock and the currency are comes
+/// from the feed's channel spec (its field roles); nothing here knows a channel.
 #[derive(Debug, Clone, Copy)]
 pub struct GuardContext<'a> {
-    /// The field holding the price, e.g. `price`; its value starts with a decimal number.
-    pub price_field: &'a str,
-    pub availability_field: &'a str,
-    /// Availability values meaning "out of stock", e.g. `["out_of_stock"]`.
-    pub out_of_stock_values: &'a [&'a str],
-    /// The feed's currency at the last push and now, when the feed has one.
-    pub currency_before: Option<&'a str>,
-    pub currency_after: Option<&'a str>,
+    pub roles: &'a Roles,
     pub catalog_modified_at: Option<Timestamp>,
     /// [`crate::state::StateStore::last_catalog_time`] of the feed.
     pub last_pushed_catalog_at: Option<Timestamp>,
@@ -58,7 +52,11 @@ pub fn evaluate(diff: &FeedDiff, config: &GuardConfig, ctx: &GuardContext<'_>) -
         );
     }
     let kept = t.changed + t.unchanged;
-    let price_moves = price_moves(diff, ctx.price_field, config.price_change_threshold);
+    let threshold = Decimal::new(
+        (config.price_change_threshold * 1e6).round().max(0.0) as i64,
+        6,
+    );
+    let price_moves = price_moves(diff, ctx.roles, threshold);
     share_trip(
         &mut trips,
         GuardCode::PriceChangeShare,
@@ -70,7 +68,7 @@ pub fn evaluate(diff: &FeedDiff, config: &GuardConfig, ctx: &GuardContext<'_>) -
             format::limit(config.price_change_threshold)
         ),
     );
-    let out_of_stock = newly_out_of_stock(diff, ctx);
+    let out_of_stock = newly_out_of_stock(diff, ctx.roles);
     share_trip(
         &mut trips,
         GuardCode::OutOfStockShare,
@@ -79,7 +77,7 @@ pub fn evaluate(diff: &FeedDiff, config: &GuardConfig, ctx: &GuardContext<'_>) -
         Some(config.max_newly_out_of_stock_share),
         "would go out of stock",
     );
-    if let (Some(before), Some(after)) = (ctx.currency_before, ctx.currency_after)
+    if let (Some(before), Some(after)) = dominant_currencies(diff, ctx.roles)
         && before != after
         && !config.allow_currency_change
     {
@@ -139,42 +137,4 @@ fn share_trip(
 pub(super) fn exceeds(count: u64, total: u64, share: f64) -> bool {
     let ppm = (share * 1e6).round().max(0.0) as u128;
     u128::from(count) * 1_000_000 > ppm * u128::from(total)
-}
-
-/// Kept items whose price moved by more than `threshold` of the previous price, in exact
-/// decimals. Prices that appear, vanish or are not numbers are left to validation.
-fn price_moves(diff: &FeedDiff, field: &str, threshold: f64) -> u64 {
-    let threshold = Decimal::new((threshold * 1e6).round().max(0.0) as i64, 6);
-    let moved = diff.changed.iter().filter(|item| {
-        let Some(change) = item.field(field) else {
-            return false;
-        };
-        let (Some(before), Some(after)) = (
-            change.before.as_deref().and_then(leading_decimal),
-            change.after.as_deref().and_then(leading_decimal),
-        ) else {
-            return false;
-        };
-        (after - before).abs() > threshold * before.abs()
-    });
-    moved.count() as u64
-}
-
-fn newly_out_of_stock(diff: &FeedDiff, ctx: &GuardContext<'_>) -> u64 {
-    let is_out = |value: Option<&str>| value.is_some_and(|v| ctx.out_of_stock_values.contains(&v));
-    let flipped = diff.changed.iter().filter(|item| {
-        item.field(ctx.availability_field)
-            .is_some_and(|c| !is_out(c.before.as_deref()) && is_out(c.after.as_deref()))
-    });
-    flipped.count() as u64
-}
-
-/// The exact decimal a value starts with: `"19.99 EUR"` -> 19.99.
-pub(super) fn leading_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim_start();
-    let end = text
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
-        .map_or(text.len(), |(i, _)| i);
-    Decimal::from_str_exact(&text[..end]).ok()
 }

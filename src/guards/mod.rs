@@ -13,10 +13,15 @@
 //! "previous" is the number of items the channel last accepted; "kept items" are those in
 //! both the previous and the current feed. A share exactly at its limit passes. Removal and
 //! addition guards are skipped on a first push (no previous items). `--force` overrides all.
+//!
+//! Prices, stock and the currency are read through the spec's field roles
+//! ([`crate::spec::Roles`]) as canonical values; a feed whose guards need a role its spec
+//! lacks is refused when it is read ([`GuardConfig::missing_roles`]).
 
 mod config;
 mod evaluate;
 mod format;
+mod read;
 
 #[cfg(test)]
 mod tests;

@@ -1,18 +1,32 @@
 use jiff::Timestamp;
 
-use super::evaluate::{exceeds, leading_decimal};
+use std::sync::LazyLock;
+
+use super::evaluate::exceeds;
 use super::*;
 use crate::diff::{DiffTotals, FeedDiff, FieldChange, ItemChange};
+use crate::spec::{RoleField, Roles};
 
-const OUT: &[&str] = &["out_of_stock"];
+/// Google-style roles: `19.99 EUR` prices and an `availability` enum.
+static GOOGLE: LazyLock<Roles> = LazyLock::new(|| Roles {
+    price: Some(RoleField::new("price", &[])),
+    availability: Some(RoleField::new("availability", &[])),
+    price_carries_currency: true,
+    ..Roles::default()
+});
+
+/// Amazon-style roles: a bare number for the price, its currency and stock in fields of
+/// their own.
+static AMAZON: LazyLock<Roles> = LazyLock::new(|| Roles {
+    price: Some(RoleField::new("purchasable_offer", &[])),
+    quantity: Some(RoleField::new("fulfillment_availability", &[])),
+    currency: Some(RoleField::new("purchasable_offer_currency", &[])),
+    ..Roles::default()
+});
 
 fn ctx() -> GuardContext<'static> {
     GuardContext {
-        price_field: "price",
-        availability_field: "availability",
-        out_of_stock_values: OUT,
-        currency_before: Some("EUR"),
-        currency_after: Some("EUR"),
+        roles: &GOOGLE,
         catalog_modified_at: None,
         last_pushed_catalog_at: None,
     }
@@ -155,18 +169,29 @@ fn newly_out_of_stock_share() {
 
 #[test]
 fn currency_and_older_catalog() {
-    let d = diff(10, 0, 0, vec![]);
     let t = |s| Timestamp::from_second(s).expect("time");
+    let to_usd = diff(
+        10,
+        0,
+        0,
+        vec![
+            change(1, "price", "10.00 EUR", "10.00 USD"),
+            change(2, "price", "12.00 EUR", "12.00 USD"),
+        ],
+    );
     let c = GuardContext {
-        currency_after: Some("USD"),
         catalog_modified_at: Some(t(100)),
         last_pushed_catalog_at: Some(t(200)),
         ..ctx()
     };
-    let trips = evaluate(&d, &GuardConfig::default(), &c);
+    let trips = evaluate(&to_usd, &GuardConfig::default(), &c);
     assert_eq!(
         codes(&trips),
         ["guard.currency-change", "guard.older-catalog"]
+    );
+    assert_eq!(
+        trips[0].message,
+        "the feed currency would change from EUR to USD"
     );
     let allowed = Overrides {
         force: false,
@@ -178,23 +203,94 @@ fn currency_and_older_catalog() {
         allow_older_catalog: true,
         ..GuardConfig::default()
     };
-    assert!(evaluate(&d, &config, &c).is_empty());
+    assert!(evaluate(&to_usd, &config, &c).is_empty());
     let same_time = GuardContext {
         catalog_modified_at: Some(t(200)),
-        currency_after: Some("EUR"),
         ..c
     };
-    assert!(evaluate(&d, &GuardConfig::default(), &same_time).is_empty());
+    let repriced = diff(10, 0, 0, vec![change(1, "price", "10.00 EUR", "11.00 EUR")]);
+    assert!(evaluate(&repriced, &GuardConfig::default(), &same_time).is_empty());
 }
 
 #[test]
-fn exact_share_and_decimal_helpers() {
+fn exact_share_helper() {
     assert!(!exceeds(1, 10, 0.1));
     assert!(exceeds(1_000_001, 10_000_000, 0.1));
     assert!(!exceeds(3, 10, 0.3));
-    assert_eq!(
-        leading_decimal("19.99 EUR").map(|d| d.to_string()),
-        Some("19.99".into())
+}
+
+/// Issue #9.1: the guards read Amazon's price, stock and currency through the spec's roles,
+/// as canonical values: a bare number is a price, a quantity of 0 is out of stock.
+#[test]
+fn guards_see_a_spec_whose_fields_have_other_names() {
+    let amazon = GuardContext {
+        roles: &AMAZON,
+        ..ctx()
+    };
+    let config = GuardConfig::default();
+    let raised: Vec<ItemChange> = (0..10)
+        .map(|i| change(i, "purchasable_offer", "10.00", "18.00"))
+        .collect();
+    let trips = evaluate(&diff(10, 0, 0, raised.clone()), &config, &amazon);
+    assert_eq!(codes(&trips), ["guard.price-change-share"]);
+    assert_eq!((trips[0].count, trips[0].total), (Some(10), Some(10)));
+    // Google's field names mean nothing to this spec.
+    assert!(evaluate(&diff(10, 0, 0, raised), &config, &ctx()).is_empty());
+
+    let emptied: Vec<ItemChange> = (0..10)
+        .map(|i| change(i, "fulfillment_availability", "5", "0"))
+        .collect();
+    let trips = evaluate(&diff(10, 0, 0, emptied), &config, &amazon);
+    assert_eq!(codes(&trips), ["guard.out-of-stock-share"]);
+    let restocked: Vec<ItemChange> = (0..10)
+        .map(|i| change(i, "fulfillment_availability", "0", "3"))
+        .collect();
+    assert!(evaluate(&diff(10, 0, 0, restocked), &config, &amazon).is_empty());
+
+    let switched: Vec<ItemChange> = (0..10)
+        .map(|i| change(i, "purchasable_offer_currency", "EUR", "GBP"))
+        .collect();
+    let trips = evaluate(&diff(10, 0, 0, switched), &config, &amazon);
+    assert_eq!(codes(&trips), ["guard.currency-change"]);
+}
+
+/// A channel that spells availability its own way is read through the field's `map`.
+#[test]
+fn out_of_stock_in_a_channel_spelling() {
+    let map = [("out_of_stock".to_owned(), "out of stock".to_owned())];
+    let meta = Roles {
+        availability: Some(RoleField::new("availability", &map)),
+        ..GOOGLE.clone()
+    };
+    let flips: Vec<ItemChange> = (0..5)
+        .map(|i| change(i, "availability", "in stock", "out of stock"))
+        .collect();
+    let context = GuardContext {
+        roles: &meta,
+        ..ctx()
+    };
+    let trips = evaluate(&diff(10, 0, 0, flips), &GuardConfig::default(), &context);
+    assert_eq!(codes(&trips), ["guard.out-of-stock-share"]);
+}
+
+#[test]
+fn a_guard_that_is_on_needs_its_role() {
+    let config = GuardConfig::default();
+    assert!(config.missing_roles("google", &GOOGLE).is_empty());
+    assert!(config.missing_roles("amazon", &AMAZON).is_empty());
+    let errors = config.missing_roles("bare", &Roles::default());
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages[0].contains("channel spec `bare` gives no field role = \"price\"")
+            && messages[0].contains("`max_price_change_share = 1`"),
+        "{messages:?}"
     );
-    assert_eq!(leading_decimal("n/a"), None);
+    let off = GuardConfig {
+        max_price_change_share: 1.0,
+        max_newly_out_of_stock_share: 1.0,
+        allow_currency_change: true,
+        ..config
+    };
+    assert!(off.missing_roles("bare", &Roles::default()).is_empty());
 }

@@ -28,12 +28,6 @@ use crate::state::{SqliteStore, StateStore};
 /// a day or two late still beats the deadline.
 pub const REFRESH_MARGIN_DAYS: u32 = 3;
 
-/// Field names the guards and the ranking read; every shipped spec uses them.
-const PRICE_FIELD: &str = "price";
-const AVAILABILITY_FIELD: &str = "availability";
-/// Spellings of "out of stock" across the shipped specs (Google vs Meta style).
-const OUT_OF_STOCK: &[&str] = &["out_of_stock", "out of stock"];
-
 /// One feed's analysis.
 pub struct FeedPlan {
     /// The whole diff, before any display filter.
@@ -149,7 +143,7 @@ pub fn analyze(
             Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
             None => HashMap::new(),
         };
-        let diff = builder.finish(&before, &Ranking::default());
+        let diff = builder.finish(&before, &Ranking::new(&feed.spec.roles));
         let not_refreshed = diff
             .changed
             .iter()
@@ -158,17 +152,12 @@ pub fn analyze(
             .filter(|found| stale.contains(found.index))
             .count();
         let refreshed = stale.len().saturating_sub(not_refreshed) as u64;
-        let (currency_before, currency_after) = dominant_currencies(&diff);
         let last_pushed = match store {
             Some(store) => store.last_catalog_time(&feed.id)?,
             None => None,
         };
         let context = GuardContext {
-            price_field: PRICE_FIELD,
-            availability_field: AVAILABILITY_FIELD,
-            out_of_stock_values: OUT_OF_STOCK,
-            currency_before: currency_before.as_deref(),
-            currency_after: currency_after.as_deref(),
+            roles: &feed.spec.roles,
             catalog_modified_at: catalog_time,
             last_pushed_catalog_at: last_pushed,
         };
@@ -241,36 +230,4 @@ fn name_accepted(
         builder.name(index, key);
     }
     Ok(())
-}
-
-/// The most common currency code ending the price values before and after, over the changed
-/// items. A currency switch changes every price, so it always shows up here; the state keeps
-/// no separate feed currency.
-fn dominant_currencies(diff: &FeedDiff) -> (Option<String>, Option<String>) {
-    let mut before: HashMap<&str, u64> = HashMap::new();
-    let mut after: HashMap<&str, u64> = HashMap::new();
-    for item in &diff.changed {
-        let Some(change) = item.field(PRICE_FIELD) else {
-            continue;
-        };
-        if let Some(code) = change.before.as_deref().and_then(currency_of) {
-            *before.entry(code).or_default() += 1;
-        }
-        if let Some(code) = change.after.as_deref().and_then(currency_of) {
-            *after.entry(code).or_default() += 1;
-        }
-    }
-    let top = |counts: HashMap<&str, u64>| {
-        counts
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(code, _)| code.to_owned())
-    };
-    (top(before), top(after))
-}
-
-/// `"19.99 EUR"` -> `EUR`.
-fn currency_of(price: &str) -> Option<&str> {
-    let code = price.rsplit(' ').next()?;
-    (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then_some(code)
 }

@@ -40,6 +40,8 @@ pub struct FeedResult {
     pub outcome: FeedOutcome,
     pub totals: DiffTotals,
     pub refreshed: u64,
+    /// Items left out of the feed for an error, by rule.
+    pub rejected: std::collections::BTreeMap<&'static str, u64>,
     /// Every tripped guard, including overridden ones.
     pub guards: Vec<GuardTrip>,
     /// The guards that stopped this feed.
@@ -52,7 +54,7 @@ pub struct FeedResult {
     pub recorded: Option<PushSummary>,
     /// The items the channel rejected, `(key, its message)`; they stay pending.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rejections: Vec<Rejection>,
+    pub channel_rejections: Vec<Rejection>,
     /// Whether the files went to the transport (delivered, or maybe partly before an error).
     #[serde(skip)]
     pub sending: bool,
@@ -81,6 +83,8 @@ pub struct PushRun {
     /// Recording the run's end failed: what was delivered and recorded per feed stands, but
     /// the run stays `running` in the history until the next run marks it `interrupted`.
     pub finish_error: Option<StateError>,
+    /// What the planning pass found about items (the same as `export` reports).
+    pub findings: crate::diag::Findings,
 }
 
 /// Pushes `feeds`, delivering each through the transport `transports` picks for it. The
@@ -131,13 +135,14 @@ pub fn push(
             outcome,
             totals: feed_plan.diff.totals,
             refreshed: feed_plan.refreshed,
+            rejected: summary.rejected.clone(),
             guards: feed_plan.trips.clone(),
             blocking,
             files: Vec::new(),
             bytes: 0,
             sent: summary.records,
             recorded: None,
-            rejections: Vec::new(),
+            channel_rejections: Vec::new(),
             sending: false,
             error: lost.then(|| {
                 format!(
@@ -189,6 +194,7 @@ pub fn push(
         outcome,
         feeds: results,
         finish_error,
+        findings: plan.engine.findings,
     })
 }
 
@@ -254,7 +260,7 @@ fn deliver_and_record(
                 result.recorded = Some(summary);
                 if summary.rejected > 0 {
                     result.outcome = FeedOutcome::Partial;
-                    result.rejections = delivery
+                    result.channel_rejections = delivery
                         .rejected
                         .into_iter()
                         .map(|(key, message)| Rejection { key, message })

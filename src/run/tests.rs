@@ -174,7 +174,7 @@ fn rejected_items_stay_pending_with_their_reason() {
     assert_eq!(feed.outcome, FeedOutcome::Partial);
     let recorded = feed.recorded.expect("recorded");
     assert_eq!((recorded.accepted, recorded.rejected), (total - 2, 2));
-    assert_eq!(feed.rejections.len(), 2);
+    assert_eq!(feed.channel_rejections.len(), 2);
     assert_eq!(project.item(a), ("invalid GTIN".to_owned(), false));
     assert_eq!(project.item(c), ("accepted".to_owned(), true));
     let pending = project.plan();
@@ -228,7 +228,7 @@ fn rejected_items_stay_pending_with_their_reason() {
     // Accepted at last: nothing left to do.
     let third = project.push(&[]);
     assert_eq!(third.outcome, Outcome::Ok);
-    assert!(third.feeds[0].rejections.is_empty());
+    assert!(third.feeds[0].channel_rejections.is_empty());
     assert_eq!(project.item(c), ("accepted".to_owned(), true));
     assert!(project.plan().diff.is_empty());
 }

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::SpecOrigin;
 use super::raw::{
-    Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawField, RawFormat, RawSpec,
-    Requirement, TooLong,
+    Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawCondition, RawField, RawFormat,
+    RawSpec, Requirement, TooLong,
 };
+use super::roles::{Role, RoleField, Roles};
 use crate::model::Field;
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct ChannelSpec {
     pub store_code_field: Option<usize>,
     pub formats: BTreeMap<String, FormatSpec>,
     pub fields: Vec<FieldSpec>,
+    /// The fields guards and diff ranking read prices and stock from.
+    pub roles: Roles,
     pub origin: SpecOrigin,
 }
 
@@ -67,13 +70,24 @@ pub enum ValueSource {
     Const(String),
 }
 
-/// When a conditional field is required; every part that is set must hold.
+/// When a conditional field is required, or a fallback applies; every part that is set
+/// must hold.
 #[derive(Debug, Clone, Default)]
 pub struct Condition {
     pub field: Option<usize>,
+    /// The values `field` must have; with `negated`, the values it must not have.
     pub one_of: Vec<String>,
-    pub empty: Option<usize>,
+    pub negated: bool,
+    /// Fields that must all be empty.
+    pub empty: Vec<usize>,
     pub category_under: Vec<u32>,
+}
+
+/// A field's value for items that have none, when `when` holds.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub value: String,
+    pub when: Condition,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +98,7 @@ pub struct FieldSpec {
     pub kind: FieldType,
     pub requirement: Requirement,
     pub condition: Option<Condition>,
+    pub fallback: Option<Fallback>,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
     pub on_too_long: TooLong,
@@ -97,6 +112,7 @@ pub struct FieldSpec {
     pub price_format: PriceFormat,
     pub path: Vec<String>,
     pub with: Vec<(Vec<String>, String)>,
+    pub role: Option<Role>,
     pub note: Option<String>,
 }
 
@@ -202,6 +218,7 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
                 .into(),
         );
     }
+    let roles = roles(&fields, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -215,8 +232,46 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         store_code_field,
         formats,
         fields,
+        roles,
         origin,
     })
+}
+
+/// The role fields, each role at most once and on a field of a type that can hold it.
+fn roles(fields: &[FieldSpec], problems: &mut Vec<String>) -> Roles {
+    let mut roles = Roles::default();
+    for field in fields {
+        let Some(role) = field.role else { continue };
+        let fits = match role {
+            Role::Price | Role::SalePrice => field.kind == FieldType::Price,
+            Role::Availability => field.kind == FieldType::Enum,
+            Role::Quantity => field.kind == FieldType::Integer,
+            Role::Currency => matches!(field.kind, FieldType::Text | FieldType::Enum),
+        };
+        if !fits {
+            problems.push(format!(
+                "field `{}`: role = \"{}\" does not fit type `{}`",
+                field.name,
+                role.name(),
+                format!("{:?}", field.kind).to_lowercase()
+            ));
+        }
+        let slot = roles.slot(role);
+        if let Some(first) = slot {
+            problems.push(format!(
+                "fields `{}` and `{}` both have role = \"{}\"; give it to one",
+                first.name,
+                field.name,
+                role.name()
+            ));
+            continue;
+        }
+        *slot = Some(RoleField::new(&field.name, &field.map));
+        if role == Role::Price {
+            roles.price_carries_currency = field.price_format == PriceFormat::AmountCurrency;
+        }
+    }
+    roles
 }
 
 fn compile_format(id: &str, raw: &RawFormat) -> Result<FormatSpec, Vec<String>> {
@@ -352,40 +407,13 @@ fn compile_field(
             ));
         }
     }
-    let index_of = |other: &str, problems: &mut Vec<String>| {
-        let index = names.iter().position(|n| *n == other);
-        if index.is_none() {
-            problems.push(format!(
-                "field `{name}`: required_when names `{other}`, which is not a field of this spec"
-            ));
-        }
-        index
-    };
     let condition = match (&raw.required_when, raw.requirement) {
-        (Some(when), Requirement::Conditional) => {
-            let mut condition = Condition::default();
-            if let Some(other) = &when.field {
-                condition.field = index_of(other, &mut problems);
-                condition.one_of = when.one_of.clone().unwrap_or_default();
-                if condition.one_of.is_empty() {
-                    problems.push(format!("field `{name}`: required_when.field needs `in`"));
-                }
-            }
-            if let Some(other) = &when.empty {
-                condition.empty = index_of(other, &mut problems);
-            }
-            for id in when.category_under.iter().flatten() {
-                // Whether the id exists depends on the taxonomy the config names; feeds
-                // check that when they load.
-                match id.parse::<u32>() {
-                    Ok(id) => condition.category_under.push(id),
-                    Err(_) => problems.push(format!(
-                        "field `{name}`: `{id}` is not a Google taxonomy id (a number)"
-                    )),
-                }
-            }
-            Some(condition)
-        }
+        (Some(when), Requirement::Conditional) => Some(compile_condition(
+            &format!("field `{name}`: required_when"),
+            when,
+            names,
+            &mut problems,
+        )),
         (Some(_), _) => {
             problems.push(format!(
                 "field `{name}`: required_when needs requirement = \"conditional\""
@@ -400,6 +428,29 @@ fn compile_field(
         }
         (None, _) => None,
     };
+    let fallback = raw.fallback.as_ref().map(|fallback| {
+        let label = format!("field `{name}`: fallback");
+        if let Some(values) = raw.values.as_ref().filter(|_| raw.kind == FieldType::Enum)
+            && !values.contains(&fallback.value)
+        {
+            problems.push(format!(
+                "{label} value `{}` is not in `values`",
+                fallback.value
+            ));
+        }
+        if fallback.value.is_empty() {
+            problems.push(format!("{label} value must not be empty"));
+        }
+        Fallback {
+            value: fallback.value.clone(),
+            when: compile_condition(
+                &format!("{label}.when"),
+                &fallback.when,
+                names,
+                &mut problems,
+            ),
+        }
+    });
     if raw.kind == FieldType::Enum && raw.values.as_ref().is_none_or(Vec::is_empty) {
         problems.push(format!("field `{name}`: an enum needs `values`"));
     }
@@ -455,6 +506,7 @@ fn compile_field(
         kind: raw.kind,
         requirement: raw.requirement,
         condition,
+        fallback,
         min_length: raw.min_length,
         max_length: raw.max_length,
         on_too_long: raw.on_too_long.unwrap_or(TooLong::Error),
@@ -472,8 +524,70 @@ fn compile_field(
         price_format: raw.price_format.unwrap_or(PriceFormat::AmountCurrency),
         path,
         with,
+        role: raw.role,
         note: raw.note.clone(),
     })
+}
+
+/// Resolves a condition's field names to indexes; `label` starts every problem.
+fn compile_condition(
+    label: &str,
+    when: &RawCondition,
+    names: &[&str],
+    problems: &mut Vec<String>,
+) -> Condition {
+    let mut index_of = |other: &str| {
+        let index = names.iter().position(|n| *n == other);
+        if index.is_none() {
+            problems.push(format!(
+                "{label} names `{other}`, which is not a field of this spec"
+            ));
+        }
+        index
+    };
+    let mut condition = Condition::default();
+    if let Some(other) = &when.field {
+        condition.field = index_of(other);
+    }
+    condition.empty = when
+        .empty
+        .iter()
+        .flat_map(|empty| empty.names())
+        .filter_map(|other| index_of(other))
+        .collect();
+    match (&when.field, &when.one_of, &when.not_in) {
+        (Some(_), Some(one_of), None) if !one_of.is_empty() => condition.one_of = one_of.clone(),
+        (Some(_), None, Some(not_in)) if !not_in.is_empty() => {
+            condition.one_of = not_in.clone();
+            condition.negated = true;
+        }
+        (Some(_), Some(_), Some(_)) => {
+            problems.push(format!("{label}: give `in` or `not_in`, not both"));
+        }
+        (Some(_), _, _) => problems.push(format!(
+            "{label}: `field` needs a non-empty `in` or `not_in`"
+        )),
+        (None, None, None) => {}
+        (None, _, _) => problems.push(format!("{label}: `in` and `not_in` need `field`")),
+    }
+    if when
+        .empty
+        .as_ref()
+        .is_some_and(|empty| empty.names().is_empty())
+    {
+        problems.push(format!("{label}: `empty` names no field"));
+    }
+    for id in when.category_under.iter().flatten() {
+        // Whether the id exists depends on the taxonomy the config names; feeds check that
+        // when they load.
+        match id.parse::<u32>() {
+            Ok(id) => condition.category_under.push(id),
+            Err(_) => problems.push(format!(
+                "{label}: `{id}` is not a Google taxonomy id (a number)"
+            )),
+        }
+    }
+    condition
 }
 
 #[cfg(test)]
@@ -552,5 +666,126 @@ type = "text"
         );
         let spec = parse_and_compile("local", &fixed, SpecOrigin::Shipped).expect("valid");
         assert_eq!(spec.store_code_field, Some(1));
+    }
+
+    #[test]
+    fn conditions_and_fallbacks_are_checked_when_the_spec_compiles() {
+        let spec = |when: &str, fallback: &str| {
+            format!(
+                r#"
+[channel]
+id = "demo"
+name = "x"
+item_key = "id"
+[formats.csv]
+kind = "delimited"
+[[fields]]
+name = "id"
+source = "sku"
+type = "text"
+[[fields]]
+name = "mpn"
+type = "text"
+requirement = "conditional"
+required_when = {when}
+[[fields]]
+name = "flag"
+source = "custom.flag"
+type = "enum"
+values = ["yes", "no"]
+fallback = {fallback}
+"#
+            )
+        };
+        let valid = spec(
+            r#"{ empty = "id", field = "flag", not_in = ["no"] }"#,
+            r#"{ value = "no", when = { empty = ["id", "mpn"] } }"#,
+        );
+        let compiled = parse_and_compile("demo", &valid, SpecOrigin::Shipped).expect("valid");
+        let condition = compiled.fields[1].condition.as_ref().expect("condition");
+        assert_eq!((condition.field, condition.negated), (Some(2), true));
+        let fallback = compiled.fields[2].fallback.as_ref().expect("fallback");
+        assert_eq!(
+            (fallback.value.as_str(), &fallback.when.empty[..]),
+            ("no", &[0, 1][..])
+        );
+
+        let invalid = spec(
+            r#"{ field = "flag", in = ["yes"], not_in = ["no"] }"#,
+            r#"{ value = "maybe", when = { empty = ["id", "nope"], not_in = ["x"] } }"#,
+        );
+        let message = parse_and_compile("demo", &invalid, SpecOrigin::Shipped)
+            .expect_err("invalid")
+            .to_string();
+        for needle in [
+            "field `mpn`: required_when: give `in` or `not_in`, not both",
+            "field `flag`: fallback value `maybe` is not in `values`",
+            "field `flag`: fallback.when names `nope`",
+            "field `flag`: fallback.when: `in` and `not_in` need `field`",
+        ] {
+            assert!(message.contains(needle), "{needle} in {message}");
+        }
+    }
+
+    #[test]
+    fn roles_fit_their_field_types_and_go_on_one_field_each() {
+        let text = r#"
+[channel]
+id = "demo"
+name = "x"
+item_key = "id"
+[formats.csv]
+kind = "delimited"
+[[fields]]
+name = "id"
+source = "sku"
+type = "text"
+role = "price"
+[[fields]]
+name = "cost"
+source = "price"
+type = "price"
+role = "price"
+[[fields]]
+name = "stock"
+source = "quantity"
+type = "integer"
+role = "quantity"
+"#;
+        let message = parse_and_compile("demo", text, SpecOrigin::Shipped)
+            .expect_err("invalid")
+            .to_string();
+        for needle in [
+            "field `id`: role = \"price\" does not fit type `text`",
+            "fields `id` and `cost` both have role = \"price\"",
+        ] {
+            assert!(message.contains(needle), "{needle} in {message}");
+        }
+        let fixed = text.replacen(
+            "type = \"text\"\nrole = \"price\"\n",
+            "type = \"text\"\n",
+            1,
+        );
+        let spec = parse_and_compile("demo", &fixed, SpecOrigin::Shipped).expect("valid");
+        assert_eq!(
+            spec.roles.price.as_ref().map(|f| f.name.as_str()),
+            Some("cost")
+        );
+        assert_eq!(
+            spec.roles.quantity.as_ref().map(|f| f.name.as_str()),
+            Some("stock")
+        );
+        // The price text carries its currency (`amount_currency`, the default).
+        assert!(spec.roles.has_stock() && spec.roles.has_currency());
+    }
+
+    #[test]
+    fn every_shipped_spec_gives_the_default_guards_their_roles() {
+        let specs =
+            load_all(std::path::Path::new("/nonexistent")).unwrap_or_else(|e| panic!("{e}"));
+        for (id, spec) in &specs {
+            let missing = crate::guards::GuardConfig::default().missing_roles(id, &spec.roles);
+            assert!(missing.is_empty(), "{id}: {missing:?}");
+        }
     }
 }

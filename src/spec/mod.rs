@@ -4,13 +4,17 @@
 
 pub mod compile;
 pub mod raw;
+pub mod roles;
 pub mod taxonomy;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use compile::{ChannelSpec, Condition, Derived, FieldSpec, FormatSpec, ValueSource, compile};
+pub use compile::{
+    ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, ValueSource, compile,
+};
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
+pub use roles::{Role, RoleField, Roles};
 
 mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped_specs.rs"));

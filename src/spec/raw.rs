@@ -152,20 +152,52 @@ pub enum PriceFormat {
     Number,
 }
 
-/// When a `conditional` field is required. Every given key must hold.
+/// When a `conditional` field is required, or a `fallback` applies. Every given key must
+/// hold.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCondition {
     /// The channel value of this field (by channel field name)…
     pub field: Option<String>,
-    /// …is one of these (after mapping to the channel's spelling).
+    /// …is one of these (after mapping to the channel's spelling)…
     #[serde(rename = "in")]
     pub one_of: Option<Vec<String>>,
-    /// Required when this channel field is empty (e.g. `mpn` when there is no `gtin`).
-    pub empty: Option<String>,
+    /// …or is none of these (an empty value is none of them): `mpn` is required unless
+    /// `identifier_exists` says `no`.
+    pub not_in: Option<Vec<String>>,
+    /// Holds when this channel field is empty, or every one of these is (`mpn` when there
+    /// is no `gtin`; `identifier_exists = no` when there is neither `gtin` nor `mpn`).
+    pub empty: Option<OneOrMany>,
     /// Required when the item's Google product category is one of these taxonomy ids or
     /// below one (`166` = Apparel & Accessories).
     pub category_under: Option<Vec<String>>,
+}
+
+/// One name, or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn names(&self) -> &[String] {
+        match self {
+            OneOrMany::One(name) => std::slice::from_ref(name),
+            OneOrMany::Many(names) => names,
+        }
+    }
+}
+
+/// A value the channel documents for items that have none, sent with a warning
+/// (`feed.fallback`) when `when` holds: Google takes products without any identifier
+/// when they say `identifier_exists = no`. A feed turns it off with `no_fallback`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFallback {
+    pub value: String,
+    pub when: RawCondition,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +221,8 @@ pub struct RawField {
     #[serde(default)]
     pub requirement: Requirement,
     pub required_when: Option<RawCondition>,
+    /// The value an item without one gets when a condition holds (see [`RawFallback`]).
+    pub fallback: Option<RawFallback>,
     pub min_length: Option<usize>,
     /// In characters (Unicode scalar values).
     pub max_length: Option<usize>,
@@ -205,7 +239,8 @@ pub struct RawField {
     pub map: BTreeMap<String, String>,
     #[serde(default)]
     pub confidence: Confidence,
-    /// Remove HTML tags and collapse white space (for plain-text channels).
+    /// Plain text: remove HTML tags and the content of `<script>`/`<style>`, decode every
+    /// HTML5 entity (also in text without tags) and collapse white space.
     #[serde(default)]
     pub strip_html: bool,
     /// strftime pattern for `date` and `date_range` (default `%Y-%m-%dT%H:%M%z`).
@@ -217,6 +252,9 @@ pub struct RawField {
     /// placeholders (`"/attributes/item_name/0/marketplace_id" = "{marketplace_id}"`).
     #[serde(default)]
     pub with: BTreeMap<String, String>,
+    /// What the field means to guards and diff ranking: `price`, `sale_price`,
+    /// `availability`, `quantity` or `currency`; at most one field per role.
+    pub role: Option<super::roles::Role>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
 }

@@ -131,7 +131,13 @@ fn record_then_diff_round_trip() {
     let needed = builder.keys_needing_before();
     assert_eq!(needed.len(), k + j + m);
     let before = store.accepted_fields("google", &needed).expect("fields");
-    let diff = builder.finish(&before, &Ranking::default());
+    // The test items' price and availability fields carry those roles.
+    let roles = crate::spec::Roles {
+        price: Some(crate::spec::RoleField::new("price", &[])),
+        availability: Some(crate::spec::RoleField::new("availability", &[])),
+        ..crate::spec::Roles::default()
+    };
+    let diff = builder.finish(&before, &Ranking::new(&roles));
 
     assert_eq!(diff.totals.changed, (k + j) as u64);
     assert_eq!(diff.totals.removed, m as u64);

@@ -13,7 +13,9 @@ use crate::feed::Feed;
 use crate::load::{CatalogItem, LocationKind, Locations};
 use crate::model::{Availability, Field, Price};
 use crate::rules::{self, Rule};
-use crate::spec::{Confidence, FieldSpec, FieldType, Requirement, TooLong, ValueSource};
+use crate::spec::{
+    ChannelSpec, Condition, Confidence, FieldSpec, FieldType, Requirement, TooLong, ValueSource,
+};
 
 use crate::model::links::plain_url;
 pub use values::Value;
@@ -455,6 +457,30 @@ impl<'f> FeedContext<'f> {
         which: impl Fn(usize) -> bool,
     ) {
         let spec = &self.feed.spec;
+        // Fallbacks first: a requirement may read the value one gives (`mpn` is not
+        // required once `identifier_exists` is `no`).
+        for (index, field) in spec.fields.iter().enumerate() {
+            let Some(fallback) = &field.fallback else {
+                continue;
+            };
+            let present = record.values[index].as_ref().is_some_and(|v| !v.is_empty());
+            if !which(index) || present || !self.holds(&fallback.when, record, item) {
+                continue;
+            }
+            record.values[index] = Some(Value::Text(Cow::Owned(fallback.value.clone())));
+            findings.push(self.finding(
+                &rules::FEED_FALLBACK,
+                item,
+                &field.name,
+                format!(
+                    "`{}` sent as `{}`, as {} documents for items like this{}",
+                    field.name,
+                    fallback.value,
+                    spec.id,
+                    describe_condition(spec, &fallback.when)
+                ),
+            ));
+        }
         for (index, field) in spec.fields.iter().enumerate() {
             if !which(index) {
                 continue;
@@ -483,7 +509,11 @@ impl<'f> FeedContext<'f> {
         let required = match field.requirement {
             Requirement::Required => Some(true),
             Requirement::Recommended => Some(false),
-            Requirement::Conditional => self.condition_holds(field, record, item).then_some(true),
+            Requirement::Conditional => field
+                .condition
+                .as_ref()
+                .is_some_and(|condition| self.holds(condition, record, item))
+                .then_some(true),
             Requirement::Optional => None,
         };
         match required {
@@ -552,23 +582,18 @@ impl<'f> FeedContext<'f> {
         }
     }
 
-    fn condition_holds(
-        &self,
-        field: &FieldSpec,
-        record: &Record<'_>,
-        item: &CatalogItem<'_>,
-    ) -> bool {
-        let Some(condition) = &field.condition else {
-            return false;
-        };
+    fn holds(&self, condition: &Condition, record: &Record<'_>, item: &CatalogItem<'_>) -> bool {
         if let Some(other) = condition.field {
             let value = record.text(other).unwrap_or("");
-            if !condition.one_of.iter().any(|wanted| wanted == value) {
+            let listed = condition.one_of.iter().any(|wanted| wanted == value);
+            if listed == condition.negated {
                 return false;
             }
         }
-        if let Some(other) = condition.empty
-            && record.values[other].as_ref().is_some_and(|v| !v.is_empty())
+        if condition
+            .empty
+            .iter()
+            .any(|&other| record.values[other].as_ref().is_some_and(|v| !v.is_empty()))
         {
             return false;
         }
@@ -776,6 +801,19 @@ pub fn truncate_at_word(text: &str, max: usize) -> &str {
         }
     };
     kept.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-'))
+}
+
+/// The empty fields a condition asks for, for a message: ` (no gtin, no mpn)`.
+fn describe_condition(spec: &ChannelSpec, condition: &Condition) -> String {
+    if condition.empty.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = condition
+        .empty
+        .iter()
+        .map(|&index| format!("no {}", spec.fields[index].name))
+        .collect();
+    format!(" ({})", names.join(", "))
 }
 
 #[cfg(test)]

@@ -76,14 +76,14 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             .iter()
             .enumerate()
             .map(|(index, field)| {
-                let value = match &feed.overrides[index] {
-                    Some(Override::Const(text)) => Some(Value::Text(fill(feed, text))),
+                let (value, plain) = match &feed.overrides[index] {
+                    Some(Override::Const(text)) => (Some(Value::Text(fill(feed, text))), false),
                     Some(Override::Template { name, variables }) => {
-                        self.render(index, field, name, variables, findings)
+                        (self.render(index, field, name, variables, findings), false)
                     }
-                    None => self.source(field, store),
+                    None => (self.source(field, store), is_plain_source(field)),
                 };
-                value.map(|value| finish(field, value))
+                value.map(|value| finish(field, value, plain))
             })
             .collect();
         Record { values }
@@ -96,7 +96,7 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
         store: &StoreValues<'a>,
     ) -> Option<Value<'a>> {
         self.source(field, Some(store))
-            .map(|value| finish(field, value))
+            .map(|value| finish(field, value, is_plain_source(field)))
     }
 
     /// A store's own value of `field`, known to need no finishing (see `OwnTrust`).
@@ -440,7 +440,7 @@ pub(super) fn passes_as_is(field: &FieldSpec, text: &str) -> bool {
     if text.is_empty() {
         return false;
     }
-    let finished = finish(field, Value::Text(Cow::Borrowed(text)));
+    let finished = finish(field, Value::Text(Cow::Borrowed(text)), false);
     let Value::Text(mut finished) = finished else {
         return false;
     };
@@ -524,11 +524,25 @@ fn description_text(html: &str) -> String {
     })
 }
 
+/// Whether `field`'s own source is plain text already (the description's, stripped once per
+/// item): stripping it again would decode `&amp;lt;` twice, into a `<`.
+fn is_plain_source(field: &FieldSpec) -> bool {
+    match field.source {
+        ValueSource::Derived(Derived::DescriptionText) => true,
+        ValueSource::Field(Field::Description) => field.strip_html,
+        _ => false,
+    }
+}
+
 /// Cleans a value for any output: no control characters (XML cannot carry them), and
-/// plain text where the spec asks for it.
-fn finish<'a>(field: &FieldSpec, mut value: Value<'a>) -> Value<'a> {
+/// plain text where the spec asks for it, unless the value is `plain` already.
+fn finish<'a>(field: &FieldSpec, mut value: Value<'a>, plain: bool) -> Value<'a> {
     value.for_each_mut(|text| {
-        if field.strip_html && field.kind == FieldType::Text && text.contains('<') {
+        if field.strip_html
+            && !plain
+            && field.kind == FieldType::Text
+            && super::html::has_markup(text)
+        {
             *text = Cow::Owned(super::html::strip_html(text));
         }
         if has_control(text.as_bytes()) {
