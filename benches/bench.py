@@ -3,7 +3,9 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|direct|dirty|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|all] [--variants N] [--stores N] [--runs N]
+`push` times, next to each other: the export of the Google feed, its first push into an
+empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
 cache path), alternating, and prints both with their CPU time; not part of `all`.
 `dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
@@ -55,7 +57,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "direct", "dirty", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -85,10 +87,44 @@ def main():
             print(f"{'omnifeed export vs Python peer':<34} {peer / wall:7.1f}x faster (3 feeds vs 1)")
     if a.what in ("diff", "all"):
         bench_diff(a, cat)
+    if a.what in ("push", "all"):
+        bench_push(a, cat)
     if a.what == "direct":
         bench_direct(a, cat)
     if a.what == "dirty":
         bench_dirty(a, cat)
+
+
+def bench_push(a, cat):
+    """The Google feed exported, pushed into an empty state, pushed again unchanged."""
+    import shutil, sqlite3
+    state_dir = os.path.join(ROOT, "target", "bench-state")
+    state = os.path.join(state_dir, "state.db")
+    cfg = ["--config", BENCH_TOML, "--no-progress"]
+    feed = "google-shopping"
+    with tempfile.TemporaryDirectory() as out:
+        export, erss, code = best_of(a.runs, [BIN, *cfg, "export", "--catalog", cat, "--out", out, feed])
+    line("omnifeed export (google)", export, erss, a.variants)
+    if code != 0:
+        print(f"  (exit {code})")
+    firsts = []
+    for _ in range(a.runs):
+        shutil.rmtree(state_dir, ignore_errors=True)
+        firsts.append(timed([BIN, *cfg, "push", "--force", "--catalog", cat, feed]))
+    first, frss, code = min(firsts, key=lambda r: r[0])
+    line("omnifeed push (first, google)", first, frss, a.variants)
+    if code != 0:
+        print(f"  (exit {code})")
+    again, arss, code = best_of(a.runs, [BIN, *cfg, "push", "--catalog", cat, feed])
+    line("omnifeed push (unchanged, google)", again, arss, a.variants)
+    if code != 0:
+        print(f"  (exit {code})")
+    size = sum(os.path.getsize(state + suffix) for suffix in ("", "-wal") if os.path.exists(state + suffix))
+    with sqlite3.connect(state) as conn:
+        (items,) = conn.execute("SELECT COUNT(*) FROM items").fetchone()
+    print(f"state file: {size / 1e6:.0f} MB for {items} items, {size / max(items, 1):.0f} bytes per item")
+    print(f"ratios to the export of the same feed: first push {first / export:.2f}x, "
+          f"unchanged push {again / export:.2f}x")
 
 
 def bench_direct(a, cat):

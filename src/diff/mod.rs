@@ -37,7 +37,7 @@ use serde::Serialize;
 
 pub use accepted::{Accepted, AcceptedBuilder, Compared, Found, IndexSet};
 pub use build::{CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
-pub use hash::content_hash;
+pub use hash::{HashInput, LIST_SEPARATOR, STORED_VALUE_CHARS, content_hash, stored_value};
 pub use rank::Ranking;
 
 /// Field name -> value.

@@ -12,7 +12,7 @@ fn roles() -> Roles {
     }
 }
 
-fn f(pairs: &[(&str, &str)]) -> Fields {
+pub(super) fn f(pairs: &[(&str, &str)]) -> Fields {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -285,3 +285,5 @@ fn a_shared_set_names_only_what_the_caller_looks_up() {
 fn keys_of(items: &[ItemChange]) -> Vec<&str> {
     items.iter().map(|item| item.key.as_str()).collect()
 }
+
+mod hash;

@@ -2,8 +2,9 @@
 //!
 //! - [`plan`]: one engine pass diffs every feed against what its channel last accepted,
 //!   counts the items due for an expiry refresh and evaluates the guards (`diff` stops here).
-//! - [`deliver`]: a second pass writes the files of the feeds that passed into a staging
-//!   folder and spills the records the state must learn; each feed then goes through its
+//!   For a push the same pass also writes every feed's files into a staging folder and
+//!   spills the records the state must learn ([`stage`]).
+//! - [`deliver`]: each feed that passed its guards goes through its
 //!   [`Transport`](crate::push::Transport).
 //! - [`record`]: what the channel accepted is recorded in the state, one transaction per
 //!   feed, and the run's end with its per-feed counts.

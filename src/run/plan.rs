@@ -2,22 +2,24 @@
 //! its channel last accepted, counts the items due for an expiry refresh, and evaluates the
 //! guards.
 //!
-//! Speed and memory for a million items come from the planning sink (`diff_sink.rs`): on the worker threads it
+//! Speed and memory for a million items come from [`DiffSink`]: on the worker threads it
 //! compares each record's hash with the accepted hash (the compact accepted set is shared
 //! read-only) and builds the field map only for new or changed records.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use super::diff_sink::DiffSink;
+use super::stage::{StageSink, StagedFeed};
 use crate::config::Config;
 use crate::diff::{
     Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Ranking,
 };
-use crate::export::{self, EngineOptions, EngineResult};
+use crate::export::{self, EngineOptions, EngineResult, RecordSink};
 use crate::feed::Feed;
 use crate::guards::{self, GuardContext, GuardTrip};
 use crate::load::keys::{KeyMap, sku_key};
@@ -74,10 +76,12 @@ pub fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
         .ok()
 }
 
-/// Opens the state store read-only, if it has any history: a dry run must neither create
-/// nor migrate one, and reads it as one snapshot.
+/// Opens the state store only if it exists: a dry run must not create one.
 pub fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
-    Ok(SqliteStore::open_read_only(&config.state_path)?)
+    if !config.state_path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(SqliteStore::open(&config.state_path)?))
 }
 
 /// Diffs every feed against `store` (none: nothing accepted yet) and evaluates the guards.
@@ -88,30 +92,86 @@ pub fn analyze(
     progress: &Progress,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
+    Ok(analyze_with(config, feeds, store, progress, options, None)?.0)
+}
+
+/// [`analyze`], and in the same engine pass every feed's files written into `staging` with
+/// the records the state must learn spilled (see [`super::stage`]).
+pub fn analyze_and_stage(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    progress: &Progress,
+    options: &PlanOptions,
+    staging: &Path,
+) -> anyhow::Result<(Plan, Vec<StagedFeed>)> {
+    let (plan, staged) = analyze_with(config, feeds, store, progress, options, Some(staging))?;
+    Ok((plan, staged.unwrap_or_default()))
+}
+
+/// Per feed, the accepted items and the stale ones among them.
+type Loaded = Vec<(Arc<Accepted>, IndexSet)>;
+
+fn analyze_with(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    progress: &Progress,
+    options: &PlanOptions,
+    staging: Option<&Path>,
+) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
-    let mut sink = DiffSink::new(feeds, &ready, options.added_fields);
+    let staged_ready = OnceLock::new();
+    let diff_sink = DiffSink::new(feeds, &ready, options.added_fields);
     let engine_options = EngineOptions {
-        write: false,
-        out_dir: None,
-        folder_per_feed: false,
+        write: staging.is_some(),
+        out_dir: staging,
+        // Feeds bound for different destinations may share a file name.
+        folder_per_feed: true,
     };
-    // The engine reads the inventory first, which needs nothing from the state: reading the
-    // accepted hashes meanwhile, on this thread, takes them off the wall time. The workers
-    // wait for them at the first product batch.
-    let (engine, loaded) = std::thread::scope(|scope| {
-        let engine =
-            scope.spawn(|| export::run(config, feeds, &engine_options, progress, &mut sink));
-        let loaded = load_accepted(feeds, store, options.now);
-        // Set even after an error, so the workers never wait forever; the pass is then
-        // thrown away.
-        let _ = ready.set(match &loaded {
+    // Set even after an error, so the workers never wait forever; the pass is then thrown
+    // away.
+    let set_ready = |loaded: &anyhow::Result<Loaded>| {
+        let _ = ready.set(match loaded {
             Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
             Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
         });
-        (engine.join(), loaded)
-    });
-    let loaded = loaded?;
-    let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
+        let _ = staged_ready.set(match loaded {
+            Ok(loaded) => loaded.clone(),
+            Err(_) => feeds.iter().map(|_| Default::default()).collect(),
+        });
+    };
+    let (engine, loaded, sink, staged) = match staging {
+        None => {
+            let mut sink = diff_sink;
+            let (engine, loaded) = run_engine(
+                config,
+                feeds,
+                store,
+                options.now,
+                &engine_options,
+                progress,
+                &mut sink,
+                set_ready,
+            )?;
+            (engine, loaded, sink, None)
+        }
+        Some(dir) => {
+            let mut sink = StageSink::new(diff_sink, feeds, &staged_ready, dir)?;
+            let (engine, loaded) = run_engine(
+                config,
+                feeds,
+                store,
+                options.now,
+                &engine_options,
+                progress,
+                &mut sink,
+                set_ready,
+            )?;
+            let (sink, staged) = sink.finish(&engine.summaries)?;
+            (engine, loaded, sink, Some(staged))
+        }
+    };
     let catalog_time = catalog_time(config);
     let mut plans = Vec::with_capacity(feeds.len());
     let (builders, duplicates) = sink.finish();
@@ -170,11 +230,38 @@ pub fn analyze(
             accepted,
         });
     }
-    Ok(Plan {
+    let plan = Plan {
         feeds: plans,
         engine,
         catalog_time,
-    })
+    };
+    Ok((plan, staged))
+}
+
+/// One engine pass feeding `sink`. The engine reads the inventory first, which needs
+/// nothing from the state: reading the accepted hashes meanwhile, on this thread, takes
+/// them off the wall time. The workers wait for them (`set_ready`) at the first product
+/// batch.
+#[allow(clippy::too_many_arguments)]
+fn run_engine<S: RecordSink + Send>(
+    config: &Config,
+    feeds: &[Feed],
+    store: Option<&SqliteStore>,
+    now: Timestamp,
+    engine_options: &EngineOptions<'_>,
+    progress: &Progress,
+    sink: &mut S,
+    set_ready: impl FnOnce(&anyhow::Result<Loaded>),
+) -> anyhow::Result<(EngineResult, Loaded)> {
+    let (engine, loaded) = std::thread::scope(|scope| {
+        let engine = scope.spawn(|| export::run(config, feeds, engine_options, progress, sink));
+        let loaded = load_accepted(feeds, store, now);
+        set_ready(&loaded);
+        (engine.join(), loaded)
+    });
+    let loaded = loaded?;
+    let engine = engine.map_err(|_| anyhow::anyhow!("the feed engine panicked"))??;
+    Ok((engine, loaded))
 }
 
 /// Per feed, the accepted items and the stale ones among them.
@@ -182,7 +269,7 @@ fn load_accepted(
     feeds: &[Feed],
     store: Option<&SqliteStore>,
     now: Timestamp,
-) -> anyhow::Result<Vec<(Arc<Accepted>, IndexSet)>> {
+) -> anyhow::Result<Loaded> {
     let mut loaded = Vec::with_capacity(feeds.len());
     for feed in feeds {
         let Some(store) = store else {

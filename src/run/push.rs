@@ -1,10 +1,11 @@
-//! One push run: plan every feed, stop the feeds that trip a guard, stage the others' files,
-//! deliver each through its [`Transport`](crate::push::Transport), and only then record in
-//! the state what the channel accepted (one transaction per feed).
+//! One push run: plan and stage every feed, stop the feeds that trip a guard, deliver the
+//! others through their [`Transport`](crate::push::Transport), and only then record in the
+//! state what the channel accepted (one transaction per feed).
 //!
-//! Two engine passes keep this simple and safe: the first (no files) yields the diffs the
-//! guards need; the second writes the files of the feeds that passed and spills the records
-//! the state must learn, so memory stays flat for a million items.
+//! One engine pass yields the diffs the guards need and, meanwhile, writes every feed's files
+//! into a staging folder and spills the records the state must learn (memory stays flat for
+//! a million items). Only feeds that pass their guards are delivered; the others' staged
+//! files go with the staging folder.
 
 use std::path::PathBuf;
 
@@ -15,7 +16,7 @@ use super::deliver::{Transports, deliver};
 use super::lock::ProjectLock;
 use super::plan::{self, FeedPlan, PlanOptions};
 use super::record::{finish_run, outcome_of, record_feed};
-use super::stage::{remove_stale_staging, stage, staging_folder};
+use super::stage::{StagedFeed, remove_stale_staging, staging_folder};
 use crate::config::Config;
 use crate::diff::DiffTotals;
 use crate::feed::Feed;
@@ -111,17 +112,27 @@ pub fn push(
         added_fields: false,
         now,
     };
-    let plan = plan::analyze(config, &feeds, Some(&*store), progress, &plan_options)?;
+    let staging = staging_folder(config)?;
+    let (plan, staged) = plan::analyze_and_stage(
+        config,
+        &feeds,
+        Some(&*store),
+        progress,
+        &plan_options,
+        staging.path(),
+    )?;
     let ids: Vec<&str> = feeds.iter().map(|f| f.id.as_str()).collect();
     let run = store.begin_run("push", &ids, plan.catalog_time, now)?;
 
     let mut results: Vec<FeedResult> = Vec::with_capacity(feeds.len());
     let mut passing: Vec<Feed> = Vec::new();
     let mut passing_plans: Vec<FeedPlan> = Vec::new();
-    for (((feed, feed_plan), summary), lost) in feeds
+    let mut passing_staged: Vec<StagedFeed> = Vec::new();
+    for ((((feed, feed_plan), summary), staged), lost) in feeds
         .into_iter()
         .zip(plan.feeds)
         .zip(&plan.engine.summaries)
+        .zip(staged)
         .zip(lost_history)
     {
         let blocking = options.overrides.blocking(feed_plan.trips.clone());
@@ -156,19 +167,19 @@ pub fn push(
         if outcome == FeedOutcome::Ok {
             passing.push(feed);
             passing_plans.push(feed_plan);
+            passing_staged.push(staged);
         }
     }
 
     if !passing.is_empty() {
         let delivered = deliver_and_record(
-            config,
             &passing,
             &passing_plans,
+            passing_staged,
             store,
             run,
             now,
             transports,
-            progress,
             &mut results,
         );
         if let Err(err) = delivered {
@@ -198,42 +209,22 @@ pub fn push(
     })
 }
 
-/// Whether the state has no history of `feed` while its destination holds its files.
-fn history_lost(
-    store: &SqliteStore,
-    feed: &Feed,
-    transports: Transports<'_>,
-) -> anyhow::Result<bool> {
-    if store.has_history(&feed.id)? {
-        return Ok(false);
-    }
-    Ok(transports(feed).holds_feed(feed)?)
-}
-
-/// Second pass: stage the passing feeds' files, then deliver and record each.
+/// Delivers and records each staged feed that passed its guards.
 #[allow(clippy::too_many_arguments)]
 fn deliver_and_record(
-    config: &Config,
     feeds: &[Feed],
     plans: &[FeedPlan],
+    staged: Vec<StagedFeed>,
     store: &mut SqliteStore,
     run: RunId,
     now: Timestamp,
     transports: Transports<'_>,
-    progress: &Progress,
     results: &mut [FeedResult],
 ) -> anyhow::Result<()> {
-    let staging = staging_folder(config)?;
-    let staged = stage(config, feeds, plans, staging.path(), progress)?;
     for ((feed, feed_plan), staged) in feeds.iter().zip(plans).zip(staged) {
         let Some(result) = results.iter_mut().find(|r| r.feed == feed.id) else {
             continue;
         };
-        if let Some(mismatch) = staged.counts.mismatch(feed_plan) {
-            result.outcome = FeedOutcome::Failed;
-            result.error = Some(mismatch);
-            continue;
-        }
         let transport = transports(feed);
         store.mark_sending(run, &feed.id, staged.records)?;
         result.sending = true;
@@ -278,4 +269,16 @@ fn deliver_and_record(
         result.files = delivery.files;
     }
     Ok(())
+}
+
+/// Whether the state has no history of `feed` while its destination holds its files.
+fn history_lost(
+    store: &SqliteStore,
+    feed: &Feed,
+    transports: Transports<'_>,
+) -> anyhow::Result<bool> {
+    if store.has_history(&feed.id)? {
+        return Ok(false);
+    }
+    Ok(transports(feed).holds_feed(feed)?)
 }

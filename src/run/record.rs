@@ -1,8 +1,7 @@
 //! Recording: what the channel accepted goes into the state, one transaction per feed, and
 //! the run's end with its per-feed counts.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
@@ -15,11 +14,14 @@ use crate::state::{
     Verdict,
 };
 
-/// Streams one feed's spilled records into one `record_push` transaction, each with the
-/// channel's verdict from `delivery`: a rejected item keeps its last accepted content in the
-/// state and stays pending, with the channel's reason. A rejection of an item the spill does
-/// not hold (unchanged, so not re-recorded) is recorded against its accepted hash; one of a
-/// key the feed does not have is ignored.
+/// Streams one feed's spilled records into one `record_push` transaction. Reading the
+/// spill back (a million records for a first push) runs on its own thread, overlapping
+/// the state's writes on this one.
+///
+/// Each item gets the channel's verdict from `delivery`: a rejected item keeps its last
+/// accepted content in the state and stays pending, with the channel's reason. A rejection
+/// of an item the spill does not hold (unchanged, so not re-recorded) is recorded against
+/// its accepted hash; one of a key the feed does not have is ignored.
 pub(super) fn record_feed(
     store: &mut SqliteStore,
     feed: &str,
@@ -29,42 +31,73 @@ pub(super) fn record_feed(
     delivery: &Delivery,
     now: Timestamp,
 ) -> anyhow::Result<PushSummary> {
-    let rejected: RefCell<HashMap<&str, &str>> = RefCell::new(
-        delivery
-            .rejected
-            .iter()
-            .map(|(key, message)| (key.as_str(), message.as_str()))
-            .collect(),
-    );
-    let verdict = |key: &str| match rejected.borrow_mut().remove(key) {
-        Some(message) => Verdict::Rejected(message.to_owned()),
+    let rejected: HashMap<&str, &str> = delivery
+        .rejected
+        .iter()
+        .map(|(key, message)| (key.as_str(), message.as_str()))
+        .collect();
+    let rejected = &rejected;
+    let verdict = move |key: &str| match rejected.get(key) {
+        Some(message) => Verdict::Rejected((*message).to_owned()),
         None => Verdict::Accepted,
     };
-    let spilled = spill.read()?.map(|spilled| {
-        spilled.map(|spilled| PushedItem {
-            verdict: verdict(&spilled.key),
-            key: spilled.key,
-            hash: spilled.hash,
-            fields: spilled.fields,
-        })
-    });
-    // Run once the spill is read, so only the rejections it did not hold are left.
-    let unchanged_rejected = std::iter::once_with(|| {
-        let mut left: Vec<(&str, &str)> = rejected.borrow_mut().drain().collect();
-        left.sort_unstable();
-        left.into_iter().filter_map(|(key, message)| {
-            let found = plan.accepted.get(key)?;
-            Some(Ok(PushedItem {
-                key: key.to_owned(),
-                hash: found.hash,
-                fields: None,
-                verdict: Verdict::Rejected(message.to_owned()),
-            }))
-        })
-    })
-    .flatten();
     let removed: Vec<&str> = plan.diff.removed.iter().map(|i| i.key.as_str()).collect();
-    Ok(store.record_push(feed, run, spilled.chain(unchanged_rejected), &removed, now)?)
+    let removed = &removed;
+    /// Records handed over at a time: few channel operations, little memory in flight.
+    const BATCH: usize = 1024;
+    let records = spill.read()?;
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<_>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            // Rejected keys met in the spill; the others are unchanged items, added last.
+            let mut met: HashSet<&str> = HashSet::new();
+            for record in records {
+                let stop = record.is_err();
+                batch.push(record.map(|spilled| {
+                    let verdict = verdict(&spilled.key);
+                    if let Some((key, _)) = rejected.get_key_value(spilled.key.as_str()) {
+                        met.insert(key);
+                    }
+                    PushedItem {
+                        key: spilled.key,
+                        hash: spilled.hash,
+                        fields: spilled.fields,
+                        verdict,
+                    }
+                }));
+                if (batch.len() == BATCH || stop)
+                    && batches
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
+                    // The store stopped taking records (it failed): nothing more to read.
+                    return;
+                }
+                if stop {
+                    return;
+                }
+            }
+            let mut left: Vec<(&str, &str)> = rejected
+                .iter()
+                .filter(|(key, _)| !met.contains(*key))
+                .map(|(key, message)| (*key, *message))
+                .collect();
+            left.sort_unstable();
+            batch.extend(left.into_iter().filter_map(|(key, message)| {
+                let found = plan.accepted.get(key)?;
+                Some(Ok(PushedItem {
+                    key: key.to_owned(),
+                    hash: found.hash,
+                    fields: None,
+                    verdict: Verdict::Rejected(message.to_owned()),
+                }))
+            }));
+            let _ = batches.send(batch);
+        });
+        let items = received.into_iter().flatten();
+        Ok(store.record_push(feed, run, items, removed, now)?)
+    })
 }
 
 /// The run's outcome from its feeds': a failure outweighs a guard, which outweighs

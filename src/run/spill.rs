@@ -1,38 +1,103 @@
-//! The spill file: the records a push must record in the state, one JSON line each, written
-//! during the staging pass and read back once the channel has answered, so memory stays flat
-//! for a million items.
+//! The spill file: the records a push must record in the state, written during the engine
+//! pass and read back once the channel has answered, so memory stays flat for a million
+//! items.
+//!
+//! A record is length-prefixed binary (every length a u32, little-endian): its key, its
+//! 16-byte hash, then the number of fields (`u32::MAX` for none: an unchanged item being
+//! refreshed) and each field's name and value. JSON lines cost a third of a push's
+//! recording time to write and parse back.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
-
-use serde::{Deserialize, Serialize};
 
 use crate::diff::Fields;
 use crate::state::SourceError;
 
 /// One record the state must learn. `fields` is `None` for an unchanged item being
 /// refreshed (the store keeps its values).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub(super) struct Spilled {
     pub key: String,
-    /// The engine's record hash, 32 hex digits.
-    #[serde(with = "hex_hash")]
+    /// The engine's record hash.
     pub hash: u128,
     pub fields: Option<Fields>,
 }
 
+const NO_FIELDS: u32 = u32::MAX;
+
 impl Spilled {
-    /// The record as one line, without the newline.
-    pub(super) fn line(key: &str, hash: u128, fields: Option<Fields>) -> String {
-        let spilled = Spilled {
-            key: key.to_owned(),
-            hash,
-            fields,
-        };
-        // A map of strings always serializes.
-        serde_json::to_string(&spilled).unwrap_or_default()
+    /// The record's bytes, as [`Spill::push`] takes them.
+    pub(super) fn encode(key: &str, hash: u128, fields: Option<&Fields>) -> Vec<u8> {
+        let size = fields.map_or(0, |fields| {
+            fields
+                .iter()
+                .map(|(name, value)| 8 + name.len() + value.len())
+                .sum()
+        });
+        let mut out = Vec::with_capacity(4 + 4 + key.len() + 16 + 4 + size);
+        out.extend_from_slice(&[0; 4]);
+        push_text(&mut out, key);
+        out.extend_from_slice(&hash.to_be_bytes());
+        match fields {
+            None => out.extend_from_slice(&NO_FIELDS.to_le_bytes()),
+            Some(fields) => {
+                out.extend_from_slice(&length(fields.len()).to_le_bytes());
+                for (name, value) in fields {
+                    push_text(&mut out, name);
+                    push_text(&mut out, value);
+                }
+            }
+        }
+        let total = length(out.len() - 4);
+        out[..4].copy_from_slice(&total.to_le_bytes());
+        out
     }
+
+    fn decode(mut bytes: &[u8]) -> Result<Spilled, SourceError> {
+        let key = take_text(&mut bytes)?;
+        let hash = u128::from_be_bytes(take(&mut bytes, 16)?.try_into()?);
+        let count = take_u32(&mut bytes)?;
+        let fields = if count == NO_FIELDS {
+            None
+        } else {
+            let mut fields = Fields::new();
+            for _ in 0..count {
+                let name = take_text(&mut bytes)?;
+                fields.insert(name, take_text(&mut bytes)?);
+            }
+            Some(fields)
+        };
+        Ok(Spilled { key, hash, fields })
+    }
+}
+
+/// Lengths past 4 GiB cannot come from one record; saturating keeps this total.
+fn length(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX - 1)
+}
+
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&length(text.len()).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], SourceError> {
+    if bytes.len() < n {
+        return Err("a spilled record is cut off".into());
+    }
+    let (taken, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Ok(taken)
+}
+
+fn take_u32(bytes: &mut &[u8]) -> Result<u32, SourceError> {
+    Ok(u32::from_le_bytes(take(bytes, 4)?.try_into()?))
+}
+
+fn take_text(bytes: &mut &[u8]) -> Result<String, SourceError> {
+    let n = take_u32(bytes)? as usize;
+    Ok(String::from_utf8(take(bytes, n)?.to_vec())?)
 }
 
 /// One feed's spill file: an anonymous temp file, gone when dropped.
@@ -43,38 +108,67 @@ pub(super) struct Spill {
 impl Spill {
     pub(super) fn new_in(dir: &Path) -> io::Result<Spill> {
         Ok(Spill {
-            writer: BufWriter::new(tempfile::tempfile_in(dir)?),
+            writer: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
         })
     }
 
-    pub(super) fn push_line(&mut self, line: &str) -> io::Result<()> {
-        self.writer.write_all(line.as_bytes())?;
-        self.writer.write_all(b"\n")
+    /// Appends one record made by [`Spilled::encode`].
+    pub(super) fn push(&mut self, record: &[u8]) -> io::Result<()> {
+        self.writer.write_all(record)
     }
 
     /// The spilled records from the start, in the order they were written.
     pub(super) fn read(self) -> io::Result<impl Iterator<Item = Result<Spilled, SourceError>>> {
         let mut file = self.writer.into_inner().map_err(|err| err.into_error())?;
         file.rewind()?;
-        Ok(BufReader::new(file).lines().map(|line| {
-            let line = line?;
-            Ok(serde_json::from_str::<Spilled>(&line)?)
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut record = Vec::new();
+        Ok(std::iter::from_fn(move || {
+            let mut size = [0u8; 4];
+            match reader.read_exact(&mut size) {
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return None,
+                Err(err) => return Some(Err(err.into())),
+                Ok(()) => {}
+            }
+            record.resize(u32::from_le_bytes(size) as usize, 0);
+            if let Err(err) = reader.read_exact(&mut record) {
+                return Some(Err(err.into()));
+            }
+            Some(Spilled::decode(&record))
         }))
     }
 }
 
-/// The hash as 32 hex digits: JSON numbers cannot carry 128 bits.
-mod hex_hash {
-    use serde::{Deserialize, Deserializer, Serializer};
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    pub(super) fn serialize<S: Serializer>(hash: &u128, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format!("{hash:032x}"))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<u128, D::Error> {
-        let text = <&str>::deserialize(deserializer)?;
-        u128::from_str_radix(text, 16).map_err(serde::de::Error::custom)
+    #[test]
+    fn records_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut spill = Spill::new_in(dir.path()).expect("spill");
+        let fields: Fields = [("price", "9.99 EUR"), ("title", "Größe ✓")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        spill
+            .push(&Spilled::encode("SKU-1", u128::MAX - 7, Some(&fields)))
+            .expect("push");
+        spill.push(&Spilled::encode("", 0, None)).expect("push");
+        let read: Vec<Spilled> = spill
+            .read()
+            .expect("read")
+            .collect::<Result<_, _>>()
+            .expect("records");
+        assert_eq!(read.len(), 2);
+        assert_eq!(
+            (read[0].key.as_str(), read[0].hash),
+            ("SKU-1", u128::MAX - 7)
+        );
+        assert_eq!(read[0].fields.as_ref(), Some(&fields));
+        assert_eq!(
+            (read[1].key.as_str(), read[1].hash, &read[1].fields),
+            ("", 0, &None)
+        );
     }
 }

@@ -1,22 +1,22 @@
-//! The staging pass of a push: the engine writes the files of the feeds that passed their
-//! guards into a staging folder, and spills the records the state must learn (new, changed
-//! and refreshed ones). If it sees other counts than the planning pass (the catalog changed
-//! in between), the feed must not be delivered.
+//! Staging, in the planning pass of a push: while the engine diffs every feed it also
+//! writes each feed's files into a staging folder and spills the records the state must
+//! learn (new, changed and refreshed ones). One pass instead of a planning pass and a
+//! staging pass: a push costs about one export, plus the state's write. Feeds stopped by a
+//! guard leave their staged files behind, removed with the staging folder.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
+use super::diff_sink::DiffSink;
 use super::lock::ProjectLock;
-use super::plan::FeedPlan;
 use super::spill::{Spill, Spilled};
 use crate::config::Config;
-use crate::diff::{Accepted, Compared, Fields, IndexSet};
-use crate::export::{self, EngineOptions, RecordSink, RecordView};
+use crate::diff::{Accepted, Compared, IndexSet, Seen};
+use crate::export::{self, RecordSink, RecordView};
 use crate::feed::Feed;
 use crate::load::keys::sku_key;
-use crate::report::progress::Progress;
 
 /// One feed after the staging pass.
 pub struct StagedFeed {
@@ -25,135 +25,84 @@ pub struct StagedFeed {
     /// Records written.
     pub records: u64,
     pub(super) spill: Spill,
-    pub(super) counts: StagedCounts,
 }
 
-/// Items the staging pass classified, to compare with the plan.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct StagedCounts {
-    added: u64,
-    changed: u64,
-    unchanged: u64,
-}
-
-impl StagedCounts {
-    /// Why the feed must not be delivered, if the catalog changed since the plan.
-    pub(super) fn mismatch(&self, plan: &FeedPlan) -> Option<String> {
-        let t = &plan.diff.totals;
-        ((self.added, self.changed, self.unchanged) != (t.added, t.changed, t.unchanged)).then(
-            || {
-                format!(
-                    "the catalog changed while pushing (diff saw {} added, {} changed, now {} \
-                     added, {} changed); nothing was delivered, run the push again",
-                    t.added, t.changed, self.added, self.changed
-                )
-            },
-        )
-    }
-}
-
-/// Writes the files of `feeds` into `staging` and spills their records; `plans` are theirs.
-pub fn stage(
-    config: &Config,
-    feeds: &[Feed],
-    plans: &[FeedPlan],
-    staging: &Path,
-    progress: &Progress,
-) -> anyhow::Result<Vec<StagedFeed>> {
-    let mut sink = StageSink {
-        feeds,
-        accepted: plans.iter().map(|p| Arc::clone(&p.accepted)).collect(),
-        stale: plans.iter().map(|p| &p.stale).collect(),
-        spills: Vec::with_capacity(feeds.len()),
-        counts: vec![StagedCounts::default(); feeds.len()],
-        error: None,
-    };
-    for _ in feeds {
-        sink.spills
-            .push(Spill::new_in(staging).context("cannot create a spill file")?);
-    }
-    let options = EngineOptions {
-        write: true,
-        out_dir: Some(staging),
-        folder_per_feed: true,
-    };
-    let engine = export::run(config, feeds, &options, progress, &mut sink)?;
-    if let Some(err) = sink.error.take() {
-        return Err(err).context("cannot write the spill file");
-    }
-    Ok(engine
-        .summaries
-        .into_iter()
-        .zip(sink.spills)
-        .zip(sink.counts)
-        .map(|((summary, spill), counts)| StagedFeed {
-            files: summary.files,
-            records: summary.records,
-            spill,
-            counts,
-        })
-        .collect())
-}
-
-/// What the staging pass made of one record.
-enum Staged {
-    /// A spill line for a new, changed or refreshed item.
-    Added(String),
-    Changed(String),
-    Refreshed(String),
-    Unchanged,
-}
-
-struct StageSink<'f> {
+/// The planning sink plus the spill: see the module docs.
+pub(super) struct StageSink<'f> {
+    pub(super) diff: DiffSink<'f>,
     feeds: &'f [Feed],
-    accepted: Vec<Arc<Accepted>>,
-    /// Per feed, the stale items by their index in `accepted`.
-    stale: Vec<&'f IndexSet>,
+    /// Per feed, the accepted items and the stale ones among them, set with the diff's
+    /// accepted sets (see [`super::plan`]).
+    ready: &'f OnceLock<Vec<(Arc<Accepted>, IndexSet)>>,
     spills: Vec<Spill>,
-    counts: Vec<StagedCounts>,
     error: Option<std::io::Error>,
 }
 
-impl RecordSink for StageSink<'_> {
-    type Item = Staged;
-
-    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Staged {
-        let spill = |fields: Option<Fields>| Spilled::line(&view.key, view.hash, fields);
-        let fields = || Some(export::record_fields(&self.feeds[feed].spec, view.record));
-        match self.accepted[feed].compare(sku_key(&view.key), view.hash) {
-            Compared::Added => Staged::Added(spill(fields())),
-            Compared::Changed(_) => Staged::Changed(spill(fields())),
-            Compared::Unchanged(found) if self.stale[feed].contains(found.index) => {
-                Staged::Refreshed(spill(None))
-            }
-            Compared::Unchanged(_) => Staged::Unchanged,
-        }
+impl<'f> StageSink<'f> {
+    pub(super) fn new(
+        diff: DiffSink<'f>,
+        feeds: &'f [Feed],
+        ready: &'f OnceLock<Vec<(Arc<Accepted>, IndexSet)>>,
+        staging: &Path,
+    ) -> anyhow::Result<StageSink<'f>> {
+        let spills = feeds
+            .iter()
+            .map(|_| Spill::new_in(staging))
+            .collect::<std::io::Result<_>>()
+            .context("cannot create a spill file")?;
+        Ok(StageSink {
+            diff,
+            feeds,
+            ready,
+            spills,
+            error: None,
+        })
     }
 
-    fn collect(&mut self, feed: usize, staged: Staged) {
-        let counts = &mut self.counts[feed];
-        let line = match staged {
-            Staged::Added(line) => {
-                counts.added += 1;
-                line
-            }
-            Staged::Changed(line) => {
-                counts.changed += 1;
-                line
-            }
-            Staged::Refreshed(line) => {
-                counts.unchanged += 1;
-                line
-            }
-            Staged::Unchanged => {
-                counts.unchanged += 1;
-                return;
-            }
-        };
-        if self.error.is_some() {
-            return;
+    /// Each feed's staged feed from the engine's summaries, once the pass is over.
+    pub(super) fn finish(
+        self,
+        summaries: &[export::FeedSummary],
+    ) -> anyhow::Result<(DiffSink<'f>, Vec<StagedFeed>)> {
+        if let Some(err) = self.error {
+            return Err(err).context("cannot write the spill file");
         }
-        if let Err(err) = self.spills[feed].push_line(&line) {
+        let staged = summaries
+            .iter()
+            .zip(self.spills)
+            .map(|(summary, spill)| StagedFeed {
+                files: summary.files.clone(),
+                records: summary.records,
+                spill,
+            })
+            .collect();
+        Ok((self.diff, staged))
+    }
+}
+
+impl RecordSink for StageSink<'_> {
+    type Item = (Seen, Option<Vec<u8>>);
+
+    fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
+        let (accepted, stale) = &self.ready.wait()[feed];
+        let spill = |fields: Option<&_>| Some(Spilled::encode(&view.key, view.hash, fields));
+        let record = match accepted.compare(sku_key(&view.key), view.hash) {
+            Compared::Added | Compared::Changed(_) => spill(Some(&export::record_fields(
+                &self.feeds[feed].spec,
+                view.record,
+            ))),
+            Compared::Unchanged(found) if stale.contains(found.index) => spill(None),
+            Compared::Unchanged(_) => None,
+        };
+        (self.diff.record(feed, view), record)
+    }
+
+    fn collect(&mut self, feed: usize, (seen, record): Self::Item) {
+        self.diff.collect(feed, seen);
+        if let Some(record) = record
+            && self.error.is_none()
+            && let Err(err) = self.spills[feed].push(&record)
+        {
             self.error = Some(err);
         }
     }

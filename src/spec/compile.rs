@@ -24,6 +24,9 @@ pub struct ChannelSpec {
     pub store_code_field: Option<usize>,
     pub formats: BTreeMap<String, FormatSpec>,
     pub fields: Vec<FieldSpec>,
+    /// Indices into `fields`, sorted by field name: the order the content hash reads them
+    /// in, computed once here rather than per record.
+    pub fields_by_name: Vec<usize>,
     /// The fields guards and diff ranking read prices and stock from.
     pub roles: Roles,
     pub origin: SpecOrigin,
@@ -222,6 +225,8 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
     if !problems.is_empty() {
         return Err(problems);
     }
+    let mut fields_by_name: Vec<usize> = (0..fields.len()).collect();
+    fields_by_name.sort_by(|&a, &b| fields[a].name.cmp(&fields[b].name));
     Ok(ChannelSpec {
         id: raw.channel.id,
         name: raw.channel.name,
@@ -231,6 +236,7 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         per_store: raw.channel.per_store,
         store_code_field,
         formats,
+        fields_by_name,
         fields,
         roles,
         origin,

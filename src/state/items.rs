@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
+use super::codec::FieldCodec;
 use super::error::{SourceError, StateError, sql};
 use super::sqlite::to_micros;
 use super::{Fields, PushSummary, PushedItem, RunId, Verdict};
@@ -59,23 +60,27 @@ pub(super) fn accepted_fields(
     keys: &[&str],
 ) -> Result<HashMap<String, Fields>, StateError> {
     const ACTION: &str = "loading accepted field values";
+    let codec = FieldCodec::load(conn).map_err(sql(ACTION))?;
     let mut stmt = conn
-        .prepare("SELECT fields FROM item_fields WHERE feed = ?1 AND key = ?2")
+        .prepare("SELECT fields FROM item_values WHERE feed = ?1 AND key = ?2")
         .map_err(sql(ACTION))?;
     let mut out = HashMap::with_capacity(keys.len());
     for key in keys {
-        let json: Option<String> = stmt
-            .query_row(params![feed, key], |row| row.get(0))
-            .optional()
-            .map_err(sql(ACTION))?;
-        if let Some(json) = json {
-            let fields: Fields =
-                serde_json::from_str(&json).map_err(|err| StateError::Corrupt {
-                    what: format!("field values of `{key}` in feed `{feed}`"),
-                    reason: err.to_string(),
-                })?;
-            out.insert((*key).to_owned(), fields);
-        }
+        let mut rows = stmt.query(params![feed, key]).map_err(sql(ACTION))?;
+        let Some(row) = rows.next().map_err(sql(ACTION))? else {
+            continue;
+        };
+        let corrupt = |reason: String| StateError::Corrupt {
+            what: format!("field values of `{key}` in feed `{feed}`"),
+            reason,
+        };
+        let bytes = row
+            .get_ref(0)
+            .map_err(sql(ACTION))?
+            .as_blob()
+            .map_err(|err| corrupt(err.to_string()))?;
+        let fields = codec.decode(key, bytes).map_err(corrupt)?;
+        out.insert((*key).to_owned(), fields);
     }
     Ok(out)
 }
@@ -101,22 +106,21 @@ where
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql(ACTION))?;
     let mut summary = PushSummary::default();
+    let mut codec = FieldCodec::load(&tx).map_err(sql(ACTION))?;
     {
         let mut accept = tx
             .prepare(
-                "INSERT INTO items (feed, key, sent_hash, sent_at, sent_run, verdict,
-                                    accepted_hash, accepted_at, accepted_run)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'accepted', ?3, ?4, ?5)
+                "INSERT INTO items (feed, key, accepted_hash, accepted_at, accepted_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (feed, key) DO UPDATE SET
-                     sent_hash = excluded.sent_hash, sent_at = excluded.sent_at,
-                     sent_run = excluded.sent_run, verdict = excluded.verdict,
+                     sent_hash = NULL, sent_at = NULL, sent_run = NULL, verdict = NULL,
                      accepted_hash = excluded.accepted_hash,
                      accepted_at = excluded.accepted_at, accepted_run = excluded.accepted_run",
             )
             .map_err(sql(ACTION))?;
         let mut set_fields = tx
             .prepare(
-                "INSERT INTO item_fields (feed, key, fields) VALUES (?1, ?2, ?3)
+                "INSERT INTO item_values (feed, key, fields) VALUES (?1, ?2, ?3)
                  ON CONFLICT (feed, key) DO UPDATE SET fields = excluded.fields",
             )
             .map_err(sql(ACTION))?;
@@ -124,7 +128,7 @@ where
         // caller bug (no fields for changed content) an error instead of stale values.
         let mut touch = tx
             .prepare(
-                "UPDATE items SET sent_hash = ?3, sent_at = ?4, sent_run = ?5, verdict = 'accepted',
+                "UPDATE items SET sent_hash = NULL, sent_at = NULL, sent_run = NULL, verdict = NULL,
                                   accepted_at = ?4, accepted_run = ?5
                  WHERE feed = ?1 AND key = ?2 AND accepted_hash = ?3",
             )
@@ -151,13 +155,9 @@ where
                     accept
                         .execute(params![feed, item.key, hash, now, run.0])
                         .map_err(sql(ACTION))?;
-                    let json =
-                        serde_json::to_string(fields).map_err(|err| StateError::ItemSource {
-                            feed: feed.to_owned(),
-                            source: err.into(),
-                        })?;
+                    let stored = codec.encode(&tx, &item.key, fields).map_err(sql(ACTION))?;
                     set_fields
-                        .execute(params![feed, item.key, json])
+                        .execute(params![feed, item.key, stored])
                         .map_err(sql(ACTION))?;
                     summary.accepted += 1;
                 }
@@ -185,7 +185,7 @@ where
             .prepare("DELETE FROM items WHERE feed = ?1 AND key = ?2")
             .map_err(sql(ACTION))?;
         let mut delete_fields = tx
-            .prepare("DELETE FROM item_fields WHERE feed = ?1 AND key = ?2")
+            .prepare("DELETE FROM item_values WHERE feed = ?1 AND key = ?2")
             .map_err(sql(ACTION))?;
         for key in removed {
             summary.removed += delete_item

@@ -4,6 +4,7 @@
 //! One push of one feed is recorded in one transaction ([`StateStore::record_push`]), so a
 //! process killed mid-write leaves either the previous state or the new one, never a mix.
 
+mod codec;
 mod error;
 mod items;
 mod schema;

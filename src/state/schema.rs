@@ -12,15 +12,48 @@
 //! - `items`: one row per feed and item key. What was last *sent* (`sent_hash`, `sent_at`,
 //!   `sent_run`, `verdict`) is kept apart from what the channel last *accepted*
 //!   (`accepted_hash`, `accepted_at`, `accepted_run`): a rejected item keeps its last accepted
-//!   content, and diffs compare against that. The catalog time of the accepting push is
-//!   `runs.catalog_modified_at` of `accepted_run`.
-//! - `item_fields`: the accepted field values (JSON object of field -> string) per feed and key.
-//!   They live in their own table so that loading all accepted hashes for a diff scans only
-//!   the narrow `items` rows.
+//!   content, and diffs compare against that. Since version 2 the sent columns are NULL when
+//!   the last sent content was accepted (most rows: 40 bytes less each). The catalog time of
+//!   the accepting push is `runs.catalog_modified_at` of `accepted_run`. Version 2 dropped
+//!   the index on `accepted_at`: the refresh check scans the narrow rows once per run, and
+//!   every push no longer rewrites an index entry per item.
+//! - `item_values` (since version 2): the accepted field values per feed and key, in the
+//!   compact encoding of [`super::codec`], with field names in `field_names` and recurring
+//!   values in `field_values`. They live
+//!   in their own table so that loading all accepted hashes for a diff scans only the narrow
+//!   `items` rows. Version 1 kept them as JSON text in `item_fields`, about four times the
+//!   size.
+//!
+//! `accepted_hash` is [`crate::diff::content_hash`] of the item's stored field values, so it
+//! can be recomputed from them (version 2 did: version 1 stored another hash).
+
+use rusqlite::{Transaction, params};
+
+use super::Fields;
+use super::codec::FieldCodec;
+
+/// One step of the schema: SQL, or code where rows must be rewritten.
+pub(crate) enum Migration {
+    Sql(&'static str),
+    Code(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
+
+impl Migration {
+    /// Runs in the caller's transaction, which also bumps the version.
+    pub(crate) fn apply(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        match self {
+            Migration::Sql(sql) => tx.execute_batch(sql),
+            Migration::Code(step) => step(tx),
+        }
+    }
+}
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: never edit or
 /// reorder a released migration, because stores in the field have already applied it.
-pub(crate) const MIGRATIONS: &[&str] = &[r"
+pub(crate) const MIGRATIONS: &[Migration] =
+    &[Migration::Sql(VERSION_1), Migration::Code(version_2)];
+
+const VERSION_1: &str = r"
 CREATE TABLE runs (
     id                  INTEGER PRIMARY KEY,
     started_at          INTEGER NOT NULL,
@@ -67,7 +100,61 @@ CREATE TABLE item_fields (
     fields TEXT NOT NULL,
     PRIMARY KEY (feed, key)
 ) STRICT, WITHOUT ROWID;
-"];
+";
+
+/// Field values move from JSON text to the compact encoding, and every accepted hash is
+/// recomputed from them: version 1 stored the engine's old hash (spec field order, whole
+/// values), which the one content hash replaced. Recomputing keeps an upgrade from
+/// re-sending every item. Where the last sent content was the accepted one, `sent_hash`
+/// follows; a rejected item's `sent_hash` stays as it was (its content is not stored).
+fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE field_names (
+             id   INTEGER PRIMARY KEY,
+             text TEXT    NOT NULL UNIQUE
+         ) STRICT;
+         CREATE TABLE field_values (
+             id   INTEGER PRIMARY KEY,
+             text TEXT    NOT NULL UNIQUE
+         ) STRICT;
+         CREATE TABLE item_values (
+             feed   TEXT NOT NULL,
+             key    TEXT NOT NULL,
+             fields BLOB NOT NULL,
+             PRIMARY KEY (feed, key)
+         ) STRICT, WITHOUT ROWID;
+         DROP INDEX items_accepted_at;",
+    )?;
+    let mut codec = FieldCodec::load(tx)?;
+    let mut read = tx.prepare("SELECT feed, key, fields FROM item_fields")?;
+    let mut insert =
+        tx.prepare("INSERT INTO item_values (feed, key, fields) VALUES (?1, ?2, ?3)")?;
+    let mut rehash = tx.prepare(
+        "UPDATE items SET accepted_hash = ?3
+         WHERE feed = ?1 AND key = ?2 AND accepted_hash IS NOT NULL",
+    )?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let feed = row.get_ref(0)?.as_str()?;
+        let key = row.get_ref(1)?.as_str()?;
+        let json = row.get_ref(2)?.as_str()?;
+        let fields: Fields = serde_json::from_str(json).map_err(|err| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("field values of `{key}` in feed `{feed}`: {err}").into(),
+            )
+        })?;
+        let hash = crate::diff::content_hash(&fields).to_be_bytes();
+        insert.execute(params![feed, key, codec.encode(tx, key, &fields)?])?;
+        rehash.execute(params![feed, key, hash])?;
+    }
+    tx.execute_batch(
+        "UPDATE items SET sent_hash = NULL, sent_at = NULL, sent_run = NULL, verdict = NULL
+         WHERE verdict = 'accepted';
+         DROP TABLE item_fields;",
+    )
+}
 
 /// The schema version this build writes.
 pub(crate) fn current_version() -> i64 {

@@ -198,7 +198,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
             version: next,
             source,
         };
-        tx.execute_batch(migration).map_err(migrate_err)?;
+        migration.apply(&tx).map_err(migrate_err)?;
         tx.pragma_update(None, "user_version", next)
             .map_err(migrate_err)?;
         tx.commit().map_err(migrate_err)?;

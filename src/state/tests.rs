@@ -7,6 +7,7 @@ use super::*;
 use crate::diff::{DiffBuilder, Ranking, content_hash};
 
 mod kill;
+mod migrate;
 mod read_only;
 
 pub(super) fn t(secs: i64) -> Timestamp {
@@ -32,7 +33,7 @@ pub(super) fn accepted(key: String, fields: Fields) -> Result<PushedItem, std::i
     })
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
+pub(super) fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("nested/dir/state.db")).expect("open");
     (dir, store)

@@ -21,6 +21,7 @@ mod loader_quirks;
 mod loader_stock;
 mod paths;
 mod push_staging;
+mod record_hash;
 mod review_fixes;
 mod run_safety;
 mod shopper_text;
