@@ -119,11 +119,12 @@ impl Project {
         plan.feeds.into_iter().next().expect("one feed")
     }
 
-    /// `(verdict, has accepted content)` of an item, read straight from the state.
+    /// `(verdict, has accepted content)` of an item, read straight from the state (which
+    /// keeps no verdict once the last send was accepted).
     fn item(&self, key: &str) -> (String, bool) {
         let conn = rusqlite::Connection::open(&self.config.state_path).expect("state");
         conn.query_row(
-            "SELECT verdict, accepted_hash IS NOT NULL FROM items WHERE feed = 'google' AND key = ?1",
+            "SELECT COALESCE(verdict, 'accepted'), accepted_hash IS NOT NULL FROM items WHERE feed = 'google' AND key = ?1",
             [key],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
