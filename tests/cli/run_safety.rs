@@ -142,23 +142,6 @@ fn a_held_lock_refuses_writers_and_lets_readers_read() {
     assert!(!env.read(LOCK).contains("4242"), "{}", env.read(LOCK));
 }
 
-/// `diff` and `runs` neither wait for nor take SQLite's write lock: a push holding it for
-/// a long first push no longer makes them fail after 10 s.
-#[test]
-fn diff_and_runs_read_while_a_writer_holds_the_state() {
-    let env = project(200);
-    env.run(&["push", "--no-progress"]).expect_code(0);
-    let writer = state_connection(&env);
-    writer
-        .execute_batch("BEGIN IMMEDIATE; UPDATE runs SET command = command;")
-        .expect("hold the write lock");
-    assert!(!has_changes(&env));
-    let runs = env.run(&["runs", "--format", "json"]);
-    runs.expect_code(0);
-    assert_eq!(runs.json()["runs"][0]["outcome"], "ok");
-    writer.execute_batch("ROLLBACK").expect("release");
-}
-
 /// A state written by a newer omnifeed is refused with a clear message by every command,
 /// and the read-only ones leave it byte for byte alone.
 #[test]
