@@ -66,6 +66,8 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         Outcome::Failed => Exit::PushFailed,
         // Rejected items are data errors: fix them, push again.
         Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
+        // Items left out of a feed for an error are data errors too, as for `export`.
+        _ if pushed.findings.has_errors() => Exit::Invalid,
         _ => Exit::Ok,
     })
 }
