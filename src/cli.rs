@@ -73,7 +73,7 @@ pub enum Command {
     /// Writes no feed files and leaves the state alone. Guards are shown, not enforced.
     Diff(DiffArgs),
     /// Export, diff, check the guards and deliver each feed that passes; record what the
-    /// channel accepted.
+    /// channel accepted. One export or push per project at a time (exit 4 otherwise).
     Push(PushArgs),
     /// List past runs (`runs show ID` for one run's per-feed counts).
     Runs(RunsArgs),
@@ -114,7 +114,9 @@ pub struct PushArgs {
 /// Flags that let a push through a tripped guard.
 #[derive(Debug, Args)]
 pub struct GuardOverrides {
-    /// Push despite every guard, including an empty feed.
+    /// Push despite every guard, including an empty feed, and despite a state with no
+    /// record of a feed whose destination already holds its files (a lost or replaced state:
+    /// the whole feed is sent and the state starts afresh).
     #[arg(long)]
     pub force: bool,
     /// Push even if more items would be removed than `max_removed_share` allows.

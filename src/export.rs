@@ -80,6 +80,21 @@ pub struct EngineOptions<'o> {
     pub write: bool,
     /// Write into this folder instead of each feed's destination.
     pub out_dir: Option<&'o Path>,
+    /// With `out_dir`, each feed writes into its own subfolder of it, named by the feed's
+    /// position: a push's staging, where feeds bound for different destinations may share
+    /// a file name.
+    pub folder_per_feed: bool,
+}
+
+impl EngineOptions<'_> {
+    /// The folder feed number `index` writes into.
+    pub fn feed_dir(&self, index: usize, feed: &Feed) -> std::path::PathBuf {
+        match self.out_dir {
+            Some(dir) if self.folder_per_feed => dir.join(index.to_string()),
+            Some(dir) => dir.to_owned(),
+            None => feed.destination.clone(),
+        }
+    }
 }
 
 pub struct EngineResult {
@@ -171,14 +186,16 @@ pub fn run<S: RecordSink>(
     let catalog_file: Arc<str> = Arc::from(config.products_path().display().to_string());
     let renderers: Vec<Renderer<'_>> = feeds.iter().map(Renderer::new).collect();
     if options.write {
-        // Checked at load for the destinations; again here for `--out` or a staging folder.
-        crate::feed::destination::check_targets(config, feeds, options.out_dir)?;
+        // Checked at load for the destinations; again here for `--out`. Staged feeds (a
+        // push) each write into a folder of their own, so theirs are checked where the files
+        // end up: their destinations.
+        let out_dir = options.out_dir.filter(|_| !options.folder_per_feed);
+        crate::feed::destination::check_targets(config, feeds, out_dir)?;
     }
     let mut outputs: Vec<Option<FeedOutput>> = Vec::with_capacity(feeds.len());
-    for (feed, renderer) in feeds.iter().zip(&renderers) {
+    for (index, (feed, renderer)) in feeds.iter().zip(&renderers).enumerate() {
         outputs.push(if options.write {
-            let dir = options.out_dir.unwrap_or(&feed.destination);
-            Some(FeedOutput::new(renderer, dir)?)
+            Some(FeedOutput::new(renderer, &options.feed_dir(index, feed))?)
         } else {
             None
         });

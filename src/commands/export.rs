@@ -22,10 +22,16 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    // Writes feeds: never beside a push (or another export) of the same project.
+    let _lock = match crate::run::ProjectLock::acquire(&config.state_path, "export") {
+        Ok(lock) => lock,
+        Err(err) => return super::lock_refused(err),
+    };
     let progress = Progress::new(!global.no_progress);
     let options = EngineOptions {
         write: true,
         out_dir: args.out.as_deref(),
+        folder_per_feed: false,
     };
     // When some feeds could not be put in place, the report still says which were.
     let (result, incomplete) =

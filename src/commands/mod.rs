@@ -116,3 +116,15 @@ pub fn parse_now(now: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
             .map_err(|err| anyhow::anyhow!("--now `{text}` is not an RFC 3339 time: {err}")),
     }
 }
+
+/// A run that could not take the project lock: says who holds it and exits with
+/// [`Exit::Locked`](crate::exit::Exit::Locked); any other lock failure is an error.
+pub fn lock_refused(err: crate::run::LockError) -> anyhow::Result<crate::exit::Exit> {
+    match err {
+        held @ crate::run::LockError::Held { .. } => {
+            eprintln!("error: {held}");
+            Ok(crate::exit::Exit::Locked)
+        }
+        other => Err(other.into()),
+    }
+}

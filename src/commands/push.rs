@@ -1,4 +1,4 @@
-//! `omnifeed push`: flags in, [`crate::run::push`] does the run, the report out.
+//! `omnifeed push`: flags in, [`crate::run::push()`] does the run, the report out.
 
 use std::io::Write;
 
@@ -10,8 +10,11 @@ use crate::guards::{GuardCode, Overrides};
 use crate::push::transport_for;
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
-use crate::run::{FeedOutcome, FeedResult, PushOptions};
+use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions};
 use crate::state::{Outcome, RunId, SqliteStore};
+
+/// Rejected items listed on stderr per feed; the JSON report has them all.
+const SHOWN_REJECTIONS: usize = 20;
 
 /// `--format json` prints `{ "run": ID, "outcome": …, "feeds": [FeedResult…] }`.
 #[derive(Serialize)]
@@ -26,6 +29,11 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
     let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    // Before the store is opened: migrating it is a write too.
+    let lock = match ProjectLock::acquire(&config.state_path, "push") {
+        Ok(lock) => lock,
+        Err(err) => return super::lock_refused(err),
+    };
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
     let options = PushOptions {
@@ -36,15 +44,30 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &config,
         feeds,
         &mut store,
+        &lock,
         &options,
         &transport_for,
         &progress,
     )?;
-    super::report_rejected_items(&pushed.findings)?;
-    print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds)?;
+    let printed = super::report_rejected_items(&pushed.findings)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds));
+    if let Some(err) = pushed.finish_error {
+        eprintln!(
+            "error: {:#}\n  the feeds above were delivered and recorded as reported; only the \
+             run's end is missing from `omnifeed runs`",
+            anyhow::Error::from(err)
+        );
+        printed?;
+        return Ok(Exit::PushFailed);
+    }
+    printed?;
     Ok(match pushed.outcome {
         Outcome::Failed => Exit::PushFailed,
-        Outcome::GuardTripped => Exit::Invalid,
+        // Rejected items are data errors: fix them, push again.
+        Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
+        // Items left out of a feed for an error are data errors too, as for `export`.
+        _ if pushed.findings.has_errors() => Exit::Invalid,
         _ => Exit::Ok,
     })
 }
@@ -89,7 +112,30 @@ fn print_report(
             );
         }
         if let Some(error) = &result.error {
-            let _ = writeln!(stderr, "error: feed `{}` push failed: {error}", result.feed);
+            let what = match result.outcome {
+                FeedOutcome::GuardTripped => "not pushed",
+                _ => "push failed",
+            };
+            let _ = writeln!(stderr, "error: feed `{}` {what}: {error}", result.feed);
+        }
+        if !result.channel_rejections.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "error: feed `{}`: the channel rejected {} items; they stay pending (fix them and \
+                 push again):",
+                result.feed,
+                result.channel_rejections.len()
+            );
+            for rejection in result.channel_rejections.iter().take(SHOWN_REJECTIONS) {
+                let _ = writeln!(stderr, "    {}: {}", rejection.key, rejection.message);
+            }
+            if result.channel_rejections.len() > SHOWN_REJECTIONS {
+                let _ = writeln!(
+                    stderr,
+                    "    … and {} more (--format json lists them all)",
+                    result.channel_rejections.len() - SHOWN_REJECTIONS
+                );
+            }
         }
     }
     let mut out = crate::report::stdout::stdout();
@@ -108,10 +154,12 @@ fn print_report(
                 let t = &r.totals;
                 writeln!(
                     out,
-                    "{}: {} — {} added, {} changed, {} removed, {} unchanged, {} refreshed; {} sent",
+                    "{}: {} — {} added, {} changed, {} removed, {} unchanged, {} refreshed; {} sent{}",
                     r.feed,
                     match r.outcome {
                         FeedOutcome::Ok => "pushed",
+                        FeedOutcome::Partial => "pushed, some items rejected",
+                        FeedOutcome::GuardTripped if r.blocking.is_empty() => "stopped",
                         FeedOutcome::GuardTripped => "stopped by a guard",
                         FeedOutcome::Failed => "failed",
                     },
@@ -121,6 +169,12 @@ fn print_report(
                     t.unchanged,
                     r.refreshed,
                     if r.recorded.is_some() { r.sent } else { 0 },
+                    match r.recorded {
+                        Some(recorded) if recorded.rejected > 0 => {
+                            format!(", {} rejected", recorded.rejected)
+                        }
+                        _ => String::new(),
+                    },
                 )?;
                 for file in &r.files {
                     writeln!(out, "    wrote {}", file.display())?;

@@ -5,8 +5,9 @@
 //! "removed", "unchanged", "sent", "accepted", "rejected" }, "recorded_at" } ] }`. A
 //! `RunSummary` is `{ "id", "started_at", "ended_at", "command", "feeds", "outcome",
 //! "catalog_modified_at" }`; times are RFC 3339, `ended_at` is null for a run still going or
-//! killed, and `outcome` is one of `running`, `ok`, `partial`, `guard_tripped`, `failed`,
-//! `dry_run`.
+//! killed, and `outcome` is one of `running`, `ok`, `partial` (the channel rejected some
+//! items), `guard_tripped`, `failed`, `dry_run`, `interrupted` (the process died; marked by
+//! the next run that took the project lock).
 
 use std::io::Write;
 
@@ -24,13 +25,8 @@ struct RunsReport<'a> {
 
 pub fn run(global: &GlobalArgs, args: &RunsArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
-    // Without a store there is no history yet; opening would create an empty one, which is
-    // harmless but surprising for a read-only command.
-    let store = if config.state_path.exists() {
-        Some(SqliteStore::open(&config.state_path)?)
-    } else {
-        None
-    };
+    // Read-only, one snapshot: never creates or migrates the store, never waits for a push.
+    let store = SqliteStore::open_read_only(&config.state_path)?;
     let mut out = crate::report::stdout::stdout();
     match &args.show {
         None => {

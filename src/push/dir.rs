@@ -58,6 +58,36 @@ impl Transport for DirTransport {
         delivery.files = names.publish(placed).map_err(io_err(&self.dir))?;
         Ok(delivery)
     }
+
+    fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError> {
+        let (stem, extension) = (&feed.file_stem, &feed.format.extension);
+        // A single file, or the first of numbered parts, each maybe gzipped.
+        for name in [
+            format!("{stem}.{extension}"),
+            format!("{stem}-0001.{extension}"),
+        ] {
+            for name in [name.clone(), format!("{name}.gz")] {
+                let path = self.dir.join(name);
+                match std::fs::symlink_metadata(&path) {
+                    Ok(_) => return Ok(true),
+                    // No such file, or no such folder: delivery reports the latter.
+                    Err(err)
+                        if matches!(
+                            err.kind(),
+                            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                        ) => {}
+                    Err(source) => {
+                        return Err(PushError::Io {
+                            feed: feed.id.clone(),
+                            path,
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// Moves `staged` to a new temporary file in the destination folder: a rename on the same

@@ -1,6 +1,7 @@
 //! Delivering a feed's files to its channel. Transports know how to move files, nothing about
-//! channels: the command glue exports, diffs and checks the guards first, and records in the
-//! state only what a [`Delivery`] reports as accepted.
+//! channels: the run engine ([`mod@crate::run`]) exports, diffs and checks the guards first, and
+//! records in the state only what a [`Delivery`] reports as accepted: every item it sent
+//! except those in [`Delivery::rejected`], which stay pending with the channel's message.
 //!
 //! [`DirTransport`] (a local folder) is the one implementation; SFTP and HTTP go behind the
 //! same [`Transport`] seam.
@@ -50,6 +51,11 @@ pub trait Transport {
     /// Delivers `files` (complete feed files, staged on local disk) for `feed`. Either all of
     /// them are delivered, or an error says which one was not.
     fn deliver(&self, feed: &Feed, files: &[PathBuf]) -> Result<Delivery, PushError>;
+
+    /// Whether the destination already holds files of `feed`. A push whose state has no
+    /// history of the feed stops when it does (the state was lost, or the files came from
+    /// elsewhere): it cannot know what the channel holds.
+    fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
 }
 
 /// The transport for a feed's `[destination]`.

@@ -1,6 +1,6 @@
 //! Delivery: each staged feed goes through the [`Transport`] of its destination. Transports
 //! plug in here: [`crate::push::transport_for`] picks one per feed for the CLI, and tests hand
-//! [`super::push`] their own.
+//! [`super::push()`] their own.
 
 use super::stage::StagedFeed;
 use crate::feed::Feed;

@@ -14,11 +14,16 @@
 
 pub mod deliver;
 mod diff_sink;
+pub mod lock;
 pub mod plan;
 pub mod push;
 pub mod record;
 mod spill;
 pub mod stage;
 
+pub use lock::{LockError, ProjectLock};
 pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};
-pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, push};
+pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, Rejection, push};
+
+#[cfg(test)]
+mod tests;

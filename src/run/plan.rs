@@ -77,12 +77,10 @@ pub fn refresh_cutoff(feed: &Feed, now: Timestamp) -> Option<Timestamp> {
         .ok()
 }
 
-/// Opens the state store only if it exists: a dry run must not create one.
+/// Opens the state store read-only, as one snapshot, only if it holds any history: a dry run
+/// never creates, migrates or waits for it (a push holding the write lock does not block it).
 pub fn open_existing_store(config: &Config) -> anyhow::Result<Option<SqliteStore>> {
-    if !config.state_path.exists() {
-        return Ok(None);
-    }
-    Ok(Some(SqliteStore::open(&config.state_path)?))
+    Ok(SqliteStore::open_read_only(&config.state_path)?)
 }
 
 /// Diffs every feed against `store` (none: nothing accepted yet) and evaluates the guards.
@@ -127,6 +125,8 @@ fn analyze_with(
     let engine_options = EngineOptions {
         write: staging.is_some(),
         out_dir: staging,
+        // Feeds bound for different destinations may share a file name.
+        folder_per_feed: true,
     };
     // Set even after an error, so the workers never wait forever; the pass is then thrown
     // away.

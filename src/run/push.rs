@@ -13,20 +13,23 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::deliver::{Transports, deliver};
+use super::lock::ProjectLock;
 use super::plan::{self, FeedPlan, PlanOptions};
 use super::record::{finish_run, outcome_of, record_feed};
-use super::stage::{StagedFeed, staging_folder};
+use super::stage::{StagedFeed, remove_stale_staging, staging_folder};
 use crate::config::Config;
 use crate::diff::DiffTotals;
 use crate::feed::Feed;
 use crate::guards::{GuardTrip, Overrides};
 use crate::report::progress::Progress;
-use crate::state::{Outcome, PushSummary, RunId, SqliteStore, StateStore};
+use crate::state::{Outcome, PushSummary, RunId, SqliteStore, StateError, StateStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedOutcome {
     Ok,
+    /// Delivered, but the channel rejected some items; they stay pending.
+    Partial,
     GuardTripped,
     Failed,
 }
@@ -50,8 +53,21 @@ pub struct FeedResult {
     pub sent: u64,
     /// What the state recorded: new and changed items, refreshed ones and removals.
     pub recorded: Option<PushSummary>,
+    /// The items the channel rejected, `(key, its message)`; they stay pending.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channel_rejections: Vec<Rejection>,
+    /// Whether the files went to the transport (delivered, or maybe partly before an error).
+    #[serde(skip)]
+    pub sending: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// An item the channel refused, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub key: String,
+    pub message: String,
 }
 
 /// How to push.
@@ -65,21 +81,33 @@ pub struct PushRun {
     pub run: RunId,
     pub outcome: Outcome,
     pub feeds: Vec<FeedResult>,
+    /// Recording the run's end failed: what was delivered and recorded per feed stands, but
+    /// the run stays `running` in the history until the next run marks it `interrupted`.
+    pub finish_error: Option<StateError>,
     /// What the planning pass found about items (the same as `export` reports).
     pub findings: crate::diag::Findings,
 }
 
-/// Pushes `feeds`, delivering each through the transport `transports` picks for it.
+/// Pushes `feeds`, delivering each through the transport `transports` picks for it. The
+/// caller holds the project lock (taken before opening `store`, so that no other run can be
+/// going).
 pub fn push(
     config: &Config,
     feeds: Vec<Feed>,
     store: &mut SqliteStore,
+    lock: &ProjectLock,
     options: &PushOptions,
     transports: Transports<'_>,
     progress: &Progress,
 ) -> anyhow::Result<PushRun> {
     let started = std::time::Instant::now();
     let now = options.now;
+    store.interrupt_running()?;
+    remove_stale_staging(config, lock)?;
+    let mut lost_history = Vec::new();
+    for feed in &feeds {
+        lost_history.push(!options.overrides.force && history_lost(store, feed, transports)?);
+    }
     let plan_options = PlanOptions {
         added_fields: false,
         now,
@@ -100,14 +128,15 @@ pub fn push(
     let mut passing: Vec<Feed> = Vec::new();
     let mut passing_plans: Vec<FeedPlan> = Vec::new();
     let mut passing_staged: Vec<StagedFeed> = Vec::new();
-    for (((feed, feed_plan), summary), staged) in feeds
+    for ((((feed, feed_plan), summary), staged), lost) in feeds
         .into_iter()
         .zip(plan.feeds)
         .zip(&plan.engine.summaries)
         .zip(staged)
+        .zip(lost_history)
     {
         let blocking = options.overrides.blocking(feed_plan.trips.clone());
-        let outcome = if blocking.is_empty() {
+        let outcome = if blocking.is_empty() && !lost {
             FeedOutcome::Ok
         } else {
             FeedOutcome::GuardTripped
@@ -124,7 +153,16 @@ pub fn push(
             bytes: 0,
             sent: summary.records,
             recorded: None,
-            error: None,
+            channel_rejections: Vec::new(),
+            sending: false,
+            error: lost.then(|| {
+                format!(
+                    "the state has no record of this feed, but {} already holds its files: the \
+                     state was lost or replaced, so what the channel holds is unknown. Push with \
+                     --force to send the whole feed and start the state afresh",
+                    transports(&feed).target()
+                )
+            }),
         });
         if outcome == FeedOutcome::Ok {
             passing.push(feed);
@@ -161,11 +199,12 @@ pub fn push(
     let ended = now
         .checked_add(jiff::SignedDuration::try_from(started.elapsed()).unwrap_or_default())
         .unwrap_or(now);
-    finish_run(store, run, outcome, &results, ended)?;
+    let finish_error = finish_run(store, run, outcome, &results, ended).err();
     Ok(PushRun {
         run,
         outcome,
         feeds: results,
+        finish_error,
         findings: plan.engine.findings,
     })
 }
@@ -187,6 +226,8 @@ fn deliver_and_record(
             continue;
         };
         let transport = transports(feed);
+        store.mark_sending(run, &feed.id, staged.records)?;
+        result.sending = true;
         let delivery = match deliver(transport.as_ref(), feed, &staged) {
             Ok(delivery) => delivery,
             Err(err) => {
@@ -195,17 +236,28 @@ fn deliver_and_record(
                 continue;
             }
         };
-        result.files = delivery.files;
         result.bytes = delivery.bytes;
         result.sent = staged.records;
-        let removed: Vec<&str> = feed_plan
-            .diff
-            .removed
-            .iter()
-            .map(|i| i.key.as_str())
-            .collect();
-        match record_feed(store, &feed.id, run, staged.spill, &removed, now) {
-            Ok(summary) => result.recorded = Some(summary),
+        match record_feed(
+            store,
+            &feed.id,
+            run,
+            staged.spill,
+            feed_plan,
+            &delivery,
+            now,
+        ) {
+            Ok(summary) => {
+                result.recorded = Some(summary);
+                if summary.rejected > 0 {
+                    result.outcome = FeedOutcome::Partial;
+                    result.channel_rejections = delivery
+                        .rejected
+                        .into_iter()
+                        .map(|(key, message)| Rejection { key, message })
+                        .collect();
+                }
+            }
             Err(err) => {
                 result.outcome = FeedOutcome::Failed;
                 result.error = Some(format!(
@@ -214,6 +266,19 @@ fn deliver_and_record(
                 ));
             }
         }
+        result.files = delivery.files;
     }
     Ok(())
+}
+
+/// Whether the state has no history of `feed` while its destination holds its files.
+fn history_lost(
+    store: &SqliteStore,
+    feed: &Feed,
+    transports: Transports<'_>,
+) -> anyhow::Result<bool> {
+    if store.has_history(&feed.id)? {
+        return Ok(false);
+    }
+    Ok(transports(feed).holds_feed(feed)?)
 }

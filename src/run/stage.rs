@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 
 use super::diff_sink::DiffSink;
+use super::lock::ProjectLock;
 use super::spill::{Spill, Spilled};
 use crate::config::Config;
 use crate::diff::{Accepted, Compared, IndexSet, Seen};
@@ -107,19 +108,60 @@ impl RecordSink for StageSink<'_> {
     }
 }
 
-/// A fresh staging folder next to the state store, which is usually on the destination's
-/// filesystem, so delivery is a rename; `DirTransport` copies when it is not.
-pub fn staging_folder(config: &Config) -> anyhow::Result<tempfile::TempDir> {
-    let parent = config
+/// Staging folders are made here, with this prefix.
+const STAGING_PREFIX: &str = "push-staging-";
+
+/// The folder staging folders go into: next to the state store, which is usually on the
+/// destination's filesystem, so delivery is a rename; `DirTransport` copies when it is not.
+fn staging_parent(config: &Config) -> PathBuf {
+    config
         .state_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A fresh staging folder next to the state store; removed when dropped.
+pub fn staging_folder(config: &Config) -> anyhow::Result<tempfile::TempDir> {
+    let parent = staging_parent(config);
     std::fs::create_dir_all(&parent)
         .with_context(|| format!("cannot create `{}`", parent.display()))?;
     tempfile::Builder::new()
-        .prefix("push-staging-")
+        .prefix(STAGING_PREFIX)
         .tempdir_in(&parent)
         .with_context(|| format!("cannot create a staging folder in `{}`", parent.display()))
+}
+
+/// Removes the staging folders of killed runs (a whole feed's files each). Only a run that
+/// holds the project lock may call this: then no other run is staging.
+pub fn remove_stale_staging(config: &Config, _lock: &ProjectLock) -> anyhow::Result<usize> {
+    let parent = staging_parent(config);
+    let entries = match std::fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot list `{}`", parent.display()));
+        }
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list `{}`", parent.display()))?;
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+            && entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if stale {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).with_context(|| {
+                format!(
+                    "cannot remove the stale staging folder `{}`",
+                    path.display()
+                )
+            })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

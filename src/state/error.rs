@@ -28,6 +28,16 @@ pub enum StateError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the state store `{path}` has schema version {found}, older than this omnifeed's \
+         {known}; a read-only command does not migrate it: run `omnifeed push` (it migrates the \
+         store before anything else) and try again"
+    )]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot migrate the state store `{path}` to schema version {version}")]
     Migrate {
         path: PathBuf,

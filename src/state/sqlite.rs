@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::error::{SourceError, StateError, sql};
 use super::items;
@@ -68,8 +68,92 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing store for reading only, for `diff` and `runs`: never creates,
+    /// migrates or writes it, and reads it in one read transaction, so every query of the
+    /// command sees the same snapshot even while a push commits. `None` when there is no
+    /// history: no file, an empty file, or a store never written to.
+    pub fn open_read_only(path: &Path) -> Result<Option<SqliteStore>, StateError> {
+        match std::fs::metadata(path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Ok(meta) if meta.len() == 0 => return Ok(None),
+            _ => {}
+        }
+        let open_err = |source| StateError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // DEFERRED: the snapshot starts at the first read, just below, and lasts until the
+        // connection closes; a reader in WAL mode never blocks a writer.
+        conn.execute_batch("BEGIN DEFERRED").map_err(open_err)?;
+        let version: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |_| Ok(()))
+            .and_then(|()| conn.pragma_query_value(None, "user_version", |row| row.get(0)))
+            .map_err(open_err)?;
+        match version {
+            0 => Ok(None),
+            found if found > current_version() => Err(StateError::TooNew {
+                path: path.to_owned(),
+                found,
+                known: current_version(),
+            }),
+            found if found < current_version() => Err(StateError::TooOld {
+                path: path.to_owned(),
+                found,
+                known: current_version(),
+            }),
+            _ => Ok(Some(SqliteStore {
+                conn,
+                path: path.to_owned(),
+            })),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Marks runs still `running` as `interrupted`: their process died. Only a run that
+    /// holds the project lock may call this, since no other run can be going then.
+    pub fn interrupt_running(&mut self) -> Result<u64, StateError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE runs SET outcome = ?1 WHERE outcome = ?2",
+                params![Outcome::Interrupted.as_str(), Outcome::Running.as_str()],
+            )
+            .map_err(sql("marking interrupted runs"))?;
+        Ok(changed as u64)
+    }
+
+    /// Notes, before delivering, that `run` sends `records` records of `feed`: if the run
+    /// dies before recording, the state still knows the destination may hold them.
+    pub fn mark_sending(&mut self, run: RunId, feed: &str, records: u64) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE run_feeds SET sent = ?3 WHERE run_id = ?1 AND feed = ?2",
+                params![run.0, feed, to_i64(records)],
+            )
+            .map_err(sql("noting a delivery"))?;
+        Ok(())
+    }
+
+    /// Whether the state has a history of `feed`: a run recorded it, or started delivering
+    /// it (see [`SqliteStore::mark_sending`]) and may have been killed before recording.
+    pub fn has_history(&self, feed: &str) -> Result<bool, StateError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM run_feeds
+                                WHERE feed = ?1 AND (recorded_at IS NOT NULL OR sent > 0))",
+                params![feed],
+                |row| row.get(0),
+            )
+            .map_err(sql("reading a feed's history"))
     }
 
     /// The schema version stored in the file (`PRAGMA user_version`).

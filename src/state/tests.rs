@@ -8,6 +8,7 @@ use crate::diff::{DiffBuilder, Ranking, content_hash};
 
 mod kill;
 mod migrate;
+mod read_only;
 
 pub(super) fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + secs).expect("valid time")

@@ -14,7 +14,8 @@ pub struct RunId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// Started and not finished: still running, or the process died.
+    /// Started and not finished: still running, or the process died and no run has taken
+    /// the project lock since.
     Running,
     Ok,
     /// Pushed, but the channel rejected some items.
@@ -22,6 +23,8 @@ pub enum Outcome {
     GuardTripped,
     Failed,
     DryRun,
+    /// Its process died before it finished; set by the next run that takes the project lock.
+    Interrupted,
 }
 
 impl Outcome {
@@ -33,6 +36,7 @@ impl Outcome {
             Outcome::GuardTripped => "guard_tripped",
             Outcome::Failed => "failed",
             Outcome::DryRun => "dry_run",
+            Outcome::Interrupted => "interrupted",
         }
     }
 
@@ -44,6 +48,7 @@ impl Outcome {
             Outcome::GuardTripped,
             Outcome::Failed,
             Outcome::DryRun,
+            Outcome::Interrupted,
         ]
         .into_iter()
         .find(|o| o.as_str() == text)
