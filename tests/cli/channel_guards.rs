@@ -50,28 +50,11 @@ fn rewrite_column(path: &Path, column: &str, f: impl Fn(&str) -> String) {
     writer.flush().expect("flush");
 }
 
-fn amazon_files(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(env.path("out"))
-        .expect("out dir")
-        .map(|entry| {
-            let path = entry.expect("entry").path();
-            let name = path
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            (name, std::fs::read(&path).expect("read feed"))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn an_amazon_push_with_every_price_raised_80_percent_is_stopped_by_the_price_guard() {
     let env = amazon_project();
     env.run(&["push", "--no-progress"]).expect_code(0);
-    let pushed = amazon_files(&env);
+    let pushed = env.files("out");
     assert!(!pushed.is_empty());
     let products = env.path("cat/products.csv");
     let original = std::fs::read(&products).expect("products");
@@ -85,7 +68,7 @@ fn an_amazon_push_with_every_price_raised_80_percent_is_stopped_by_the_price_gua
     let stderr = run.stderr();
     assert!(stderr.contains("guard.price-change-share"), "{stderr}");
     assert!(stderr.contains("--allow-price-changes"), "{stderr}");
-    assert_eq!(amazon_files(&env), pushed, "nothing delivered");
+    assert_eq!(env.files("out"), pushed, "nothing delivered");
     // The diff ranks the moves by the role's amounts and shows the guard too.
     let diff = env.run(&["diff", "--format", "json", "--no-progress"]);
     diff.expect_code(0);
@@ -104,10 +87,10 @@ fn an_amazon_push_with_every_price_raised_80_percent_is_stopped_by_the_price_gua
     run.expect_code(1);
     let stderr = run.stderr();
     assert!(stderr.contains("guard.out-of-stock-share"), "{stderr}");
-    assert_eq!(amazon_files(&env), pushed, "nothing delivered");
+    assert_eq!(env.files("out"), pushed, "nothing delivered");
     env.run(&["push", "--no-progress", "--allow-out-of-stock"])
         .expect_code(0);
-    assert_ne!(amazon_files(&env), pushed);
+    assert_ne!(env.files("out"), pushed);
 }
 
 const BARE_SPEC: &str = r#"

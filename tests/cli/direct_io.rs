@@ -15,23 +15,7 @@ fn export_with_and_without_direct_io_is_byte_identical() {
         &[("OMNIFEED_DIRECT_IO", "off")],
     );
     run.expect_code(0);
-    let read = |dir: &str| {
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(env.path(dir))
-            .expect("out dir")
-            .map(|entry| {
-                let path = entry.expect("entry").path();
-                let name = path
-                    .file_name()
-                    .expect("name")
-                    .to_string_lossy()
-                    .into_owned();
-                (name, std::fs::read(&path).expect("read"))
-            })
-            .collect();
-        files.sort();
-        files
-    };
-    let (direct, cached) = (read("direct"), read("cached"));
+    let (direct, cached) = (env.files("direct"), env.files("cached"));
     assert!(
         direct.iter().any(|(_, bytes)| bytes.len() > 2 * 4096),
         "a feed spans several blocks"

@@ -1,25 +1,14 @@
 //! Export output is byte-identical across runs and thread counts.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::support::TestEnv;
 
-/// Every file under `dir`: name -> bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .expect("out dir")
-        .map(|entry| {
-            let path = entry.expect("entry").path();
-            let name = path
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            (name, std::fs::read(&path).expect("read"))
-        })
-        .filter(|(name, _)| !crate::support::is_parts_list(name))
-        .collect()
+/// The feed files in `out`: name -> bytes, without the hidden list of parts.
+fn files(env: &TestEnv, out: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut files = env.files(out);
+    files.retain(|name, _| !crate::support::is_parts_list(name));
+    files
 }
 
 #[test]
@@ -54,7 +43,7 @@ fn export_is_byte_identical_across_runs_and_job_counts() {
         run.expect_code(1);
         // The report differs only in the output folder's name.
         let report = run.stdout().replace(out, "OUT");
-        outputs.push((out, report, files(&env.path(out))));
+        outputs.push((out, report, files(&env, out)));
     }
     let (first, first_report, first_files) = &outputs[0];
     assert_eq!(

@@ -1,5 +1,6 @@
 //! A temporary project folder and a way to run the real `omnifeed` binary in it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -174,6 +175,22 @@ impl TestEnv {
 
     pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
+    }
+
+    /// Every file in the folder `relative` (hidden ones too), name -> bytes, sorted by name.
+    pub(crate) fn files(&self, relative: &str) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(self.path(relative))
+            .unwrap_or_else(|err| panic!("read folder {relative}: {err}"))
+            .map(|entry| {
+                let path = entry.expect("dir entry").path();
+                let name = path
+                    .file_name()
+                    .expect("file name")
+                    .to_string_lossy()
+                    .into_owned();
+                (name, std::fs::read(&path).expect("read file"))
+            })
+            .collect()
     }
 
     pub(crate) fn read(&self, relative: &str) -> String {
