@@ -68,6 +68,21 @@ fn write_rest(env: &TestEnv) {
     env.write("feeds/pins.toml", dir_feed("pinterest", "csv", ""));
 }
 
+/// Runs each `(args, code)` with its stdout closed (`omnifeed … | true`): it exits with
+/// `code` and says nothing of the broken pipe.
+#[track_caller]
+fn keeps_codes_with_stdout_closed(env: &TestEnv, cases: &[(&[&str], i32)]) {
+    for (args, code) in cases {
+        let run = env.run_closed_stdout(args);
+        let stderr = run.stderr();
+        assert_eq!(run.code(), *code, "omnifeed {args:?}\nstderr:\n{stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "omnifeed {args:?} is quiet about the closed pipe:\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn exit_0_when_all_is_well() {
     let env = project(false);
@@ -170,15 +185,7 @@ fn a_closed_stdout_keeps_the_exit_code_of_the_run() {
         (&["explain"], 0),
         (&["explain", "invalid-gtin"], 0),
     ];
-    for (args, code) in cases {
-        let run = env.run_closed_stdout(args);
-        let stderr = run.stderr();
-        assert_eq!(run.code(), *code, "omnifeed {args:?}\nstderr:\n{stderr}");
-        assert!(
-            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
-            "omnifeed {args:?} is quiet about the closed pipe:\n{stderr}"
-        );
-    }
+    keeps_codes_with_stdout_closed(&env, cases);
     assert!(
         Path::new(&env.path("out/pins.csv")).exists(),
         "export still wrote its feed"
@@ -234,15 +241,7 @@ fn a_closed_stdout_keeps_the_exit_code_of_diff_push_and_runs() {
         (&["runs", "show", "1", "--format", "json"], 0),
         (&["runs", "show", "99"], 2),
     ];
-    for (args, code) in cases {
-        let run = env.run_closed_stdout(args);
-        let stderr = run.stderr();
-        assert_eq!(run.code(), *code, "omnifeed {args:?}\nstderr:\n{stderr}");
-        assert!(
-            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
-            "omnifeed {args:?} is quiet about the closed pipe:\n{stderr}"
-        );
-    }
+    keeps_codes_with_stdout_closed(&env, cases);
     assert!(
         env.read("out/pins.csv").contains("A2"),
         "the push delivered"
