@@ -300,24 +300,12 @@ fn channels_lists_the_shipped_specs_and_the_users_own() {
 #[cfg(unix)]
 #[test]
 fn export_files_get_the_usual_permissions_not_a_temp_files() {
-    use std::os::unix::fs::PermissionsExt;
+    use crate::support::mode;
     let env = TestEnv::with_example();
     let report = export_json(&env, "out", &["pinterest"]);
     let reference = env.write("reference.txt", "made by the test under the same umask\n");
-    let mode = |path: &Path| {
-        std::fs::metadata(path)
-            .expect("metadata")
-            .permissions()
-            .mode()
-            & 0o777
-    };
     for file in feed_files(&env, feed_report(&report, "pinterest")) {
-        assert_eq!(
-            format!("{:o}", mode(&file)),
-            format!("{:o}", mode(&reference)),
-            "{}",
-            file.display()
-        );
+        assert_eq!(mode(&file), mode(&reference), "{}", file.display());
     }
 }
 

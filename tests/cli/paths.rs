@@ -275,7 +275,9 @@ fn a_push_shrinking_from_three_parts_to_two_replaces_only_its_own_parts() {
 #[cfg(unix)]
 #[test]
 fn a_delivery_to_another_file_system_is_readable_by_others() {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::MetadataExt;
+
+    use crate::support::mode;
     let env = project(3);
     let Ok(remote) = tempfile::tempdir_in("/dev/shm") else {
         println!("skipped: no /dev/shm to deliver to from another file system");
@@ -296,17 +298,7 @@ fn a_delivery_to_another_file_system_is_readable_by_others() {
     .expect("write");
     env.run(&["push", "--no-progress"]).expect_code(0);
     let reference = env.write("reference.txt", "made by the test under the same umask\n");
-    let mode = |path: &Path| {
-        std::fs::metadata(path)
-            .expect("metadata")
-            .permissions()
-            .mode()
-            & 0o777
-    };
-    assert_eq!(
-        format!("{:o}", mode(&dest.join("shop.csv"))),
-        format!("{:o}", mode(&reference))
-    );
+    assert_eq!(mode(&dest.join("shop.csv")), mode(&reference));
     assert_eq!(
         names(&dest),
         ["shop.csv"],

@@ -228,6 +228,17 @@ pub(crate) fn dir_feed(channel: &str, format: &str, extra: &str) -> String {
     )
 }
 
+/// A file's permission bits in octal (`644`), to compare with those of a file the test made.
+#[cfg(unix)]
+pub(crate) fn mode(path: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    format!("{:o}", mode & 0o777)
+}
+
 /// Whether `name` is the hidden list of the files a feed last wrote into a folder
 /// (`.STEM.EXT.parts`, README "Feeds"), which sits next to the feed's files.
 pub(crate) fn is_parts_list(name: &str) -> bool {
