@@ -449,13 +449,15 @@ impl<'f> FeedContext<'f> {
 
     /// Checks a record against the spec: requirements, types, lengths. Cuts values where the
     /// spec says to, and drops extra repeated values.
-    fn check(
+    fn check<'r>(
         &self,
         item: &CatalogItem<'_>,
-        record: &mut Record<'_>,
+        record: &mut Record<'r>,
         findings: &mut Vec<Finding>,
         which: impl Fn(usize) -> bool,
-    ) {
+    ) where
+        'f: 'r,
+    {
         let spec = &self.feed.spec;
         // Fallbacks first: a requirement may read the value one gives (`mpn` is not
         // required once `identifier_exists` is `no`).
@@ -467,7 +469,7 @@ impl<'f> FeedContext<'f> {
             if !which(index) || present || !self.holds(&fallback.when, record, item) {
                 continue;
             }
-            record.values[index] = Some(Value::Text(Cow::Owned(fallback.value.clone())));
+            record.values[index] = Some(Value::Text(Cow::Borrowed(&fallback.value)));
             findings.push(self.finding(
                 &rules::FEED_FALLBACK,
                 item,
