@@ -42,6 +42,11 @@ impl FeedFiles {
         &self.dir
     }
 
+    /// Whether the files are gzipped (`.gz` after the extension).
+    pub fn gzip(&self) -> bool {
+        self.gzip
+    }
+
     /// `STEM.EXT` (one part) or `STEM-NNNN.EXT` (part `number` of a split feed), plus `.gz`.
     fn name(&self, number: Option<usize>) -> String {
         let gz = if self.gzip { ".gz" } else { "" };
