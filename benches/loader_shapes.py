@@ -15,10 +15,8 @@ shared/tools/gen_catalog.py and cached under target/bench-data/.
 """
 import argparse, csv, json, os, subprocess, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "..", "shared", "tools", "gen_catalog.py")
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BIN = os.path.join(TARGET, "release", "omnifeed")
+# The catalogs are bench.py's own (same generator, same cache under target/bench-data/).
+from bench import BIN, ROOT, catalog as generated
 
 
 def timed(cmd):
@@ -31,15 +29,6 @@ def timed(cmd):
 
 def best_of(runs, cmd):
     return min((timed(cmd) for _ in range(runs)), key=lambda r: r[0])
-
-
-def generated(variants, stores):
-    path = os.path.join(ROOT, "target", "bench-data", f"v{variants}-s{stores}")
-    if not os.path.exists(os.path.join(path, "defects.json")):
-        print(f"generating {variants} variants, {stores} stores into {path} ...", file=sys.stderr)
-        subprocess.run([sys.executable, GEN, path, "--variants", str(variants), "--stores", str(stores)],
-                       check=True, stdout=subprocess.DEVNULL)
-    return path
 
 
 def reshaped(base, name, products=None, inventory=None):

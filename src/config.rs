@@ -165,29 +165,27 @@ pub struct Config {
 }
 
 impl Config {
+    /// The file of the catalog table `raw`: its `file` in the catalog folder, or
+    /// `default_file` there.
+    pub fn table_path(&self, raw: &RawTable, default_file: &str) -> PathBuf {
+        self.catalog_dir
+            .join(raw.file.as_deref().unwrap_or(Path::new(default_file)))
+    }
+
     /// The products file as findings name it.
     pub fn products_path(&self) -> PathBuf {
-        self.catalog_dir.join(
-            self.products
-                .file
-                .clone()
-                .unwrap_or_else(|| "products.csv".into()),
-        )
+        self.table_path(&self.products, "products.csv")
     }
 
     /// Every file omnifeed reads from the project besides the feed definitions and specs:
     /// the config itself, the three catalog tables and the state. No feed may write over
     /// one of them.
     pub fn read_files(&self) -> Vec<PathBuf> {
-        let table = |raw: &RawTable, default: &str| {
-            self.catalog_dir
-                .join(raw.file.clone().unwrap_or_else(|| default.into()))
-        };
         let mut files: Vec<PathBuf> = self.path.iter().cloned().collect();
         files.extend([
             self.products_path(),
-            table(&self.inventory, "inventory.csv"),
-            table(&self.locations, "locations.csv"),
+            self.table_path(&self.inventory, "inventory.csv"),
+            self.table_path(&self.locations, "locations.csv"),
             self.state_path.clone(),
         ]);
         files

@@ -124,6 +124,11 @@ impl Findings {
                 self.write_error = Some(err);
             }
         }
+        self.keep_first(finding);
+    }
+
+    /// Keeps `finding` while its rule has fewer than `max_per_rule` kept.
+    fn keep_first(&mut self, finding: Finding) {
         let kept = self.kept_per_rule.entry(finding.rule).or_default();
         if *kept < self.max_per_rule {
             *kept += 1;
@@ -151,12 +156,8 @@ impl Findings {
         for finding in other.kept {
             if self.sku.is_some() {
                 self.kept.push(finding);
-                continue;
-            }
-            let kept = self.kept_per_rule.entry(finding.rule).or_default();
-            if *kept < self.max_per_rule {
-                *kept += 1;
-                self.kept.push(finding);
+            } else {
+                self.keep_first(finding);
             }
         }
         Ok(())

@@ -160,7 +160,7 @@ pub(super) fn check(
 
 /// Whether the environment has a filter or test named `name`, asked through minijinja's own
 /// `is filter` / `is test` tests.
-fn exists(templates: &Environment<'_>, kind: &str, name: &str) -> bool {
+pub(super) fn exists(templates: &Environment<'_>, kind: &str, name: &str) -> bool {
     let probe = format!("{{% if name is {kind} %}}yes{{% endif %}}");
     templates
         .render_str(&probe, minijinja::context! { name })

@@ -59,11 +59,7 @@ fn every_suggested_builtin_exists() {
         ("test", super::templates::BUILTIN_TESTS),
     ] {
         for &name in names {
-            let probe = format!("{{% if name is {kind} %}}yes{{% endif %}}");
-            let rendered = env
-                .render_str(&probe, minijinja::context! { name })
-                .expect("probe renders");
-            if rendered != "yes" {
+            if !super::templates::exists(&env, kind, name) {
                 missing.push(format!("{kind} {name}"));
             }
         }

@@ -312,8 +312,7 @@ struct Table {
 
 impl Table {
     fn new(config: &Config, raw: &RawTable, default_file: &str) -> Result<Table, LoadError> {
-        let file = raw.file.clone().unwrap_or_else(|| default_file.into());
-        let path = config.catalog_dir.join(&file);
+        let path = config.table_path(raw, default_file);
         let label: Arc<str> = Arc::from(path.display().to_string());
         let format = TableFormat::from_config(raw, &path)?;
         Ok(Table {

@@ -59,7 +59,7 @@ impl DirectWriter {
 
     /// Like [`DirectWriter::new`], trying direct writes only when `wanted`.
     pub(crate) fn with_direct(file: File, wanted: bool) -> io::Result<DirectWriter> {
-        let direct = wanted && refused_is_einval(set_direct(&file, true))?;
+        let direct = wanted && accepted_unless_einval(set_direct(&file, true))?;
         let buffer = vec![0u8; CHUNK + ALIGN];
         let start = buffer.as_ptr().align_offset(ALIGN).min(ALIGN);
         Ok(DirectWriter {
@@ -80,15 +80,13 @@ impl DirectWriter {
         let mut written = 0;
         if aligned > 0 && self.direct {
             let chunk = &self.buffer[self.start..self.start + aligned];
-            match write_at(&self.file, self.offset, chunk) {
-                Ok(()) => {
-                    written = aligned;
-                    self.stats.direct += aligned as u64;
-                }
+            if accepted_unless_einval(write_at(&self.file, self.offset, chunk))? {
+                written = aligned;
+                self.stats.direct += aligned as u64;
+            } else {
                 // This file system or device wants another alignment: the ordinary path
                 // writes the same bytes at the same offset, over anything partly written.
-                Err(err) if err.raw_os_error() == Some(libc::EINVAL) => self.plain()?,
-                Err(err) => return Err(err),
+                self.plain()?;
             }
         }
         let end = if all || !self.direct {
@@ -160,9 +158,9 @@ fn write_at(mut file: &File, offset: u64, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)
 }
 
-/// `Ok(true)` when `O_DIRECT` was switched on, `Ok(false)` when the file system refused it
-/// (`EINVAL`); any other error stands.
-fn refused_is_einval(result: io::Result<()>) -> io::Result<bool> {
+/// `Ok(true)` when a direct step (switching `O_DIRECT` on, a direct write) went through,
+/// `Ok(false)` when the file system refused it (`EINVAL`); any other error stands.
+fn accepted_unless_einval(result: io::Result<()>) -> io::Result<bool> {
     match result {
         Ok(()) => Ok(true),
         Err(err) if err.raw_os_error() == Some(libc::EINVAL) => Ok(false),

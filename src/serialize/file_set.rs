@@ -42,6 +42,11 @@ impl FeedFiles {
         &self.dir
     }
 
+    /// Whether the files are gzipped (`.gz` after the extension).
+    pub fn gzip(&self) -> bool {
+        self.gzip
+    }
+
     /// `STEM.EXT` (one part) or `STEM-NNNN.EXT` (part `number` of a split feed), plus `.gz`.
     fn name(&self, number: Option<usize>) -> String {
         let gz = if self.gzip { ".gz" } else { "" };
@@ -86,8 +91,7 @@ impl FeedFiles {
     /// Whether another feed's files in the same folder could be taken for this one's: the
     /// same `STEM.EXT`, or one's name is a numbered part of the other.
     pub fn overlaps(&self, other: &FeedFiles) -> bool {
-        let other_single = format!("{}.{}", other.stem, other.extension);
-        let own_single = self.key();
+        let (own_single, other_single) = (self.key(), other.key());
         own_single == other_single
             || self.is_output_name(&other_single)
             || other.is_output_name(&own_single)
@@ -180,12 +184,7 @@ impl FeedFiles {
         let names = self.names(parts.len());
         let mut previous = self.listed()?;
         // The feed's own single-file name is ours even without a list (an older run).
-        for gzip in [false, true] {
-            let single = FeedFiles {
-                gzip,
-                ..self.clone()
-            }
-            .name(None);
+        for single in [self.key(), format!("{}.gz", self.key())] {
             if !previous.contains(&single) && self.dir.join(&single).exists() {
                 previous.push(single);
             }

@@ -99,7 +99,6 @@ pub struct Written {
 pub struct FeedOutput {
     feed: String,
     files: FeedFiles,
-    gzip: bool,
     header: Vec<u8>,
     footer: Vec<u8>,
     separator: Vec<u8>,
@@ -126,7 +125,6 @@ impl FeedOutput {
         Ok(FeedOutput {
             feed: feed.id.clone(),
             files,
-            gzip: feed.gzip,
             header: renderer.header(),
             footer: renderer.footer(),
             separator: renderer.separator().to_vec(),
@@ -152,7 +150,7 @@ impl FeedOutput {
         // Written through the descriptor the temp file was created with: reopening it by
         // name could follow a link someone put in its place.
         let file = DirectWriter::new(file).map_err(|e| self.io(e))?;
-        let mut sink = if self.gzip {
+        let mut sink = if self.files.gzip() {
             Sink::Gzip(GzEncoder::new(file, Compression::default()))
         } else {
             Sink::Plain(file)
