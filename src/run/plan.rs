@@ -120,7 +120,7 @@ fn analyze_with(
     staging: Option<&Path>,
 ) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
-    let staged_ready = OnceLock::new();
+    let stale_ready = OnceLock::new();
     let diff_sink = DiffSink::new(feeds, &ready, options.added_fields);
     let engine_options = EngineOptions {
         write: staging.is_some(),
@@ -135,8 +135,8 @@ fn analyze_with(
             Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
             Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
         });
-        let _ = staged_ready.set(match loaded {
-            Ok(loaded) => loaded.clone(),
+        let _ = stale_ready.set(match loaded {
+            Ok(loaded) => loaded.iter().map(|(_, stale)| stale.clone()).collect(),
             Err(_) => feeds.iter().map(|_| Default::default()).collect(),
         });
     };
@@ -156,7 +156,7 @@ fn analyze_with(
             (engine, loaded, sink, None)
         }
         Some(dir) => {
-            let mut sink = StageSink::new(diff_sink, feeds, &staged_ready, dir)?;
+            let mut sink = StageSink::new(diff_sink, feeds, &stale_ready, dir)?;
             let (engine, loaded) = run_engine(
                 config,
                 feeds,
