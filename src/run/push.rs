@@ -227,7 +227,7 @@ fn deliver_and_record(
     {
         let result = &mut results[result];
         let transport = transports(&feed);
-        store.mark_sending(run, &feed.id, staged.records)?;
+        store.mark_sending(run, &feed.id, result.sent)?;
         result.sending = true;
         let delivery = match deliver(transport.as_ref(), &feed, &staged) {
             Ok(delivery) => delivery,
@@ -238,7 +238,6 @@ fn deliver_and_record(
             }
         };
         result.bytes = delivery.bytes;
-        result.sent = staged.records;
         match record_feed(
             store,
             &feed.id,

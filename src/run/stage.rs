@@ -21,8 +21,6 @@ use crate::feed::Feed;
 pub struct StagedFeed {
     /// The feed's finished files in the staging folder.
     pub files: Vec<PathBuf>,
-    /// Records written.
-    pub records: u64,
     pub(super) spill: Spill,
 }
 
@@ -71,7 +69,6 @@ impl<'f> StageSink<'f> {
             .zip(self.spills)
             .map(|(summary, spill)| StagedFeed {
                 files: summary.files.clone(),
-                records: summary.records,
                 spill,
             })
             .collect();
