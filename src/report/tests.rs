@@ -46,6 +46,19 @@ fn the_outermost_classed_error_decides_the_exit_code() {
     }
     .into();
     assert_eq!(exit_of(&output.context("feed `g`")), Exit::PushFailed);
+    // A catalog file that cannot be opened is a configuration error, though the I/O error
+    // under it alone would be an output failure: the outer error decides.
+    let unreadable: anyhow::Error = crate::load::LoadError::Open {
+        path: "cat/products.csv".into(),
+        source: not_found(),
+    }
+    .into();
+    assert_eq!(exit_of(&unreadable), Exit::Usage);
+    assert_eq!(
+        exit_of(&anyhow::Error::from(not_found())),
+        Exit::PushFailed,
+        "the inner error alone has another class"
+    );
     let limit: anyhow::Error = crate::serialize::output::OutputError::Limit {
         feed: "g".into(),
         limit: "100 items per file".into(),

@@ -12,7 +12,7 @@ pub(super) struct DiffSink<'f> {
     feeds: &'f [Feed],
     /// Per feed, set once the state is read (see [`super::analyze`]).
     accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-    added_fields: bool,
+    pub(super) added_fields: bool,
     /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.

@@ -120,13 +120,20 @@ fn analyze_with(
     staging: Option<&Path>,
 ) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
-    let staged_ready = OnceLock::new();
+    let stale_ready = OnceLock::new();
     let diff_sink = DiffSink::new(feeds, &ready, options.added_fields);
-    let engine_options = EngineOptions {
-        write: staging.is_some(),
-        out_dir: staging,
-        // Feeds bound for different destinations may share a file name.
-        folder_per_feed: true,
+    let inputs = EngineInputs {
+        config,
+        feeds,
+        store,
+        now: options.now,
+        options: EngineOptions {
+            write: staging.is_some(),
+            out_dir: staging,
+            // Feeds bound for different destinations may share a file name.
+            folder_per_feed: true,
+        },
+        progress,
     };
     // Set even after an error, so the workers never wait forever; the pass is then thrown
     // away.
@@ -135,38 +142,20 @@ fn analyze_with(
             Ok(loaded) => loaded.iter().map(|(a, _)| Arc::clone(a)).collect(),
             Err(_) => feeds.iter().map(|_| Arc::default()).collect(),
         });
-        let _ = staged_ready.set(match loaded {
-            Ok(loaded) => loaded.clone(),
+        let _ = stale_ready.set(match loaded {
+            Ok(loaded) => loaded.iter().map(|(_, stale)| stale.clone()).collect(),
             Err(_) => feeds.iter().map(|_| Default::default()).collect(),
         });
     };
     let (engine, loaded, sink, staged) = match staging {
         None => {
             let mut sink = diff_sink;
-            let (engine, loaded) = run_engine(
-                config,
-                feeds,
-                store,
-                options.now,
-                &engine_options,
-                progress,
-                &mut sink,
-                set_ready,
-            )?;
+            let (engine, loaded) = run_engine(&inputs, &mut sink, set_ready)?;
             (engine, loaded, sink, None)
         }
         Some(dir) => {
-            let mut sink = StageSink::new(diff_sink, feeds, &staged_ready, dir)?;
-            let (engine, loaded) = run_engine(
-                config,
-                feeds,
-                store,
-                options.now,
-                &engine_options,
-                progress,
-                &mut sink,
-                set_ready,
-            )?;
+            let mut sink = StageSink::new(diff_sink, feeds, &stale_ready, dir)?;
+            let (engine, loaded) = run_engine(&inputs, &mut sink, set_ready)?;
             let (sink, staged) = sink.finish(&engine.summaries)?;
             (engine, loaded, sink, Some(staged))
         }
@@ -237,23 +226,35 @@ fn analyze_with(
     Ok((plan, staged))
 }
 
+/// What an engine pass reads, whichever sink it feeds.
+struct EngineInputs<'a> {
+    config: &'a Config,
+    feeds: &'a [Feed],
+    store: Option<&'a SqliteStore>,
+    now: Timestamp,
+    options: EngineOptions<'a>,
+    progress: &'a Progress,
+}
+
 /// One engine pass feeding `sink`. The engine reads the inventory first, which needs
 /// nothing from the state: reading the accepted hashes meanwhile, on this thread, takes
 /// them off the wall time. The workers wait for them (`set_ready`) at the first product
 /// batch.
-#[allow(clippy::too_many_arguments)]
 fn run_engine<S: RecordSink + Send>(
-    config: &Config,
-    feeds: &[Feed],
-    store: Option<&SqliteStore>,
-    now: Timestamp,
-    engine_options: &EngineOptions<'_>,
-    progress: &Progress,
+    inputs: &EngineInputs<'_>,
     sink: &mut S,
     set_ready: impl FnOnce(&anyhow::Result<Loaded>),
 ) -> anyhow::Result<(EngineResult, Loaded)> {
+    let EngineInputs {
+        config,
+        feeds,
+        store,
+        now,
+        ref options,
+        progress,
+    } = *inputs;
     let (engine, loaded) = beside_engine(
-        || export::run(config, feeds, engine_options, progress, sink),
+        || export::run(config, feeds, options, progress, sink),
         || load_accepted(feeds, store, now),
         set_ready,
     );

@@ -125,9 +125,7 @@ pub fn push(
     let run = store.begin_run("push", &ids, plan.catalog_time, now)?;
 
     let mut results: Vec<FeedResult> = Vec::with_capacity(feeds.len());
-    let mut passing: Vec<Feed> = Vec::new();
-    let mut passing_plans: Vec<FeedPlan> = Vec::new();
-    let mut passing_staged: Vec<StagedFeed> = Vec::new();
+    let mut passing: Vec<Passing> = Vec::new();
     for ((((feed, feed_plan), summary), staged), lost) in feeds
         .into_iter()
         .zip(plan.feeds)
@@ -165,23 +163,17 @@ pub fn push(
             }),
         });
         if outcome == FeedOutcome::Ok {
-            passing.push(feed);
-            passing_plans.push(feed_plan);
-            passing_staged.push(staged);
+            passing.push(Passing {
+                result: results.len() - 1,
+                feed,
+                plan: feed_plan,
+                staged,
+            });
         }
     }
 
     if !passing.is_empty() {
-        let delivered = deliver_and_record(
-            &passing,
-            &passing_plans,
-            passing_staged,
-            store,
-            run,
-            now,
-            transports,
-            &mut results,
-        );
+        let delivered = deliver_and_record(passing, store, run, now, transports, &mut results);
         if let Err(err) = delivered {
             // A failure outside any one feed (the catalog became unreadable, the staging
             // folder could not be made): every feed not yet recorded failed.
@@ -209,26 +201,35 @@ pub fn push(
     })
 }
 
+/// A feed that passed its guards, with the index of its [`FeedResult`].
+struct Passing {
+    result: usize,
+    feed: Feed,
+    plan: FeedPlan,
+    staged: StagedFeed,
+}
+
 /// Delivers and records each staged feed that passed its guards.
-#[allow(clippy::too_many_arguments)]
 fn deliver_and_record(
-    feeds: &[Feed],
-    plans: &[FeedPlan],
-    staged: Vec<StagedFeed>,
+    passing: Vec<Passing>,
     store: &mut SqliteStore,
     run: RunId,
     now: Timestamp,
     transports: Transports<'_>,
     results: &mut [FeedResult],
 ) -> anyhow::Result<()> {
-    for ((feed, feed_plan), staged) in feeds.iter().zip(plans).zip(staged) {
-        let Some(result) = results.iter_mut().find(|r| r.feed == feed.id) else {
-            continue;
-        };
-        let transport = transports(feed);
-        store.mark_sending(run, &feed.id, staged.records)?;
+    for Passing {
+        result,
+        feed,
+        plan: feed_plan,
+        staged,
+    } in passing
+    {
+        let result = &mut results[result];
+        let transport = transports(&feed);
+        store.mark_sending(run, &feed.id, result.sent)?;
         result.sending = true;
-        let delivery = match deliver(transport.as_ref(), feed, &staged) {
+        let delivery = match deliver(transport.as_ref(), &feed, &staged) {
             Ok(delivery) => delivery,
             Err(err) => {
                 result.outcome = FeedOutcome::Failed;
@@ -237,13 +238,12 @@ fn deliver_and_record(
             }
         };
         result.bytes = delivery.bytes;
-        result.sent = staged.records;
         match record_feed(
             store,
             &feed.id,
             run,
             staged.spill,
-            feed_plan,
+            &feed_plan,
             &delivery,
             now,
         ) {

@@ -5,7 +5,7 @@
 //! guard leave their staged files behind, removed with the staging folder.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 
@@ -13,17 +13,14 @@ use super::diff_sink::DiffSink;
 use super::lock::ProjectLock;
 use super::spill::{Spill, Spilled};
 use crate::config::Config;
-use crate::diff::{Accepted, Compared, IndexSet, Seen};
+use crate::diff::{IndexSet, Seen};
 use crate::export::{self, RecordSink, RecordView};
 use crate::feed::Feed;
-use crate::load::keys::sku_key;
 
 /// One feed after the staging pass.
 pub struct StagedFeed {
     /// The feed's finished files in the staging folder.
     pub files: Vec<PathBuf>,
-    /// Records written.
-    pub records: u64,
     pub(super) spill: Spill,
 }
 
@@ -31,9 +28,9 @@ pub struct StagedFeed {
 pub(super) struct StageSink<'f> {
     pub(super) diff: DiffSink<'f>,
     feeds: &'f [Feed],
-    /// Per feed, the accepted items and the stale ones among them, set with the diff's
-    /// accepted sets (see [`super::plan`]).
-    ready: &'f OnceLock<Vec<(Arc<Accepted>, IndexSet)>>,
+    /// Per feed, the accepted items due for an expiry refresh, set with the diff's accepted
+    /// sets (see [`super::plan`]).
+    stale: &'f OnceLock<Vec<IndexSet>>,
     spills: Vec<Spill>,
     error: Option<std::io::Error>,
 }
@@ -42,7 +39,7 @@ impl<'f> StageSink<'f> {
     pub(super) fn new(
         diff: DiffSink<'f>,
         feeds: &'f [Feed],
-        ready: &'f OnceLock<Vec<(Arc<Accepted>, IndexSet)>>,
+        stale: &'f OnceLock<Vec<IndexSet>>,
         staging: &Path,
     ) -> anyhow::Result<StageSink<'f>> {
         let spills = feeds
@@ -53,7 +50,7 @@ impl<'f> StageSink<'f> {
         Ok(StageSink {
             diff,
             feeds,
-            ready,
+            stale,
             spills,
             error: None,
         })
@@ -72,7 +69,6 @@ impl<'f> StageSink<'f> {
             .zip(self.spills)
             .map(|(summary, spill)| StagedFeed {
                 files: summary.files.clone(),
-                records: summary.records,
                 spill,
             })
             .collect();
@@ -84,17 +80,21 @@ impl RecordSink for StageSink<'_> {
     type Item = (Seen, Option<Vec<u8>>);
 
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item {
-        let (accepted, stale) = &self.ready.wait()[feed];
+        // One comparison per record: the spill follows from the diff's verdict, and reuses
+        // the field map the diff built.
+        let seen = self.diff.record(feed, view);
         let spill = |fields: Option<&_>| Some(Spilled::encode(&view.key, view.hash, fields));
-        let record = match accepted.compare(sku_key(&view.key), view.hash) {
-            Compared::Added | Compared::Changed(_) => spill(Some(&export::record_fields(
+        let record = match &seen {
+            Seen::Changed { fields, .. } => spill(Some(fields)),
+            Seen::Added { fields, .. } if self.diff.added_fields => spill(Some(fields)),
+            Seen::Added { .. } => spill(Some(&export::record_fields(
                 &self.feeds[feed].spec,
                 view.record,
             ))),
-            Compared::Unchanged(found) if stale.contains(found.index) => spill(None),
-            Compared::Unchanged(_) => None,
+            Seen::Unchanged { index } if self.stale.wait()[feed].contains(*index) => spill(None),
+            Seen::Unchanged { .. } => None,
         };
-        (self.diff.record(feed, view), record)
+        (seen, record)
     }
 
     fn collect(&mut self, feed: usize, (seen, record): Self::Item) {
