@@ -27,7 +27,9 @@ mod unique_keys;
 use cli::{Cli, Command};
 use exit::Exit;
 
-pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+/// Runs one command. `net` is the process's network runtime, built on first use by a
+/// network transport.
+pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
@@ -35,7 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Channels => commands::channels::run(&cli.global),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
         Command::Diff(args) => commands::diff::run(&cli.global, args),
-        Command::Push(args) => commands::push::run(&cli.global, args),
+        Command::Push(args) => commands::push::run(&cli.global, args, net),
         Command::Runs(args) => commands::runs::run(&cli.global, args),
     }
 }

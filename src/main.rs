@@ -6,7 +6,9 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    match omnifeed::run(omnifeed::cli::Cli::parse()) {
+    // Owned here so that it is shut down last, after the command's report is out.
+    let net = omnifeed::push::NetRuntime::new();
+    match omnifeed::run(omnifeed::cli::Cli::parse(), &net) {
         Ok(exit) => exit.into(),
         Err(err) => omnifeed::report::fatal(&err),
     }

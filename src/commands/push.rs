@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::cli::{GlobalArgs, GuardOverrides, PushArgs};
 use crate::exit::Exit;
+use crate::feed::Feed;
 use crate::guards::{GuardCode, Overrides};
-use crate::push::transport_for;
+use crate::push::{NetRuntime, Transport, transport_for};
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
 use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions};
@@ -24,7 +25,7 @@ struct PushReport<'a> {
     feeds: &'a [FeedResult],
 }
 
-pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
     let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
@@ -46,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Exit> {
         &mut store,
         &lock,
         &options,
-        &transport_for,
+        &|feed: &Feed| -> Box<dyn Transport> { transport_for(feed, net) },
         &progress,
     )?;
     let printed = super::report_rejected_items(&pushed.findings)

@@ -104,12 +104,24 @@ pub struct RawStock {
     pub buffer: u32,
 }
 
+/// Where `push` delivers a feed, by `kind`. Each network kind's settings live beside its
+/// transport in `src/push/`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
 pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+}
+
+impl RawDestination {
+    /// The local folder `export` writes this feed into: the destination itself for `dir`;
+    /// for network kinds `out` beside the config (push stages its files elsewhere).
+    pub fn local_folder(&self) -> &std::path::Path {
+        match self {
+            RawDestination::Dir { path } => path,
+        }
+    }
 }
 
 impl Default for RawDestination {

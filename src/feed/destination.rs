@@ -6,7 +6,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{Feed, FeedError, RawDestination, RawFeed};
+use super::{Feed, FeedError, RawFeed};
 use crate::config::Config;
 use crate::serialize::file_set::FeedFiles;
 
@@ -49,7 +49,7 @@ pub(super) fn definition_problems(raw: &RawFeed, id: &str, text: &str) -> Vec<St
             }
         }
     }
-    let RawDestination::Dir { path } = &raw.destination;
+    let path = raw.destination.local_folder();
     if path.as_os_str().is_empty() {
         problems.push(format!(
             "{}[destination] path is empty\n  hint: name a folder, relative to omnifeed.toml (e.g. path = \"out\") or absolute",

@@ -99,7 +99,10 @@ pub struct Feed {
     pub params: BTreeMap<String, String>,
     pub stock_locations: Option<Vec<String>>,
     pub stock_buffer: u32,
+    /// The local folder `export` writes into (and `dir` pushes into).
     pub destination: PathBuf,
+    /// Where `push` delivers, as configured.
+    pub delivery: RawDestination,
     pub guards: GuardConfig,
     /// Google's product taxonomy, for `category_under` conditions.
     pub taxonomy: Arc<Taxonomy>,
@@ -310,7 +313,7 @@ fn compile(
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
-    let RawDestination::Dir { path: out } = &raw.destination;
+    let out = raw.destination.local_folder();
     Ok(Feed {
         file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),
         id,
@@ -331,6 +334,7 @@ fn compile(
         stock_locations: raw.stock.locations,
         stock_buffer: raw.stock.buffer,
         destination: config.base_dir.join(out),
+        delivery: raw.destination,
         guards: raw.guards,
         taxonomy: Arc::clone(&config.taxonomy),
         warnings,

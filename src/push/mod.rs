@@ -3,16 +3,20 @@
 //! records in the state only what a [`Delivery`] reports as accepted: every item it sent
 //! except those in [`Delivery::rejected`], which stay pending with the channel's message.
 //!
-//! [`DirTransport`] (a local folder) is the one implementation; SFTP and HTTP go behind the
-//! same [`Transport`] seam.
+//! One folder per destination kind beside [`DirTransport`] (a local folder); network
+//! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
 mod dir;
+pub mod retry;
+pub mod runtime;
+pub mod secret;
 
 use std::path::PathBuf;
 
 pub use dir::DirTransport;
+pub use runtime::NetRuntime;
 
-use crate::feed::Feed;
+use crate::feed::{Feed, RawDestination};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -23,12 +27,22 @@ pub enum PushError {
         #[source]
         source: std::io::Error,
     },
+    /// A secret the destination names could not be read: a configuration error.
+    #[error("feed `{feed}`: [destination]")]
+    Secret {
+        feed: String,
+        #[source]
+        source: secret::SecretError,
+    },
 }
 
 impl PushError {
-    /// A delivery that failed.
+    /// What kind of failure this is, for the exit code.
     pub fn class(&self) -> crate::exit::ErrorClass {
-        crate::exit::ErrorClass::Output
+        match self {
+            PushError::Secret { .. } => crate::exit::ErrorClass::Config,
+            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+        }
     }
 }
 
@@ -56,9 +70,20 @@ pub trait Transport {
     /// history of the feed stops when it does (the state was lost, or the files came from
     /// elsewhere): it cannot know what the channel holds.
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
+
+    /// For `push --dry-run`: connects and checks what a delivery would need (credentials,
+    /// host keys, the target folder) without writing anything. Returns what it checked,
+    /// one line each.
+    fn check(&self, feed: &Feed) -> Result<Vec<String>, PushError> {
+        let _ = feed;
+        Ok(vec![format!("{}: nothing to check", self.target())])
+    }
 }
 
-/// The transport for a feed's `[destination]`.
-pub fn transport_for(feed: &Feed) -> Box<dyn Transport> {
-    Box::new(DirTransport::new(feed.destination.clone()))
+/// The transport for a feed's `[destination]`. Network transports run on `net`.
+pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
+    let _ = net;
+    match &feed.delivery {
+        RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+    }
 }
