@@ -89,6 +89,9 @@ rules! {
     INDISTINCT_VARIANTS "indistinct-variants" Warning "variants of one group do not differ in any variant attribute",
         hint: "give each variant of a group its own colour, size, material, pattern, gender or age group",
         explain: "Variants that share a `group_id` are shown as one product with choices; channels tell\nthem apart by colour, size, material, pattern, gender and age group. Two variants with the\nsame values for all of these look identical to a shopper and are disapproved.";
+    ORPHAN_VARIANT "orphan-variant" Error "a shop export's variant names a parent product the export does not have",
+        hint: "export the parent product too (export all products, or the parent together with its variations)",
+        explain: "In WooCommerce and Magento 2 exports a variant points to its parent product: a\nWooCommerce variation by `Parent` (`id:NN` or the parent's SKU), a Magento simple product\nby the `configurable_variations` of its configurable parent. The parent gives the variant\nits group and what the variant leaves empty (name, description, images, category). An\nexport of only some products can leave a variant without its parent; the variant is then\nleft out. Export the parent with it.";
     INVALID_UTF8 "invalid-utf8" Error "a cell is not valid UTF-8",
         hint: "save the file as UTF-8 (in Excel: CSV UTF-8)",
         explain: "Catalog files must be UTF-8. A file saved as Latin-1 or Windows-1252 shows up here at the\nfirst byte that is not UTF-8. Re-save it as UTF-8; the row is left out until then.";
