@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::Preset;
 use crate::diag::Finding;
+use crate::load::line_counter::LineCounter;
 use crate::load::table::LoadError;
 use crate::rules;
 
@@ -50,7 +51,7 @@ impl ShopFile {
         // mark (Excel adds one when the file was saved again).
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_reader(bytes.as_slice());
+            .from_reader(LineCounter::new(bytes.as_slice()));
         let header: Vec<String> = reader
             .byte_headers()
             .map_err(|err| LoadError::Read {
@@ -113,9 +114,9 @@ impl ShopFile {
                     });
                 }
             }
-            let (line, byte) = record
-                .position()
-                .map_or((0, 0), |position| (position.line(), position.byte()));
+            // The csv crate's own line count skips line breaks inside quoted cells.
+            let byte = record.position().map_or(0, csv::Position::byte);
+            let line = reader.get_mut().line_at(byte);
             if record.iter().all(|cell| cell.trim_ascii().is_empty()) {
                 // Spreadsheets leave rows of empty cells after the data.
                 continue;
