@@ -3,6 +3,7 @@
 pub mod channels;
 pub mod diff;
 pub mod explain;
+pub mod init;
 pub mod export;
 pub mod preview;
 pub mod push;

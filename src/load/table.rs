@@ -584,7 +584,7 @@ const UTF16_PROBE: usize = 64;
 /// The encoding of a file starting with `head`, when it is one of the wide ones that spreadsheet
 /// tools save as "Unicode text": by its byte order mark, or, without one, by the zero byte
 /// that every ASCII character of a header then carries.
-pub(super) fn wide_encoding(head: &[u8]) -> Option<&'static str> {
+pub fn wide_encoding(head: &[u8]) -> Option<&'static str> {
     let marked = [
         (&[0xFF, 0xFE, 0, 0][..], "UTF-32 (little-endian)"),
         (&[0, 0, 0xFE, 0xFF][..], "UTF-32 (big-endian)"),

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 pub use rows::{Prepared, PreparedRow};
+pub use text::is_web_address;
 
 use super::table::LoadError;
 use crate::config::{RawCatalog, RawTable};

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use crate::model::Field;
 
 /// Whether `text` is an absolute http(s) address with a host.
-pub(super) fn is_web_address(text: &str) -> bool {
+pub fn is_web_address(text: &str) -> bool {
     url::Url::parse(text)
         .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
