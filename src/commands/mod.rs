@@ -3,8 +3,8 @@
 pub mod channels;
 pub mod diff;
 pub mod explain;
-pub mod init;
 pub mod export;
+pub mod init;
 pub mod preview;
 pub mod push;
 pub mod runs;

@@ -25,7 +25,9 @@ pub enum Kind {
     /// A shop export; `reason` names the columns that gave it away.
     Preset { preset: Preset, reason: String },
     /// A plain table: canonical field -> (column, why).
-    Plain { mapping: Vec<(Field, String, String)> },
+    Plain {
+        mapping: Vec<(Field, String, String)>,
+    },
 }
 
 impl Detection {
@@ -206,55 +208,137 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (
         Field::Sku,
         &[
-            "id", "item_id", "article_number", "artikelnummer", "art_nr", "artnr", "product_id",
-            "variant_sku", "sku_id",
+            "id",
+            "item_id",
+            "article_number",
+            "artikelnummer",
+            "art_nr",
+            "artnr",
+            "product_id",
+            "variant_sku",
+            "sku_id",
         ],
     ),
     (
         Field::GroupId,
-        &["item_group_id", "parent_sku", "parent_id", "group", "model", "style_number"],
+        &[
+            "item_group_id",
+            "parent_sku",
+            "parent_id",
+            "group",
+            "model",
+            "style_number",
+        ],
     ),
     (
         Field::Title,
-        &["name", "product_name", "produktname", "bezeichnung", "artikelname", "titel"],
+        &[
+            "name",
+            "product_name",
+            "produktname",
+            "bezeichnung",
+            "artikelname",
+            "titel",
+        ],
     ),
     (
         Field::Description,
-        &["desc", "body", "long_description", "beschreibung", "body_html"],
+        &[
+            "desc",
+            "body",
+            "long_description",
+            "beschreibung",
+            "body_html",
+        ],
     ),
-    (Field::Brand, &["manufacturer", "vendor", "hersteller", "marke"]),
+    (
+        Field::Brand,
+        &["manufacturer", "vendor", "hersteller", "marke"],
+    ),
     (
         Field::Gtin,
-        &["ean", "ean13", "upc", "barcode", "isbn", "gtin13", "gtin14", "gtin8"],
+        &[
+            "ean", "ean13", "upc", "barcode", "isbn", "gtin13", "gtin14", "gtin8",
+        ],
     ),
-    (Field::Mpn, &["manufacturer_part_number", "part_number", "herstellernummer"]),
+    (
+        Field::Mpn,
+        &[
+            "manufacturer_part_number",
+            "part_number",
+            "herstellernummer",
+        ],
+    ),
     (Field::Condition, &["zustand"]),
-    (Field::Price, &["regular_price", "list_price", "preis", "price_gross"]),
+    (
+        Field::Price,
+        &["regular_price", "list_price", "preis", "price_gross"],
+    ),
     (Field::Currency, &["currency_code", "währung", "waehrung"]),
     (
         Field::SalePrice,
-        &["special_price", "sale", "offer_price", "aktionspreis", "angebotspreis"],
+        &[
+            "special_price",
+            "sale",
+            "offer_price",
+            "aktionspreis",
+            "angebotspreis",
+        ],
     ),
-    (Field::SaleStart, &["sale_from", "special_price_from", "sale_price_start"]),
-    (Field::SaleEnd, &["sale_to", "special_price_to", "sale_price_end"]),
-    (Field::Link, &["url", "product_url", "product_link", "deeplink"]),
+    (
+        Field::SaleStart,
+        &["sale_from", "special_price_from", "sale_price_start"],
+    ),
+    (
+        Field::SaleEnd,
+        &["sale_to", "special_price_to", "sale_price_end"],
+    ),
+    (
+        Field::Link,
+        &["url", "product_url", "product_link", "deeplink"],
+    ),
     (
         Field::ImageLink,
-        &["image", "image_url", "main_image", "bild", "bild_url", "picture"],
+        &[
+            "image",
+            "image_url",
+            "main_image",
+            "bild",
+            "bild_url",
+            "picture",
+        ],
     ),
     (
         Field::AdditionalImageLinks,
-        &["additional_images", "additional_image_link", "images", "more_images"],
+        &[
+            "additional_images",
+            "additional_image_link",
+            "images",
+            "more_images",
+        ],
     ),
     (Field::GoogleProductCategory, &["google_category", "gpc"]),
-    (Field::ProductType, &["category", "categories", "kategorie", "category_path"]),
+    (
+        Field::ProductType,
+        &["category", "categories", "kategorie", "category_path"],
+    ),
     (Field::Color, &["colour", "farbe"]),
     (Field::Size, &["größe", "groesse", "grosse"]),
     (Field::Gender, &["geschlecht", "sex"]),
     (Field::Material, &["stoff"]),
     (Field::Pattern, &["muster"]),
     (Field::Weight, &["gewicht", "shipping_weight"]),
-    (Field::Stock, &["qty", "quantity", "inventory", "bestand", "stock_quantity", "lagerbestand"]),
+    (
+        Field::Stock,
+        &[
+            "qty",
+            "quantity",
+            "inventory",
+            "bestand",
+            "stock_quantity",
+            "lagerbestand",
+        ],
+    ),
 ];
 
 fn normalise(name: &str) -> String {
@@ -286,9 +370,9 @@ fn plain_mapping(header: &[String]) -> Vec<(Field, String, String)> {
         if mapping.iter().any(|(f, _, _)| f == field) {
             continue;
         }
-        let found = header.iter().find(|column| {
-            names.contains(&normalise(column).as_str()) && !taken(&mapping, column)
-        });
+        let found = header
+            .iter()
+            .find(|column| names.contains(&normalise(column).as_str()) && !taken(&mapping, column));
         if let Some(column) = found {
             let why = format!("`{column}` is a common name for {}", field.name());
             mapping.push((*field, column.clone(), why));
@@ -308,7 +392,15 @@ mod tests {
 
     #[test]
     fn plain_headers_map_by_name_then_by_synonym() {
-        let mapping = plain_mapping(&names(&["Artikelnummer", "Name", "EAN", "Preis", "price", "Farbe", "Extra"]));
+        let mapping = plain_mapping(&names(&[
+            "Artikelnummer",
+            "Name",
+            "EAN",
+            "Preis",
+            "price",
+            "Farbe",
+            "Extra",
+        ]));
         let find = |field| {
             mapping
                 .iter()
@@ -329,7 +421,10 @@ mod tests {
         let shopify = names(&["Handle", "Title", "Variant SKU", "Variant Price"]);
         assert!(matches!(
             detect_preset(&shopify),
-            Some(Kind::Preset { preset: Preset::Shopify, .. })
+            Some(Kind::Preset {
+                preset: Preset::Shopify,
+                ..
+            })
         ));
         let plain = names(&["sku", "title", "price"]);
         assert!(detect_preset(&plain).is_none());

@@ -130,7 +130,9 @@ pub fn init(
         &render::ConfigInputs {
             catalog_dir: &catalog_dir,
             file_name: &file_name,
-            base_url: base_url.as_ref().map(|(url, why)| (url.as_ref(), why.clone())),
+            base_url: base_url
+                .as_ref()
+                .map(|(url, why)| (url.as_ref(), why.clone())),
             currency: currency.clone(),
             country: options.country,
             language: options.language,
@@ -172,7 +174,9 @@ fn guess_base_url(detection: &Detection) -> Option<(String, String)> {
     crate::load::preset::is_web_address(site).then(|| {
         (
             site.to_owned(),
-            format!("guessed from the image URLs, e.g. `{first}`; set your shop's address if it differs"),
+            format!(
+                "guessed from the image URLs, e.g. `{first}`; set your shop's address if it differs"
+            ),
         )
     })
 }

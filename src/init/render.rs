@@ -32,7 +32,11 @@ pub fn config(detection: &Detection, inputs: &ConfigInputs<'_>) -> String {
         "# Each setting below is a guess from the file's header and first rows; the comment\n# above it says why. Check them, then run `omnifeed validate`.\n"
     );
     let _ = writeln!(out, "[catalog]\ndir = {}\n", quote(inputs.catalog_dir));
-    let _ = writeln!(out, "[catalog.products]\nfile = {}", quote(inputs.file_name));
+    let _ = writeln!(
+        out,
+        "[catalog.products]\nfile = {}",
+        quote(inputs.file_name)
+    );
     if detection.delimiter != b',' {
         let _ = writeln!(
             out,
@@ -46,7 +50,9 @@ pub fn config(detection: &Detection, inputs: &ConfigInputs<'_>) -> String {
         );
     }
     match &detection.kind {
-        Kind::Preset { preset, reason } => preset_settings(&mut out, detection, *preset, reason, inputs),
+        Kind::Preset { preset, reason } => {
+            preset_settings(&mut out, detection, *preset, reason, inputs)
+        }
         Kind::Plain { mapping } => plain_settings(&mut out, mapping),
     }
     let unknown = detection.unknown_columns();
@@ -66,7 +72,10 @@ pub fn config(detection: &Detection, inputs: &ConfigInputs<'_>) -> String {
             let _ = writeln!(out, "# Currency: {why}.\ncurrency = {}", quote(code));
         }
         None => {
-            let _ = writeln!(out, "# The file names each row's currency in its `currency` column.");
+            let _ = writeln!(
+                out,
+                "# The file names each row's currency in its `currency` column."
+            );
         }
     }
     if let Some(country) = inputs.country {
@@ -116,7 +125,11 @@ fn preset_settings(
             let _ = writeln!(
                 out,
                 "# The export has market prices ({}); to sell in a market, give its currency\n# (the rows then carry one price per currency):",
-                markets.iter().map(|m| format!("`Price / {m}`")).collect::<Vec<_>>().join(", ")
+                markets
+                    .iter()
+                    .map(|m| format!("`Price / {m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let entries: Vec<String> = markets
                 .iter()
@@ -176,7 +189,11 @@ pub fn feed(channel: &str, format: &str, other_formats: &[&str], base_url: Optio
     );
     let _ = writeln!(out, "channel = {}", quote(channel));
     if !other_formats.is_empty() {
-        let _ = writeln!(out, "# The channel also takes: {}.", other_formats.join(", "));
+        let _ = writeln!(
+            out,
+            "# The channel also takes: {}.",
+            other_formats.join(", ")
+        );
     }
     let _ = writeln!(out, "format = {}", quote(format));
     if format == "xml"
