@@ -38,13 +38,17 @@ pub(super) const COLUMNS: &[&str] = &[
     "configurable_variations",
 ];
 
+/// A child's configurable parent, and the attributes (`size=…,color=…`) the parent's
+/// `configurable_variations` give the child.
+type Parent<'a> = (&'a ShopRecord, Vec<(&'a str, &'a str)>);
+
 /// Product types that are sold as they are.
 const ITEM_TYPES: &[&str] = &["simple", "virtual", "downloadable"];
 
 pub(super) fn read(file: &ShopFile, settings: &Settings) -> Prepared {
     let mut out = RowsBuilder::default();
     // Child SKU -> its configurable parent and the attributes the parent gives it.
-    let mut parents: HashMap<&str, (&ShopRecord, Vec<(&str, &str)>)> = HashMap::new();
+    let mut parents: HashMap<&str, Parent<'_>> = HashMap::new();
     for record in &file.records {
         if !file.get(record, "store_view_code").is_empty()
             || file.get(record, "product_type") != "configurable"
@@ -132,7 +136,7 @@ fn item(
     settings: &Settings,
     image_base: Option<&str>,
     record: &ShopRecord,
-    parent: Option<&(&ShopRecord, Vec<(&str, &str)>)>,
+    parent: Option<&Parent<'_>>,
 ) -> Row {
     let own = |column: &str| file.get(record, column);
     let inherited = |column: &str| {

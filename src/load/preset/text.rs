@@ -64,9 +64,7 @@ pub(super) fn sale_date(text: &str, is_end: bool) -> String {
             date.to_string()
         }
     };
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return date_only(date);
-    }
+    // jiff reads the date of a date-time too: a time must be looked at first.
     if let Some((date, time)) = text.split_once(' ')
         && let (Ok(date), Ok(time)) = (
             date.parse::<jiff::civil::Date>(),
@@ -81,6 +79,11 @@ pub(super) fn sale_date(text: &str, is_end: bool) -> String {
             return date_only(date);
         }
         return date.to_datetime(time).to_string();
+    }
+    if !text.contains(['T', ' '])
+        && let Ok(date) = text.parse::<jiff::civil::Date>()
+    {
+        return date_only(date);
     }
     let us = text.split('/').collect::<Vec<_>>();
     if let [month, day, year] = us.as_slice()
