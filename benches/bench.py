@@ -8,6 +8,9 @@ Usage: benches/bench.py [validate|export|diff|push|direct|dirty|all] [--variants
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
 cache path), alternating, and prints both with their CPU time; not part of `all`.
+`shopify` (not part of `all`): the catalog's products as a Shopify product CSV export (product
+columns on a handle's first row only), validated with `preset = "shopify"`, next to a csv-crate
+parse of that export and a plain validate of the catalog.
 `dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
 the catalog with `brand` blanked on every row (Google recommends it).
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
@@ -57,7 +60,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -93,6 +96,55 @@ def main():
         bench_direct(a, cat)
     if a.what == "dirty":
         bench_dirty(a, cat)
+    if a.what == "shopify":
+        bench_shopify(a, cat)
+
+
+def bench_shopify(a, cat):
+    """The products as Shopify exports them, read through the preset."""
+    import csv, zlib
+    shop = cat + "-shopify"
+    export = os.path.join(shop, "products_export.csv")
+    if not os.path.exists(export):
+        os.makedirs(shop, exist_ok=True)
+        header = ["Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published",
+                  "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Variant SKU",
+                  "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty",
+                  "Variant Price", "Variant Compare At Price", "Variant Barcode", "Image Src",
+                  "Image Position", "Variant Image", "Status"]
+        with open(os.path.join(cat, "products.csv"), newline="") as src, \
+                open(export + ".tmp", "w", newline="") as dst:
+            writer = csv.writer(dst, lineterminator="\n")
+            writer.writerow(header)
+            seen = set()
+            for row in csv.DictReader(src):
+                handle = (row["group_id"] or row["sku"]).lower()
+                first = handle not in seen
+                seen.add(handle)
+                sale = row["sale_price"]
+                price, compare = (sale, row["price"]) if sale else (row["price"], "")
+                product = [row["title"], row["description"], row["brand"], row["product_type"],
+                           "bench", "true", "Color", row["color"], "Size", row["size"]] if first \
+                    else ["", "", "", "", "", "", "", row["color"], "", row["size"]]
+                product[8] = "Size" if first else ""
+                writer.writerow([handle, *product, row["sku"], "500", "shopify",
+                                 zlib.crc32(row["sku"].encode()) % 50, price, compare, row["gtin"],
+                                 row["image_link"] if first else "", "1" if first else "",
+                                 row["image_link"], "active" if first else ""])
+        os.replace(export + ".tmp", export)
+        with open(os.path.join(shop, "omnifeed.toml"), "w") as config:
+            config.write('[catalog]\ndir = "."\n[catalog.products]\nfile = "products_export.csv"\n'
+                         'preset = "shopify"\nbase_url = "https://shop.example.com"\n'
+                         '[defaults]\ncurrency = "EUR"\n')
+    mb = os.path.getsize(export) / 1e6
+    base, rss, _ = best_of(a.runs, [CSV_PARSE, export])
+    print(f"Shopify export of the same variants: {mb:.0f} MB")
+    line("csv crate parse of the export", base, rss, a.variants)
+    wall, rss, code = best_of(a.runs, [BIN, "--config", os.path.join(shop, "omnifeed.toml"), "validate",
+                                       "--no-progress"])
+    line("omnifeed validate, shopify preset", wall, rss, a.variants, base)
+    if code not in (0, 1):
+        print(f"  (exit {code})")
 
 
 def bench_push(a, cat):

@@ -173,6 +173,16 @@ pub fn check_settings(
             }
         }
     }
+    if products.format.as_deref().is_some_and(|format| format != "csv") {
+        return Err((
+            format!(
+                "[catalog.products] format = {:?} with preset `{}`: shop exports are CSV",
+                products.format.as_deref().unwrap_or_default(),
+                preset.name()
+            ),
+            "remove format (delimiter = \";\" reads an export a spreadsheet saved again with semicolons)".into(),
+        ));
+    }
     if !products.prices.is_empty() {
         return Err((
             "[catalog.products] prices cannot be combined with a preset".into(),
@@ -190,7 +200,11 @@ pub fn read(
     label: &Arc<str>,
     default_currency: Option<&str>,
 ) -> Result<Prepared, LoadError> {
-    let file = shop_file::ShopFile::read(path, label, preset)?;
+    let delimiter = match super::table::TableFormat::from_config(table, path)? {
+        super::table::TableFormat::Delimited { delimiter, .. } => delimiter,
+        super::table::TableFormat::JsonLines => b',',
+    };
+    let file = shop_file::ShopFile::read(path, label, preset, delimiter)?;
     let settings = Settings {
         base_url: table
             .base_url

@@ -31,6 +31,7 @@ impl ShopFile {
         path: &Path,
         label: &Arc<str>,
         preset: Preset,
+        delimiter: u8,
     ) -> Result<ShopFile, LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Open {
             path: path.to_owned(),
@@ -47,9 +48,10 @@ impl ShopFile {
                 "export it again from the shop (its exports are UTF-8), or convert it with iconv -f UTF-16 -t UTF-8".into(),
             ));
         }
-        // The shops write commas and double quotes; the csv crate drops a UTF-8 byte order
-        // mark (Excel adds one when the file was saved again).
+        // The shops write commas and double quotes (a spreadsheet that saved the file again
+        // may have used `;`: `delimiter`); the csv crate drops a UTF-8 byte order mark.
         let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
             .flexible(true)
             .from_reader(LineCounter::new(bytes.as_slice()));
         let header: Vec<String> = reader
