@@ -123,10 +123,11 @@ def bench_shopify(a, cat):
                 seen.add(handle)
                 sale = row["sale_price"]
                 price, compare = (sale, row["price"]) if sale else (row["price"], "")
-                product = [row["title"], row["description"], row["brand"], row["product_type"],
-                           "bench", "true", "Color", row["color"], "Size", row["size"]] if first \
-                    else ["", "", "", "", "", "", "", row["color"], "", row["size"]]
-                product[8] = "Size" if first else ""
+                if first:
+                    product = [row["title"], row["description"], row["brand"], row["product_type"],
+                               "bench", "true", "Color", row["color"], "Size", row["size"]]
+                else:
+                    product = ["", "", "", "", "", "", "", row["color"], "", row["size"]]
                 writer.writerow([handle, *product, row["sku"], "500", "shopify",
                                  zlib.crc32(row["sku"].encode()) % 50, price, compare, row["gtin"],
                                  row["image_link"] if first else "", "1" if first else "",
