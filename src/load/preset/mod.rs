@@ -8,13 +8,12 @@
 //! streams. The rows it makes then go through the same checks as any catalog row, each
 //! keeping the line of the export row it came from, so findings point into the export.
 
+mod magento;
 mod rows;
 mod shop_file;
 mod shopify;
 mod text;
 mod woocommerce;
-
-mod magento;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -76,12 +75,6 @@ impl Preset {
             Preset::Woocommerce => woocommerce::COLUMNS,
             Preset::Magento2 => magento::COLUMNS,
         }
-    }
-
-    /// Whether the export says on its own where product pages are (it never does: links
-    /// need `base_url`).
-    pub fn needs_base_url(self) -> bool {
-        true
     }
 }
 
@@ -173,7 +166,11 @@ pub fn check_settings(
             }
         }
     }
-    if products.format.as_deref().is_some_and(|format| format != "csv") {
+    if products
+        .format
+        .as_deref()
+        .is_some_and(|format| format != "csv")
+    {
         return Err((
             format!(
                 "[catalog.products] format = {:?} with preset `{}`: shop exports are CSV",
