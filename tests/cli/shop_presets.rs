@@ -481,3 +481,45 @@ fn init_refuses_unknown_channels_and_missing_currency_before_writing() {
     assert!(run.stderr().contains("--currency"), "{}", run.stderr());
     assert!(!env.path("omnifeed.toml").exists());
 }
+
+#[test]
+fn preset_setting_mistakes_are_config_errors_naming_the_setting() {
+    let env = TestEnv::new();
+    env.write(
+        "catalog/products.csv",
+        fixture("shopify_products_export.csv"),
+    );
+    let cases = [
+        // A misspelt preset: the config line and the three names.
+        ("[catalog.products]\npreset = \"shopfy\"\n", "shopify"),
+        (
+            "[catalog.products]\npreset = \"shopify\"\nbase_url = \"shop.example.com\"\n",
+            "base_url",
+        ),
+        (
+            "[catalog.products]\npreset = \"shopify\"\nmarkets = { \"United Kingdom\" = \"GBP\" }\n",
+            "[defaults] currency",
+        ),
+        (
+            "[catalog.inventory]\npreset = \"shopify\"\n",
+            "[catalog.products]",
+        ),
+        (
+            "[catalog.products]\npreset = \"magento2\"\n[defaults]\ncurrency = \"EUR\"\n",
+            "`attribute_set_code`",
+        ),
+    ];
+    for (config, expected) in cases {
+        env.write(
+            "omnifeed.toml",
+            format!("[catalog]\ndir = \"catalog\"\n{config}"),
+        );
+        let run = env.run(&["validate"]);
+        run.expect_code(2);
+        assert!(
+            run.stderr().contains(expected),
+            "{config}\n{}",
+            run.stderr()
+        );
+    }
+}
