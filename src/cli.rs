@@ -92,7 +92,7 @@ pub struct InitArgs {
     /// google-merchant,meta-catalog.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub channels: Vec<String>,
-    /// The shop's address, e.g. https://shop.example.com: shop exports carry no product URLs,
+    /// The shop's address, e.g. `https://shop.example.com`: shop exports carry no product URLs,
     /// so links are built on it.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -100,10 +100,10 @@ pub struct InitArgs {
     /// do), e.g. EUR.
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
-    /// Country the catalog sells in (ISO 3166-1 alpha-2), written to [defaults].
+    /// Country the catalog sells in (ISO 3166-1 alpha-2), written to `[defaults]`.
     #[arg(long, value_name = "CC")]
     pub country: Option<String>,
-    /// Language of the catalog's texts (ISO 639-1), written to [defaults].
+    /// Language of the catalog's texts (ISO 639-1), written to `[defaults]`.
     #[arg(long, value_name = "LANG")]
     pub language: Option<String>,
     /// Overwrite an existing omnifeed.toml and feed files.

@@ -77,7 +77,7 @@ pub enum DetectError {
     NotText { path: String, what: String },
 }
 
-/// Reads the start of `path` (header and up to [`SAMPLE_ROWS`] rows) and detects its format.
+/// Reads the start of `path` (header and a sample of rows) and detects its format.
 pub fn detect(path: &Path) -> Result<Detection, DetectError> {
     let shown = path.display().to_string();
     let mut head = Vec::new();
