@@ -81,6 +81,15 @@ pub fn init(
         )));
     }
 
+    let market = [
+        options.country.and_then(crate::feed::names::check_country),
+        options
+            .language
+            .and_then(crate::feed::names::check_language),
+    ];
+    if let Some(problem) = market.into_iter().flatten().next() {
+        return Err(usage(format!("{problem}; nothing was written")));
+    }
     let is_preset = matches!(detection.kind, Kind::Preset { .. });
     let has_currency_column = match &detection.kind {
         Kind::Plain { mapping } => mapping
