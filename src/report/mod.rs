@@ -1,10 +1,13 @@
-//! Printers for findings and summaries: human, JSON and GitHub annotations. Data goes to
+//! Printers for findings and summaries: human, JSON, GitHub annotations, SARIF and JUnit. Data goes to
 //! stdout (through [`stdout::stdout`], which survives a closed pipe); progress and fatal
 //! errors go to stderr.
 
 mod fatal;
 pub mod findings;
+pub mod junit;
+pub mod logging;
 pub mod progress;
+pub mod sarif;
 pub mod source_lines;
 pub mod stdout;
 
@@ -15,6 +18,17 @@ pub enum OutputFormat {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code scanning (`validate` and `export`).
+    Sarif,
+    /// JUnit XML, for CI test reports (`validate` and `export`).
+    Junit,
+}
+
+impl OutputFormat {
+    /// Formats that only carry findings, so only commands that report findings print them.
+    pub fn findings_only(self) -> bool {
+        matches!(self, OutputFormat::Sarif | OutputFormat::Junit)
+    }
 }
 
 #[cfg(test)]
