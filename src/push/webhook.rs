@@ -60,7 +60,9 @@ impl NotifyConfig {
             (Some(_), Some(_)) => {
                 Some("[notify] sets both `webhook` and `webhook_env`; keep one".to_owned())
             }
-            (Some(url), None) => parse_url(url).err(),
+            (Some(url), None) => parse_url(url)
+                .err()
+                .map(|problem| format!("[notify] webhook: {problem}")),
             (None, None) if self.token_env.is_some() || self.retries.is_some() => Some(
                 "[notify] has settings but no `webhook` or `webhook_env` to send to".to_owned(),
             ),

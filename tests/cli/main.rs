@@ -28,5 +28,7 @@ mod review_fixes;
 mod run_safety;
 mod shopper_text;
 mod support;
+mod sync;
+mod sync_notify;
 mod validate_defects;
 mod validate_inputs;
