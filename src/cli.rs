@@ -80,7 +80,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// For cron and timers: validate, diff, check the guards and push every feed (or the
     /// named ones), each on its own. Silent when all went well (unless -v); logs on stderr;
-    /// writes a JSON run report per run; `[notify] webhook` hears about failures.
+    /// writes a JSON run report per run (`--format json` prints it too); `[notify] webhook`
+    /// hears about failures.
     Sync(SyncArgs),
     /// Print a shell completion script, e.g. `omnifeed completions bash > ~/.local/share/bash-completion/completions/omnifeed`.
     Completions(CompletionsArgs),

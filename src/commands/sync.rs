@@ -1,9 +1,13 @@
 //! `omnifeed sync`: flags in, [`crate::run::sync::sync`] does the run and says everything
-//! in the log on stderr; stdout stays empty, so cron mails only what needs attention.
+//! in the log on stderr; stdout stays empty, so cron mails only what needs attention,
+//! unless `--format json` asks for the run report there too.
+
+use std::io::Write;
 
 use crate::cli::{GlobalArgs, SyncArgs};
 use crate::exit::Exit;
 use crate::push::NetRuntime;
+use crate::report::OutputFormat;
 use crate::report::progress::Progress;
 use crate::run::ProjectLock;
 use crate::run::sync::{SyncOptions, sync};
@@ -46,5 +50,12 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Re
         report: args.report.as_deref(),
     };
     let progress = Progress::new(!global.no_progress);
-    Ok(sync(&config, &lock, &options, net, &progress).exit)
+    let synced = sync(&config, &lock, &options, net, &progress);
+    if global.format == OutputFormat::Json {
+        let mut out = crate::report::stdout::stdout();
+        serde_json::to_writer_pretty(&mut out, &synced.report)?;
+        writeln!(out)?;
+        out.flush()?;
+    }
+    Ok(synced.exit)
 }

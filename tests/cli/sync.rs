@@ -126,6 +126,40 @@ fn json_logs_and_a_report_path_of_ones_own() {
     let report: serde_json::Value =
         serde_json::from_str(&env.read("reports/run-1.json")).expect("report");
     assert_eq!(report["run"], 1);
+
+    // `--format json` prints the same report on stdout.
+    let run = env.run(&[
+        "sync",
+        "--format",
+        "json",
+        "--report",
+        "reports/run-{run}.json",
+    ]);
+    run.expect_code(0);
+    let written: serde_json::Value =
+        serde_json::from_str(&env.read("reports/run-2.json")).expect("report");
+    assert_eq!(run.json(), written);
+}
+
+/// A catalog that cannot be read stops the run before it begins: exit 2, logged, and a
+/// report with the error (and no run id) all the same.
+#[test]
+fn an_unreadable_catalog_still_leaves_a_report() {
+    let env = project(10);
+    std::fs::remove_file(env.path("cat/products.csv")).expect("remove");
+    let run = env.run(&["sync"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("products.csv"), "{}", run.stderr());
+    let report = &reports(&env)[0];
+    assert_eq!(report["outcome"], "error");
+    assert_eq!(report["run"], serde_json::Value::Null);
+    assert_eq!(report["exit_code"], 2);
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("products.csv")),
+        "{report}"
+    );
 }
 
 /// Two syncs started together: exactly one runs; the other exits 4 at once, naming the
