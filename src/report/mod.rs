@@ -15,8 +15,11 @@ pub use fatal::{exit_of, fatal, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// For a person: findings grouped by rule with their source lines, then a summary.
     Human,
+    /// The command's report as one JSON object.
     Json,
+    /// GitHub workflow annotations (`validate` and `export`; others print human).
     Github,
     /// SARIF 2.1.0, for code scanning (`validate` and `export`).
     Sarif,
