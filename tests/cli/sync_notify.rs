@@ -244,3 +244,25 @@ fn a_refused_notification_is_not_retried_and_hides_the_secret_url() {
     );
     assert_eq!(receiver.received().len(), 1);
 }
+
+/// A receiver that is down: each attempt is retried as configured, then the failure is
+/// logged and the run's exit code kept.
+#[test]
+fn an_unreachable_receiver_is_retried_then_reported() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let env = failing_project(&format!(
+        "[notify]\nwebhook = \"http://127.0.0.1:{closed_port}/hook\"\nretries = 2\n"
+    ));
+    let run = env.run(&["sync"]);
+    run.expect_code(3);
+    let log = run.stderr();
+    assert_eq!(log.matches("trying again").count(), 2, "{log}");
+    assert!(
+        log.contains("could not send the run report")
+            && log.contains(&format!("webhook http://127.0.0.1:{closed_port}")),
+        "{log}"
+    );
+}
