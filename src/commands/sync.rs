@@ -10,7 +10,7 @@ use crate::push::NetRuntime;
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
 use crate::run::ProjectLock;
-use crate::run::sync::{SyncOptions, sync};
+use crate::run::sync::{SyncOptions, log_error, sync};
 
 pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Result<Exit> {
     crate::report::logging::init(args.log_format, args.verbose);
@@ -22,10 +22,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Re
     let (config, now) = match prepared {
         Ok(prepared) => prepared,
         Err(err) => {
-            tracing::error!(
-                "{}",
-                crate::report::render(&err).trim_start_matches("error: ")
-            );
+            log_error(&err);
             return Ok(crate::report::exit_of(&err));
         }
     };
@@ -37,10 +34,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Re
                 crate::run::LockError::Held { .. } => Exit::Locked,
                 crate::run::LockError::Io { .. } => Exit::PushFailed,
             };
-            tracing::error!(
-                "{}",
-                crate::report::render(&err.into()).trim_start_matches("error: ")
-            );
+            log_error(&err.into());
             return Ok(exit);
         }
     };

@@ -77,10 +77,7 @@ pub fn sync(
             exit
         }
         Err(err) => {
-            tracing::error!(
-                "{}",
-                crate::report::render(&err).trim_start_matches("error: ")
-            );
+            log_error(&err);
             report.error = Some(format!("{err:#}"));
             crate::report::exit_of(&err)
         }
@@ -211,6 +208,13 @@ fn notify(config: &Config, report: &RunReport, exit: Exit, net: &NetRuntime) {
         Ok(()) => tracing::info!("run report sent to the {}", notify.target()),
         Err(err) => tracing::error!("could not send the run report: {}", error_chain(&err)),
     }
+}
+
+/// Logs an error that ends the run as `omnifeed` prints a fatal one (causes, then hints),
+/// without the `error:` the log level already says.
+pub fn log_error(err: &anyhow::Error) {
+    let text = crate::report::render(err);
+    tracing::error!("{}", text.strip_prefix("error: ").unwrap_or(&text));
 }
 
 /// An error and its causes on one line.
