@@ -7,6 +7,7 @@
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
 mod dir;
+pub mod ftp;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -34,6 +35,14 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
+    /// A network destination failed: unreachable, refused, or the transfer broke. The
+    /// message never holds a secret.
+    #[error("feed `{feed}`: {target}: {message}")]
+    Remote {
+        feed: String,
+        target: String,
+        message: String,
+    },
 }
 
 impl PushError {
@@ -41,7 +50,7 @@ impl PushError {
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
             PushError::Secret { .. } => crate::exit::ErrorClass::Config,
-            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -82,8 +91,10 @@ pub trait Transport {
 
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::Ftp(ftp) => {
+            Box::new(ftp::FtpTransport::new(ftp.clone(), net.handle().clone()))
+        }
     }
 }
