@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod diff;
+mod dry_run;
 pub mod explain;
 pub mod export;
 pub mod preview;

@@ -80,6 +80,19 @@ pub trait Transport {
     /// elsewhere): it cannot know what the channel holds.
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
 
+    /// The names `files` (staged feed files) get at the destination, for `push --dry-run`.
+    fn remote_names(&self, feed: &Feed, files: &[PathBuf]) -> Vec<String> {
+        let _ = feed;
+        files
+            .iter()
+            .map(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// For `push --dry-run`: connects and checks what a delivery would need (credentials,
     /// host keys, the target folder) without writing anything. Returns what it checked,
     /// one line each.

@@ -132,15 +132,7 @@ impl FtpTransport {
 
     /// The feed's files as uploads: staged path, size, temporary and final remote names.
     fn uploads<'f>(&self, feed: &Feed, files: &'f [PathBuf]) -> Result<Vec<Upload<'f>>, PushError> {
-        let local_names: Vec<String> = files
-            .iter()
-            .map(|path| {
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let names = self.destination.remote_names(&local_names);
+        let names = self.destination.remote_names(&local_names(files));
         files
             .iter()
             .zip(names)
@@ -232,6 +224,10 @@ impl Transport for FtpTransport {
         })
     }
 
+    fn remote_names(&self, _feed: &Feed, files: &[PathBuf]) -> Vec<String> {
+        self.destination.remote_names(&local_names(files))
+    }
+
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError> {
         let names = self.final_names(feed);
         self.with_session(feed, async |session: &mut Session| {
@@ -268,6 +264,17 @@ impl Transport for FtpTransport {
             format!("remote folder {folder} is there"),
         ])
     }
+}
+
+fn local_names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Renames `temp` over `name`. A server that will not rename over an existing file (some
