@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::deliver::Transports;
 use super::plan::{self, PlanOptions};
-use super::push::PushOptions;
+use super::push::{PushOptions, is_config_error};
 use crate::config::Config;
 use crate::diff::DiffTotals;
 use crate::feed::Feed;
@@ -154,6 +154,7 @@ pub fn dry_run(
                     result.outcome = DryRunOutcome::GuardTripped;
                 }
             }
+            Err(err) if is_config_error(&err) => return Err(err),
             Err(err) => {
                 result.outcome = DryRunOutcome::CheckFailed;
                 result.error = Some(format!("{err:#}"));

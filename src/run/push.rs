@@ -108,10 +108,13 @@ pub fn push(
     // only; the other feeds go on.
     let mut lost_history = Vec::new();
     for feed in &feeds {
-        lost_history.push(if options.overrides.force {
-            Ok(false)
-        } else {
-            history_lost(store, feed, transports)
+        lost_history.push(match options.overrides.force {
+            true => Ok(false),
+            false => match history_lost(store, feed, transports) {
+                // A secret that is not set is the config's fault: nothing goes anywhere.
+                Err(err) if is_config_error(&err) => return Err(err),
+                asked => asked,
+            },
         });
     }
     let plan_options = PlanOptions {
@@ -295,4 +298,10 @@ fn history_lost(
         return Ok(false);
     }
     Ok(transports(feed).holds_feed(feed)?)
+}
+
+/// Whether `err` is a configuration mistake (exit 2) rather than a failed delivery.
+pub(super) fn is_config_error(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<crate::push::PushError>()
+        .is_some_and(|err| err.class() == crate::exit::ErrorClass::Config)
 }
