@@ -17,12 +17,19 @@ enum Scenario {
     Refuses,
 }
 
-/// A network destination kind under test: `start` brings up its server for a scenario
-/// and returns it (kept alive for the case), the feed's `[destination]` table reading the
-/// secret from `SECRET_VAR`, and the secret the server accepts.
+/// A running server for one case (kept alive until the case ends), the feed's
+/// `[destination]` table reading the secret from [`SECRET_VAR`], and the secret the server
+/// accepts.
+struct Started {
+    _server: Box<dyn std::any::Any>,
+    destination: String,
+    secret: &'static str,
+}
+
+/// A network destination kind under test: `start` brings up its server for a scenario.
 struct Case {
     kind: &'static str,
-    start: fn(&TestEnv, Scenario) -> (Box<dyn std::any::Any>, String, &'static str),
+    start: fn(&TestEnv, Scenario) -> Started,
 }
 
 const CASES: &[Case] = &[Case {
@@ -34,7 +41,7 @@ const SECRET_VAR: &str = "OMNIFEED_TEST_SECRET";
 /// The wrong secret of [`Scenario::WrongSecret`]: it must not show either.
 const WRONG_SECRET: &str = "Wr0ng-secret-Zk4p8";
 
-fn start_ftp(env: &TestEnv, scenario: Scenario) -> (Box<dyn std::any::Any>, String, &'static str) {
+fn start_ftp(env: &TestEnv, scenario: Scenario) -> Started {
     let server = FtpServer::start(
         &env.path("served"),
         Behaviour {
@@ -50,7 +57,11 @@ fn start_ftp(env: &TestEnv, scenario: Scenario) -> (Box<dyn std::any::Any>, Stri
         ftp_server::USER,
         server.ca_file.as_ref().expect("TLS").display().to_string(),
     );
-    (Box::new(server), destination, ftp_server::PASSWORD)
+    Started {
+        _server: Box::new(server),
+        destination,
+        secret: ftp_server::PASSWORD,
+    }
 }
 
 #[test]
@@ -69,7 +80,11 @@ fn check_case(case: &Case, scenario: Scenario) {
     env.generate("cat", &["--variants", "50", "--stores", "1", "--seed", "3"]);
     // A folder feed beside the network one, so that the state gets written in every case.
     env.write("feeds/local.toml", dir_feed("google-merchant", "xml", ""));
-    let (_server, destination, secret) = (case.start)(&env, scenario);
+    let Started {
+        _server,
+        destination,
+        secret,
+    } = (case.start)(&env, scenario);
     env.write(
         "feeds/remote.toml",
         format!("channel = \"google-merchant\"\nformat = \"xml\"\n\n{destination}"),
