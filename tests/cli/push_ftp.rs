@@ -82,15 +82,25 @@ fn a_feed_lands_under_its_registered_name_and_a_second_push_replaces_it() {
     );
     assert!(!run.stderr().contains("warning"), "{}", run.stderr());
 
+    // Parts an earlier, split run left go; a file of someone else's stays.
+    for name in ["products-0001.xml", "products-0002.xml", "other.xml"] {
+        std::fs::write(served.join(name), "old").expect("server file");
+    }
     generate(&env, "5");
-    push(&env, &["--force"]).expect_code(0);
+    let second_run = push(&env, &["--force"]);
+    second_run.expect_code(0);
     let second = exported(&env);
     assert_ne!(first, second);
     assert!(
         server.read(REMOTE) == second,
         "the second push replaced the file"
     );
-    assert_eq!(server.names(), [REMOTE]);
+    assert_eq!(server.names(), ["other.xml", REMOTE]);
+    assert!(
+        second_run.stderr().contains("removed `products-0002.xml`"),
+        "{}",
+        second_run.stderr()
+    );
     // The state took the second feed: nothing is left to push.
     let diff = env.run(&["diff", "--format", "json"]).json();
     assert_eq!(diff["has_changes"], false, "{diff}");

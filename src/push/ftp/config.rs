@@ -150,7 +150,7 @@ impl FtpDestination {
 }
 
 /// `name` with `-NNNN` before its first dot: `products.xml.gz` -> `products-0002.xml.gz`.
-fn numbered(name: &str, part: usize) -> String {
+pub(super) fn numbered(name: &str, part: usize) -> String {
     match name.find('.') {
         Some(dot) => format!("{}-{part:04}{}", &name[..dot], &name[dot..]),
         None => format!("{name}-{part:04}"),

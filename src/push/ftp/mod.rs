@@ -154,21 +154,22 @@ impl FtpTransport {
             .collect()
     }
 
-    /// The names the feed's files have on the server: one file, or the first of parts.
-    fn final_names(&self, feed: &Feed) -> Vec<String> {
+    /// The feed's name on the server when it is one file.
+    fn single_name(&self, feed: &Feed) -> String {
         let gz = if feed.gzip { ".gz" } else { "" };
-        let (stem, extension) = (&feed.file_stem, &feed.format.extension);
-        let single = format!("{stem}.{extension}{gz}");
-        let first_part = format!("{stem}-0001.{extension}{gz}");
-        let mut names = self.destination.remote_names(std::slice::from_ref(&single));
-        names.extend(
-            self.destination
-                .remote_names(&[single.clone(), first_part])
-                .into_iter()
-                .take(1),
-        );
-        names.dedup();
-        names
+        self.destination
+            .remote_file
+            .clone()
+            .unwrap_or_else(|| format!("{}.{}{gz}", feed.file_stem, feed.format.extension))
+    }
+
+    /// The name of part `part` (from 1) of the feed on the server when it is split.
+    fn part_name(&self, feed: &Feed, part: usize) -> String {
+        let gz = if feed.gzip { ".gz" } else { "" };
+        match &self.destination.remote_file {
+            Some(name) => config::numbered(name, part),
+            None => format!("{}-{part:04}.{}{gz}", feed.file_stem, feed.format.extension),
+        }
     }
 }
 
@@ -179,6 +180,16 @@ impl Transport for FtpTransport {
 
     fn deliver(&self, feed: &Feed, files: &[PathBuf]) -> Result<Delivery, PushError> {
         let uploads = self.uploads(feed, files)?;
+        let stale = Stale {
+            single: (uploads.len() > 1).then(|| self.single_name(feed)),
+            parts_from: if uploads.len() > 1 {
+                uploads.len() + 1
+            } else {
+                1
+            },
+            part: &|part| self.part_name(feed, part),
+        };
+        let stale = &stale;
         let notes = self.with_session(feed, async |session: &mut Session| {
             // Every part lands under its temporary name before any is renamed.
             for upload in &uploads {
@@ -209,6 +220,11 @@ impl Transport for FtpTransport {
                     notes.push(note);
                 }
             }
+            for name in remove_stale(session, &stale).await? {
+                notes.push(format!(
+                    "removed `{name}`, left by an earlier run with more parts"
+                ));
+            }
             Ok(notes)
         })?;
         for note in notes {
@@ -229,7 +245,7 @@ impl Transport for FtpTransport {
     }
 
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError> {
-        let names = self.final_names(feed);
+        let names = [self.single_name(feed), self.part_name(feed, 1)];
         self.with_session(feed, async |session: &mut Session| {
             for name in &names {
                 let held = match session.size(name).await? {
@@ -264,6 +280,36 @@ impl Transport for FtpTransport {
             format!("remote folder {folder} is there"),
         ])
     }
+}
+
+/// The files an earlier run of the feed may have left that this one does not write: the
+/// single file when the feed is now split, and parts from `parts_from` on. Only names the
+/// feed itself writes are candidates.
+struct Stale<'n> {
+    single: Option<String>,
+    parts_from: usize,
+    part: &'n dyn Fn(usize) -> String,
+}
+
+/// Deletes the [`Stale`] files that exist, parts until the first missing one; returns their
+/// names. A server without `SIZE` keeps them (nothing is deleted on a guess).
+async fn remove_stale(session: &mut Session, stale: &Stale<'_>) -> Result<Vec<String>, FtpFailure> {
+    let mut removed = Vec::new();
+    if let Some(single) = &stale.single
+        && session.size(single).await?.is_some()
+    {
+        session.delete(single).await?;
+        removed.push(single.clone());
+    }
+    for part in stale.parts_from.. {
+        let name = (stale.part)(part);
+        if session.size(&name).await?.is_none() {
+            break;
+        }
+        session.delete(&name).await?;
+        removed.push(name);
+    }
+    Ok(removed)
 }
 
 fn local_names(files: &[PathBuf]) -> Vec<String> {
