@@ -257,3 +257,32 @@ fn a_connection_cut_mid_upload_leaves_the_old_file_and_the_state_then_a_rerun_co
 fn server_file(root: &std::path::Path, name: &str) -> Vec<u8> {
     std::fs::read(root.join(name)).expect("served file")
 }
+
+#[test]
+fn a_server_that_stops_taking_data_times_out_instead_of_hanging() {
+    let env = project("4");
+    let served = env.path("served");
+    let server = FtpServer::start(
+        &served,
+        Behaviour {
+            tls: true,
+            stall_after: Some(64 * 1024),
+            ..Behaviour::default()
+        },
+    );
+    env.write(
+        "feeds/shop.toml",
+        ftp_feed(&server, "io_timeout_secs = 1\n").replace("retries = 1\n", "retries = 0\n"),
+    );
+    let run = push(&env, &[]);
+    run.expect_code(3);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("did not answer `STOR .products.xml.partial` within io_timeout_secs = 1"),
+        "{stderr}"
+    );
+    assert!(
+        !served.join(REMOTE).exists(),
+        "nothing under the final name"
+    );
+}

@@ -37,6 +37,10 @@ pub struct FtpDestination {
     /// Seconds to wait for the server to answer a connection.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// Seconds the server may take to answer one command or to take the next piece of a
+    /// file; a server stalled longer counts as a lost connection (and is retried).
+    #[serde(default = "default_io_timeout")]
+    pub io_timeout_secs: u64,
     /// Seconds one attempt at delivering the feed (connect, uploads, renames) may take before
     /// it is given up and retried.
     #[serde(default = "default_timeout")]
@@ -58,6 +62,10 @@ fn default_connect_timeout() -> u64 {
     30
 }
 
+fn default_io_timeout() -> u64 {
+    60
+}
+
 fn default_timeout() -> u64 {
     3600
 }
@@ -69,6 +77,10 @@ fn default_retries() -> usize {
 impl FtpDestination {
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_secs(self.connect_timeout_secs)
+    }
+
+    pub fn io_timeout(&self) -> Duration {
+        Duration::from_secs(self.io_timeout_secs)
     }
 
     pub fn timeout(&self) -> Duration {
@@ -139,11 +151,14 @@ impl FtpDestination {
         if self.port == 0 {
             problems.push(("port", "port = 0 is not a port".to_owned()));
         }
-        if self.connect_timeout_secs == 0 || self.timeout_secs == 0 {
-            problems.push((
-                "timeout_secs",
-                "connect_timeout_secs and timeout_secs must be at least 1".to_owned(),
-            ));
+        for (key, seconds) in [
+            ("connect_timeout_secs", self.connect_timeout_secs),
+            ("io_timeout_secs", self.io_timeout_secs),
+            ("timeout_secs", self.timeout_secs),
+        ] {
+            if seconds == 0 {
+                problems.push((key, format!("{key} = 0: it must be at least 1 second")));
+            }
         }
         problems
     }

@@ -50,8 +50,13 @@ pub(super) enum FtpFailure {
         #[source]
         source: std::io::Error,
     },
-    #[error("{address} did not answer within {}s", .after.as_secs())]
+    #[error(
+        "{address} did not let us connect and log in within connect_timeout_secs = {}",
+        .after.as_secs()
+    )]
     ConnectTimeout { address: String, after: Duration },
+    #[error("the server did not answer `{command}` within io_timeout_secs = {}", .after.as_secs())]
+    Stalled { command: String, after: Duration },
     #[error(
         "{host} does not offer TLS: it answered `AUTH TLS` with `{reply}`\n  hint: ask the host for FTPS (explicit TLS); only if the server really has none, write tls = false in [destination] to send the password and the feed in the clear"
     )]
@@ -127,6 +132,7 @@ impl Transient for FtpFailure {
         match self {
             FtpFailure::Connect { .. }
             | FtpFailure::ConnectTimeout { .. }
+            | FtpFailure::Stalled { .. }
             | FtpFailure::Lost { .. }
             | FtpFailure::SizeMismatch { .. }
             | FtpFailure::Timeout { .. } => Verdict::Retry,

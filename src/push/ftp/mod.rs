@@ -193,7 +193,7 @@ impl Transport for FtpTransport {
         let notes = self.with_session(feed, async |session: &mut Session| {
             // Every part lands under its temporary name before any is renamed.
             for upload in &uploads {
-                let sent = session.upload(upload.local, &upload.temp, |_| {}).await?;
+                let sent = session.upload(upload.local, &upload.temp).await?;
                 match session.size(&upload.temp).await? {
                     Some(remote) if remote != upload.size => {
                         return Err(FtpFailure::SizeMismatch {
