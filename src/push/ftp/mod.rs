@@ -220,7 +220,7 @@ impl Transport for FtpTransport {
                     notes.push(note);
                 }
             }
-            for name in remove_stale(session, &stale).await? {
+            for name in remove_stale(session, stale).await? {
                 notes.push(format!(
                     "removed `{name}`, left by an earlier run with more parts"
                 ));
