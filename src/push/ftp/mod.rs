@@ -7,8 +7,8 @@
 //! name, and the channel never sees half a feed or a mix of two runs' parts. A server that
 //! refuses to rename over an existing file gets it deleted first, with a warning (the file
 //! is missing for a moment). A failed attempt is retried from the start on a new connection
-//! when a retry can help ([`error`]); the temporary names are fixed, so a retry or the next
-//! run writes over what a cut one left.
+//! when a retry can help (`error.rs` says which); the temporary names are fixed, so a retry
+//! or the next run writes over what a cut one left.
 
 mod config;
 mod error;
