@@ -154,12 +154,41 @@ fn tls_is_required_unless_switched_off_in_writing() {
     env.write("feeds/shop.toml", ftp_feed(&server, "tls = false\n"));
     let clear = push(&env, &[]);
     clear.expect_code(0);
-    assert!(
-        clear.stderr().contains("warning") && clear.stderr().contains("in the clear"),
-        "{}",
+    assert_eq!(
+        clear.stderr().matches("in the clear").count(),
+        1,
+        "one warning:\n{}",
         clear.stderr()
     );
     assert!(server.read(REMOTE) == exported(&env));
+}
+
+#[test]
+fn a_missing_remote_folder_is_named_with_a_hint() {
+    let env = project("4");
+    let server = FtpServer::start(
+        &env.path("served"),
+        Behaviour {
+            tls: true,
+            ..Behaviour::default()
+        },
+    );
+    env.write(
+        "feeds/shop.toml",
+        ftp_feed(&server, "path = \"incoming\"\n"),
+    );
+    let run = push(&env, &[]);
+    run.expect_code(3);
+    assert!(
+        run.stderr()
+            .contains("the server has no folder `incoming` for this login")
+            && !run.stderr().contains("retrying"),
+        "{}",
+        run.stderr()
+    );
+    std::fs::create_dir(env.path("served/incoming")).expect("folder");
+    push(&env, &[]).expect_code(0);
+    assert!(env.path("served/incoming/products.xml").exists());
 }
 
 #[test]

@@ -73,6 +73,10 @@ pub(super) enum FtpFailure {
         password_env: String,
         reply: Reply,
     },
+    #[error(
+        "the server has no folder `{path}` for this login: `{reply}`\n  hint: create it on the server, or fix [destination] path (relative to where the login starts, or absolute)"
+    )]
+    NoFolder { path: String, reply: Reply },
     #[error("the server refused `{command}`: `{reply}`")]
     Refused { command: String, reply: Reply },
     #[error("the connection was lost during `{command}`: {message}")]
@@ -121,6 +125,7 @@ impl FtpFailure {
         match self {
             FtpFailure::Refused { reply, .. }
             | FtpFailure::Login { reply, .. }
+            | FtpFailure::NoFolder { reply, .. }
             | FtpFailure::NoTls { reply, .. } => Some(reply),
             _ => None,
         }
@@ -145,6 +150,7 @@ impl Transient for FtpFailure {
             FtpFailure::Refused { .. }
             | FtpFailure::Login { .. }
             | FtpFailure::NoTls { .. }
+            | FtpFailure::NoFolder { .. }
             | FtpFailure::Tls { .. }
             | FtpFailure::Local { .. }
             | FtpFailure::TlsSetup(_) => Verdict::Fatal,

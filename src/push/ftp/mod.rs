@@ -15,6 +15,7 @@ mod error;
 mod session;
 mod tls;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use config::FtpDestination;
@@ -60,11 +61,13 @@ impl FtpTransport {
     /// The TLS connector, or `None` with the warning when `tls = false`.
     fn tls(&self, feed: &Feed) -> Result<Option<TlsConnector>, PushError> {
         if !self.destination.tls {
-            eprintln!(
-                "warning: feed `{}`: tls = false: the password and the feed go to {} in the clear",
-                feed.id,
-                self.destination.target()
-            );
+            if first_clear_warning(&feed.id) {
+                eprintln!(
+                    "warning: feed `{}`: tls = false: the password and the feed go to {} in the clear",
+                    feed.id,
+                    self.destination.target()
+                );
+            }
             return Ok(None);
         }
         tls::connector(self.destination.ca_file.as_deref())
@@ -280,6 +283,16 @@ impl Transport for FtpTransport {
             format!("remote folder {folder} is there"),
         ])
     }
+}
+
+/// Whether the `tls = false` warning for `feed` is still to be given: once per run, though
+/// a push may connect for the feed more than once.
+fn first_clear_warning(feed: &str) -> bool {
+    static WARNED: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+    WARNED
+        .lock()
+        .map(|mut warned| warned.insert(feed.to_owned()))
+        .unwrap_or(true)
 }
 
 /// The files an earlier run of the feed may have left that this one does not write: the

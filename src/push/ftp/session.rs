@@ -232,7 +232,13 @@ async fn log_in(
     if let Some(path) = destination.path.as_deref().filter(|p| !p.is_empty()) {
         ftp.cwd(path)
             .await
-            .map_err(|err| FtpFailure::of(&format!("CWD {path}"), err))?;
+            .map_err(|err| match FtpFailure::of(&format!("CWD {path}"), err) {
+                FtpFailure::Refused { reply, .. } if reply.code >= 500 => FtpFailure::NoFolder {
+                    path: path.to_owned(),
+                    reply,
+                },
+                other => other,
+            })?;
     }
     Ok(ftp)
 }
