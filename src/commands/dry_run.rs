@@ -87,7 +87,8 @@ fn print_report(
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        OutputFormat::Human | OutputFormat::Github => {
+        // SARIF and JUnit carry findings only: `crate::run` refuses them for `push`.
+        _ => {
             for feed in feeds {
                 let t = &feed.totals;
                 writeln!(

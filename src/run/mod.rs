@@ -21,6 +21,7 @@ pub mod push;
 pub mod record;
 mod spill;
 pub mod stage;
+pub mod sync;
 
 pub use dry_run::{DryRun, DryRunFeed, DryRunOutcome, dry_run};
 pub use lock::{LockError, ProjectLock};
