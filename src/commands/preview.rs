@@ -170,5 +170,6 @@ fn derived_name(derived: &Derived) -> &'static str {
         Derived::FeedCountry => "feed.country",
         Derived::FeedLanguage => "feed.language",
         Derived::FeedCurrency => "feed.currency",
+        Derived::GtinKind => "gtin_kind",
     }
 }

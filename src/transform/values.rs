@@ -135,6 +135,15 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::FeedCountry => feed.country.clone().and_then(owned),
                 Derived::FeedLanguage => feed.language.clone().and_then(owned),
                 Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
+                Derived::GtinKind => v.gtin.as_ref().and_then(|gtin| {
+                    let kind = match gtin.len() {
+                        8 => "gtin8",
+                        12 => "gtin12",
+                        13 => "gtin13",
+                        _ => "gtin14",
+                    };
+                    map_value(field, kind)
+                }),
             },
             ValueSource::Field(canonical) => self.field(field, *canonical),
         }
@@ -424,13 +433,17 @@ struct TemplateOutputs {
     outputs: Option<HashMap<Vec<u8>, String>>,
 }
 
-/// What a store shows: a stated availability other than in_stock holds in every store;
-/// otherwise the store's own stock decides.
+/// What a store shows. Its own stock decides: a store with stock is in stock even when the
+/// online item is out of stock or on backorder (the warehouse is empty, the shelf is not).
+/// A preorder is not sold before release, so it holds in every store; a store without
+/// stock shows the stated availability (preorder, backorder) or out of stock, and the
+/// spec's `map` turns that into a value the channel takes.
 pub(super) fn store_availability(stated: Option<Availability>, quantity: u64) -> Availability {
     match (stated, quantity) {
-        (Some(stated), _) if stated != Availability::InStock => stated,
+        (Some(Availability::Preorder), _) => Availability::Preorder,
+        (_, 1..) => Availability::InStock,
+        (Some(stated), 0) if stated != Availability::InStock => stated,
         (_, 0) => Availability::OutOfStock,
-        _ => Availability::InStock,
     }
 }
 
