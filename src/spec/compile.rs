@@ -242,7 +242,8 @@ pub fn compile(
     if formats.is_empty() && raw.formats.is_empty() {
         problems.push("no [formats.*] table: a channel needs at least one output format".into());
     }
-    let line_of = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let line_of =
+        |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
     let mut seen = HashSet::new();
     for field in &raw.fields {
         if !seen.insert(field.get_ref().name.as_str()) {
@@ -688,7 +689,9 @@ fn check_value_rules(raw: &RawField, problems: &mut Vec<String>) {
     let name = &raw.name;
     let only_for = |key: &str, set: bool, fits: bool, kind: &str, problems: &mut Vec<String>| {
         if set && !fits {
-            problems.push(format!("field `{name}`: `{key}` applies to type `{kind}` only"));
+            problems.push(format!(
+                "field `{name}`: `{key}` applies to type `{kind}` only"
+            ));
         }
     };
     only_for(
@@ -769,8 +772,8 @@ fn check_value_rules(raw: &RawField, problems: &mut Vec<String>) {
                 let sent = raw.map.get(canonical).map_or(canonical, String::as_str);
                 if !values.iter().any(|v| v == sent) {
                     problems.push(format!(
-                        "field `{name}`: availability `{canonical}` would be sent as `{sent}`, which is not in `values`; map it, e.g. map = {{ {canonical} = \"{}\" }}",
-                        values[0]
+                        "field `{name}`: availability `{canonical}` would be sent as `{sent}`, which is not in `values`; map it to one of {} (map = {{ {canonical} = \"…\" }})",
+                        values.join(", ")
                     ));
                 }
             }

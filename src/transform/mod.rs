@@ -628,7 +628,10 @@ impl<'f> FeedContext<'f> {
         let mut keep = true;
         for (rule, mut message) in problems {
             let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
-            if downgrade && field.kind == FieldType::Enum && std::ptr::eq(rule, &rules::FEED_INVALID_VALUE) {
+            if downgrade
+                && field.kind == FieldType::Enum
+                && std::ptr::eq(rule, &rules::FEED_INVALID_VALUE)
+            {
                 keep = false;
                 message.push_str("; not sent (the rule is unconfirmed, so the item stays)");
             }
@@ -935,7 +938,11 @@ fn check_value_rules(field: &FieldSpec, text: &str, problems: &mut Vec<(&'static
         && let Some(gtin13) = gtin13_form(text)
     {
         for refused in &field.refused_prefixes {
-            if let Some(prefix) = refused.prefixes.iter().find(|p| gtin13.starts_with(p.as_str())) {
+            if let Some(prefix) = refused
+                .prefixes
+                .iter()
+                .find(|p| gtin13.starts_with(p.as_str()))
+            {
                 problems.push((
                     &rules::FEED_INVALID_VALUE,
                     format!(
@@ -952,7 +959,11 @@ fn check_value_rules(field: &FieldSpec, text: &str, problems: &mut Vec<(&'static
             |url| url.path().to_owned(),
         );
         let path = path.to_ascii_lowercase();
-        if !field.url_endings.iter().any(|ending| path.ends_with(ending.as_str())) {
+        if !field
+            .url_endings
+            .iter()
+            .any(|ending| path.ends_with(ending.as_str()))
+        {
             problems.push((
                 &rules::FEED_INVALID_VALUE,
                 format!(

@@ -81,7 +81,10 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     Some(Override::Template { name, variables }) => {
                         (self.render(index, field, name, variables, findings), false)
                     }
-                    None => (self.source(field, store), is_plain_source(field)),
+                    None => (
+                        self.source(field, store).map(|value| listed(field, value)),
+                        is_plain_source(field),
+                    ),
                 };
                 value.map(|value| finish(field, value, plain))
             })
@@ -496,6 +499,15 @@ pub(super) fn is_store_field(field: &FieldSpec) -> bool {
             Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
         )
     )
+}
+
+/// A repeated field's single value as a list of one, so JSON writes an array
+/// (`target_countries: ["US"]`) as the channel's schema says.
+fn listed<'a>(field: &FieldSpec, value: Value<'a>) -> Value<'a> {
+    match value {
+        Value::Text(text) if field.repeated && !text.is_empty() => Value::List(vec![text]),
+        other => other,
+    }
 }
 
 /// Applies the spec's `map` from canonical spelling to the channel's.
