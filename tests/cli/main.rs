@@ -1,6 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod channel_guards;
+mod channel_rules;
 mod config_mistakes;
 mod config_names;
 mod config_taxonomy;
