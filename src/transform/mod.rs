@@ -1021,7 +1021,24 @@ fn describe_condition(spec: &ChannelSpec, condition: &Condition) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::truncate_at_word;
+    use super::{gtin13_form, truncate_at_word};
+
+    #[test]
+    fn gs1_prefixes_are_read_on_the_gtin13_form() {
+        assert_eq!(
+            gtin13_form("036000291452").as_deref(),
+            Some("0036000291452")
+        );
+        assert_eq!(
+            gtin13_form("4006381333931").as_deref(),
+            Some("4006381333931")
+        );
+        assert_eq!(
+            gtin13_form("14006381333938").as_deref(),
+            Some("4006381333938")
+        );
+        assert_eq!(gtin13_form("96385074"), None);
+    }
 
     #[test]
     fn cuts_at_the_last_word_boundary() {

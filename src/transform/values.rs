@@ -616,7 +616,20 @@ pub(super) fn category<'a>(context: &FeedContext<'_>, item: &CatalogItem<'a>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::has_control;
+    use super::{has_control, store_availability};
+    use crate::model::Availability::{Backorder, InStock, OutOfStock, Preorder};
+
+    #[test]
+    fn a_store_with_stock_sells_whatever_the_web_shop_says_except_a_preorder() {
+        for stated in [None, Some(InStock), Some(OutOfStock), Some(Backorder)] {
+            assert_eq!(store_availability(stated, 2), InStock, "{stated:?}");
+        }
+        assert_eq!(store_availability(Some(Preorder), 2), Preorder);
+        assert_eq!(store_availability(None, 0), OutOfStock);
+        assert_eq!(store_availability(Some(InStock), 0), OutOfStock);
+        assert_eq!(store_availability(Some(Backorder), 0), Backorder);
+        assert_eq!(store_availability(Some(Preorder), 0), Preorder);
+    }
 
     #[test]
     fn finds_every_control_byte_at_every_position() {
