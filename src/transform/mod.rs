@@ -124,7 +124,12 @@ pub struct FeedContext<'f> {
 }
 
 impl<'f> FeedContext<'f> {
-    pub fn new(feed: &'f Feed, locations: &Locations, catalog_file: Arc<str>) -> FeedContext<'f> {
+    pub fn new(
+        feed: &'f Feed,
+        locations: &Locations,
+        catalog_file: Arc<str>,
+        now: jiff::Timestamp,
+    ) -> FeedContext<'f> {
         let per_store = feed.spec.per_store;
         let listed = |id: &str| {
             feed.stock_locations
@@ -191,7 +196,7 @@ impl<'f> FeedContext<'f> {
             own_fields,
             own_trust,
             has_inventory: locations.inventory_table,
-            now: jiff::Timestamp::now(),
+            now,
         }
     }
 

@@ -271,33 +271,33 @@ fn google_colour_takes_three_parts_of_forty_characters_without_commas() {
 
 #[test]
 fn google_refuses_an_availability_date_more_than_a_year_ahead() {
-    let now = jiff::Timestamp::now();
-    let day = |days: i64| {
-        now.checked_add(jiff::SignedDuration::from_hours(24 * days))
-            .expect("date")
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    };
-    let soon = day(30);
-    let late = day(400);
+    // Counted from the run's time, which `--now` sets.
     let env = project(&[
         &[
             ("sku", "SOON"),
             ("availability", "preorder"),
-            ("availability_date", &soon),
+            ("availability_date", "2027-05-31T12:00:00Z"),
         ],
         &[
             ("sku", "LATE"),
             ("availability", "preorder"),
-            ("availability_date", &late),
+            ("availability_date", "2027-06-03T00:00:00Z"),
         ],
     ]);
     env.write("feeds/google.toml", dir_feed("google-merchant", "tsv", ""));
-    let report = export(&env, 1);
+    let run = env.run(&[
+        "export",
+        "--format",
+        "json",
+        "--now",
+        "2026-06-01T00:00:00Z",
+    ]);
+    run.expect_code(1);
+    let report = run.json();
     let feed = table(&env.read("out/google.tsv"), b'\t', "id");
     assert_eq!(feed.len(), 1, "{feed:?}");
     assert_eq!(feed["SOON"]["availability"], "preorder");
-    assert!(feed["SOON"]["availability_date"].starts_with(&soon[..10]));
+    assert!(feed["SOON"]["availability_date"].starts_with("2027-05-31"));
     let refused = findings(&report, "feed.invalid-value");
     assert!(
         refused
@@ -305,9 +305,14 @@ fn google_refuses_an_availability_date_more_than_a_year_ahead() {
             .any(|(sku, field, severity, message)| sku == "LATE"
                 && field == "availability_date"
                 && severity == "error"
-                && message.contains("more than 365 days ahead")),
+                && message.contains("more than 365 days ahead")
+                && message.contains("up to 2027-06-01")),
         "{refused:?}"
     );
+    // A year later the same date is near enough.
+    let run = env.run(&["export", "--now", "2027-01-01T00:00:00Z"]);
+    run.expect_code(0);
+    assert_eq!(table(&env.read("out/google.tsv"), b'\t', "id").len(), 2);
 }
 
 /// A local inventory project: store A has stock, store B has none, for every item.
