@@ -6,6 +6,7 @@ pub mod compile;
 pub mod raw;
 pub mod roles;
 pub mod taxonomy;
+mod value_rules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
