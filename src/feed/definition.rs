@@ -27,9 +27,9 @@ pub struct RawFeed {
     /// Output file name without extension (default: the feed's file stem): a plain name,
     /// no folder, no leading dot. Split feeds add `-0001`, `-0002`, ….
     pub file: Option<String>,
-    /// Write `NAME.EXT.gz` instead of `NAME.EXT`.
-    #[serde(default)]
-    pub gzip: bool,
+    /// Write `NAME.EXT.gz` instead of `NAME.EXT`. Default: the format's `gzip` (on for
+    /// OpenAI, whose upload takes only gzipped files).
+    pub gzip: Option<bool>,
     /// RSS `<channel>` title, link and description.
     #[serde(default)]
     pub rss: RssChannel,

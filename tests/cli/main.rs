@@ -1,6 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod channel_guards;
+mod channel_rules;
 mod ci_formats;
 mod completions;
 mod config_mistakes;
