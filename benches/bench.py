@@ -50,7 +50,46 @@ def catalog(variants, stores):
         print(f"generating {variants} variants, {stores} stores into {path} ...", file=sys.stderr)
         subprocess.run([sys.executable, GEN, path, "--variants", str(variants), "--stores", str(stores)],
                        check=True, stdout=subprocess.DEVNULL)
+    trade_item_gtins(path)
     return path
+
+
+def gs1_check(body):
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def trade_item_gtins(path):
+    """The generator draws GTIN digits at random, so about one in seven lands in a GS1 range no
+    trade item has (restricted 2, 02, 04; coupons 05, 98, 99), which Google refuses. Real
+    catalogs hold manufacturers' GTINs: such a value gets a trade-item prefix (2 -> 4,
+    02/04/05 -> 03, 98/99 -> 97), a planted wrong check digit staying wrong by the same
+    amount. The same remap as tests/cli/support.rs; done once per generated catalog."""
+    import csv
+    marker = os.path.join(path, "trade-item-gtins")
+    if os.path.exists(marker):
+        return
+    products = os.path.join(path, "products.csv")
+    fixed = products + ".tmp"
+    with open(products, newline="", encoding="utf-8") as src, \
+            open(fixed, "w", newline="", encoding="utf-8") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        header = next(reader)
+        writer.writerow(header)
+        column = header.index("gtin")
+        for row in reader:
+            gtin = row[column] if column < len(row) else ""
+            if len(gtin) == 13 and gtin.isdigit():
+                body = gtin[:12]
+                new = ("4" + body[1:] if body[0] == "2" else
+                       "03" + body[2:] if body[:2] in ("02", "04", "05") else
+                       "97" + body[2:] if body[:2] in ("98", "99") else None)
+                if new:
+                    off = (int(gtin[12]) - gs1_check(body)) % 10
+                    row[column] = new + str((gs1_check(new) + off) % 10)
+            writer.writerow(row)
+    os.replace(fixed, products)
+    open(marker, "w").close()
 
 
 def line(name, wall, rss, variants, base=None):

@@ -186,6 +186,11 @@ pub struct PushArgs {
     /// The run's time (RFC 3339), recorded as the push time; default: now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Do everything up to delivery (plan, stage, guards), print what would be sent where,
+    /// and check each destination (connect, log in, host keys, target folder) without
+    /// writing there. Records nothing; exits as the push would (1 guard, 3 check failed).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Flags that let a push through a tripped guard.

@@ -106,7 +106,7 @@ rules! {
         explain: "Some fields take a fixed set of values: `availability` one of in_stock, out_of_stock,\npreorder, backorder; `availability_date` an ISO 8601 date-time.";
     FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
         hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
-        explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel, or availability_date for preorders). The\nitem is left out of this feed only; other feeds still get it. See `omnifeed preview FEED\n--sku SKU` for where the value would come from.";
+        explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel outside the exempt accessories, a field\nfor some target countries, or availability_date for preorders), or needs one of several\nattributes (Meta: brand, GTIN or MPN; the finding's field lists them as `brand|gtin|mpn`).\nThe item is left out of this feed only; other feeds still get it. See `omnifeed preview\nFEED --sku SKU` for where the value would come from.";
     FEED_FALLBACK "feed.fallback" Warning "an item without a value got the one the channel documents for such items",
         hint: "fill the catalog field if the item has one; to leave such items out instead, list the field in the feed's `no_fallback`",
         explain: "Some channels name a value for items that lack others: Google takes products with\nneither GTIN nor MPN (own-brand, handmade, custom goods) when they say\n`identifier_exists = no`. The spec's `fallback` sends it, and each item is counted here so\nthat a missing identifier on a branded product does not go unnoticed. A feed with\n`no_fallback = [\"identifier_exists\"]` sends such items as they are, and the channel's\nrequirements then reject them.";
@@ -115,7 +115,7 @@ rules! {
         explain: "The channel accepts the item without this attribute but ranks or shows it better with it.";
     FEED_TOO_LONG "feed.too-long" Error "a value is longer than the channel allows",
         hint: "shorten the value in the catalog, or override it for this feed in [fields]",
-        explain: "The spec gives a maximum length in characters and says to reject longer values. The item\nis left out of this feed.";
+        explain: "The spec gives a maximum length in characters, or in UTF-8 bytes where the channel\ncounts bytes (Google instore_product_location: 20), and says to reject longer values. The\nitem is left out of this feed.";
     FEED_TRUNCATED "feed.truncated" Warning "a value was cut to the channel's maximum length",
         hint: "shorten the value in the catalog so the cut does not fall where shoppers see it",
         explain: "The spec allows cutting this attribute at its maximum length (Google titles at 150\ncharacters). omnifeed cuts at the last word boundary within the limit.";
@@ -124,7 +124,7 @@ rules! {
         explain: "The spec gives a minimum length for this attribute.";
     FEED_INVALID_VALUE "feed.invalid-value" Error "a value is not one the channel accepts",
         hint: "use one of the channel's values, or map yours in the spec's `map`",
-        explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings. Numbers and booleans must be written as the channel expects. The item\nis left out of this feed.";
+        explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings; a value off the list is never written. Numbers and booleans must be\nwritten as the channel expects. The spec's value rules land here too: GTIN prefixes the\nchannel refuses (Google: restricted 2, 02, 04 and coupon 05, 98, 99), multi-part values\n(Google colour: at most 3 parts joined by `/`, each up to 40 characters, no commas), dates\ntoo far ahead (availability_date: one year) and image URLs of a file type the channel does\nnot take (TikTok: .jpeg, .jpg, .png). The item is left out of this feed; where the spec\nmarks the field unconfirmed it is a warning, the item stays and an invalid enum value goes\nout empty.";
     FEED_INVALID_URL "feed.invalid-url" Error "a value is not an absolute http(s) URL",
         hint: "write the full https:// address",
         explain: "URL attributes must be absolute http or https addresses.";

@@ -3,6 +3,7 @@
 pub mod channels;
 pub mod completions;
 pub mod diff;
+mod dry_run;
 pub mod explain;
 pub mod export;
 pub mod init;

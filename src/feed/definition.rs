@@ -27,9 +27,9 @@ pub struct RawFeed {
     /// Output file name without extension (default: the feed's file stem): a plain name,
     /// no folder, no leading dot. Split feeds add `-0001`, `-0002`, ….
     pub file: Option<String>,
-    /// Write `NAME.EXT.gz` instead of `NAME.EXT`.
-    #[serde(default)]
-    pub gzip: bool,
+    /// Write `NAME.EXT.gz` instead of `NAME.EXT`. Default: the format's `gzip` (on for
+    /// OpenAI, whose upload takes only gzipped files).
+    pub gzip: Option<bool>,
     /// RSS `<channel>` title, link and description.
     #[serde(default)]
     pub rss: RssChannel,
@@ -112,6 +112,8 @@ pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+    /// An FTP server, with explicit TLS by default (see [`crate::push::ftp::FtpDestination`]).
+    Ftp(crate::push::ftp::FtpDestination),
 }
 
 impl RawDestination {
@@ -120,9 +122,33 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
+            RawDestination::Ftp(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
+        }
+    }
+
+    /// Local paths in the settings (a CA file, a key) made relative to `base`, the folder of
+    /// omnifeed.toml.
+    pub fn resolved(mut self, base: &std::path::Path) -> RawDestination {
+        match &mut self {
+            RawDestination::Dir { .. } => {}
+            RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
+        }
+        self
+    }
+
+    /// Settings of a network kind that are wrong whatever the server says, as
+    /// `(key under [destination], problem)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        match self {
+            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::Ftp(ftp) => ftp.problems(),
         }
     }
 }
+
+/// Where `export` writes the files of a feed bound for a network destination, beside the
+/// config.
+const NETWORK_EXPORT_FOLDER: &str = "out";
 
 impl Default for RawDestination {
     fn default() -> RawDestination {

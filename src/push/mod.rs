@@ -7,6 +7,7 @@
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
 mod dir;
+pub mod ftp;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -35,6 +36,14 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
+    /// A network destination failed: unreachable, refused, or the transfer broke. The
+    /// message never holds a secret.
+    #[error("feed `{feed}`: {target}: {message}")]
+    Remote {
+        feed: String,
+        target: String,
+        message: String,
+    },
 }
 
 impl PushError {
@@ -42,7 +51,7 @@ impl PushError {
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
             PushError::Secret { .. } => crate::exit::ErrorClass::Config,
-            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -72,6 +81,19 @@ pub trait Transport {
     /// elsewhere): it cannot know what the channel holds.
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
 
+    /// The names `files` (staged feed files) get at the destination, for `push --dry-run`.
+    fn remote_names(&self, feed: &Feed, files: &[PathBuf]) -> Vec<String> {
+        let _ = feed;
+        files
+            .iter()
+            .map(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// For `push --dry-run`: connects and checks what a delivery would need (credentials,
     /// host keys, the target folder) without writing anything. Returns what it checked,
     /// one line each.
@@ -83,8 +105,10 @@ pub trait Transport {
 
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::Ftp(ftp) => {
+            Box::new(ftp::FtpTransport::new(ftp.clone(), net.handle().clone()))
+        }
     }
 }
