@@ -112,6 +112,10 @@ pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+    /// A bucket or container: `url = "s3://bucket/prefix/"`, `gs://…` or `az://…`.
+    ObjectStore(crate::push::object_store::ObjectStoreDestination),
+    /// A web endpoint each file is sent to with PUT or POST (a presigned URL, a receiver).
+    Http(crate::push::http::HttpDestination),
 }
 
 impl RawDestination {
@@ -120,6 +124,28 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
+            RawDestination::ObjectStore(_) | RawDestination::Http(_) => {
+                std::path::Path::new("out")
+            }
+        }
+    }
+
+    /// What is wrong with the settings of a network kind, each problem with its hint; the
+    /// `dir` kind's path is checked with the other paths.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::ObjectStore(settings) => settings.problems(),
+            RawDestination::Http(settings) => settings.problems(),
+        }
+    }
+
+    /// The destination with the local files it names (a CA file, a token file) made
+    /// relative to `base`, the config's folder, as `dir` paths are.
+    pub fn with_base_dir(self, base: &std::path::Path) -> RawDestination {
+        match self {
+            RawDestination::Http(settings) => RawDestination::Http(settings.with_base_dir(base)),
+            other => other,
         }
     }
 }

@@ -6,7 +6,10 @@
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
+mod content_type;
 mod dir;
+pub mod http;
+pub mod object_store;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -34,14 +37,24 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
+    /// The destination's settings cannot be used as written (a CA file that does not parse,
+    /// a URL that names no file for a feed in several parts): a configuration error.
+    #[error("feed `{feed}`: [destination] {message}")]
+    Destination { feed: String, message: String },
+    /// The remote side refused the files, or could not be reached in time. What it held
+    /// before is left as it was.
+    #[error("feed `{feed}`: {message}")]
+    Remote { feed: String, message: String },
 }
 
 impl PushError {
     /// What kind of failure this is, for the exit code.
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
-            PushError::Secret { .. } => crate::exit::ErrorClass::Config,
-            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            PushError::Secret { .. } | PushError::Destination { .. } => {
+                crate::exit::ErrorClass::Config
+            }
+            PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -82,8 +95,13 @@ pub trait Transport {
 
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::ObjectStore(settings) => Box::new(
+            object_store::ObjectStoreTransport::new(settings.clone(), net),
+        ),
+        RawDestination::Http(settings) => {
+            Box::new(http::HttpTransport::new(settings.clone(), net))
+        }
     }
 }
