@@ -124,9 +124,7 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
-            RawDestination::ObjectStore(_) | RawDestination::Http(_) => {
-                std::path::Path::new("out")
-            }
+            RawDestination::ObjectStore(_) | RawDestination::Http(_) => std::path::Path::new("out"),
         }
     }
 

@@ -97,11 +97,10 @@ pub trait Transport {
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
-        RawDestination::ObjectStore(settings) => Box::new(
-            object_store::ObjectStoreTransport::new(settings.clone(), net),
-        ),
-        RawDestination::Http(settings) => {
-            Box::new(http::HttpTransport::new(settings.clone(), net))
-        }
+        RawDestination::ObjectStore(settings) => Box::new(object_store::ObjectStoreTransport::new(
+            settings.clone(),
+            net,
+        )),
+        RawDestination::Http(settings) => Box::new(http::HttpTransport::new(settings.clone(), net)),
     }
 }

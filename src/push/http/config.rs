@@ -333,19 +333,29 @@ mod tests {
         .problems();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().all(|p| p.contains("env =")), "{problems:?}");
-        let problems =
-            destination("url = \"https://user:pw@x.example/f\"").problems();
-        assert!(problems[0].contains("user name or password"), "{problems:?}");
+        let problems = destination("url = \"https://user:pw@x.example/f\"").problems();
+        assert!(
+            problems[0].contains("user name or password"),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn plain_http_needs_allow_http_and_one_url_is_required() {
-        assert!(destination("url = \"http://x.example/{file}\"").problems()[0].contains("allow_http"));
-        assert!(destination("url = \"http://x.example/{file}\"\nallow_http = true").problems().is_empty());
+        assert!(
+            destination("url = \"http://x.example/{file}\"").problems()[0].contains("allow_http")
+        );
+        assert!(
+            destination("url = \"http://x.example/{file}\"\nallow_http = true")
+                .problems()
+                .is_empty()
+        );
         assert!(destination("method = \"POST\"").problems()[0].contains("url_env"));
         assert!(
-            destination("url = \"https://a/\"\nheaders = { Authorization = { prefix = \"Bearer \" } }")
-                .problems()[0]
+            destination(
+                "url = \"https://a/\"\nheaders = { Authorization = { prefix = \"Bearer \" } }"
+            )
+            .problems()[0]
                 .contains("exactly one")
         );
     }

@@ -11,8 +11,8 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use config::{HeaderSource, HttpDestination, Method, SecretHeader};
 use config::{FILE_PLACEHOLDER, Resolved};
+pub use config::{HeaderSource, HttpDestination, Method, SecretHeader};
 use request::{FileRequest, send_with_retries};
 
 use super::content_type::content_type;
@@ -67,7 +67,10 @@ impl HttpTransport {
             .user_agent(concat!("omnifeed/", env!("CARGO_PKG_VERSION")));
         if let Some(ca_file) = &self.settings.ca_file {
             let pem = std::fs::read(ca_file).map_err(|err| {
-                config_err(format!("cannot read ca_file `{}`: {err}", ca_file.display()))
+                config_err(format!(
+                    "cannot read ca_file `{}`: {err}",
+                    ca_file.display()
+                ))
             })?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
                 config_err(format!(

@@ -38,7 +38,10 @@ pub(super) enum Failure {
         body: String,
     },
     #[error("answered {status}, a redirect to {location}; uploads do not follow redirects")]
-    Redirect { status: StatusCode, location: String },
+    Redirect {
+        status: StatusCode,
+        location: String,
+    },
     /// No answer: refused or reset connection, timeout.
     #[error("no answer: {}", chain(.0))]
     Connection(#[source] reqwest::Error),

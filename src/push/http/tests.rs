@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::put;
 use tokio::time::Instant;
 
-use super::request::{FileRequest, Failure, send_with_retries};
+use super::request::{Failure, FileRequest, send_with_retries};
 use crate::push::retry::{RetryPolicy, Transient, Verdict};
 use crate::report::progress::Progress;
 
@@ -21,7 +21,9 @@ struct Seen {
 }
 
 /// Serves `answers` in turn (the last one repeats) at `PUT /feeds/{name}`.
-async fn server(answers: Vec<(StatusCode, Option<&'static str>)>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+async fn server(
+    answers: Vec<(StatusCode, Option<&'static str>)>,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let app = axum::Router::new().route(
@@ -104,7 +106,10 @@ async fn retry_after_is_waited_out_then_the_file_lands() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3);
     // The server's wait, to the second, on the paused clock: not our backoff (1 s).
-    let gaps: Vec<u64> = seen.windows(2).map(|w| (w[1].at - w[0].at).as_secs()).collect();
+    let gaps: Vec<u64> = seen
+        .windows(2)
+        .map(|w| (w[1].at - w[0].at).as_secs())
+        .collect();
     assert_eq!(gaps, [120, 7]);
     for request in &seen {
         // The whole file each time, with its length declared (no chunked upload).
@@ -115,14 +120,21 @@ async fn retry_after_is_waited_out_then_the_file_lands() {
 
 #[tokio::test(start_paused = true)]
 async fn a_503_without_retry_after_backs_off_and_a_403_is_final() {
-    let (url, seen) = server(vec![(StatusCode::SERVICE_UNAVAILABLE, None), (StatusCode::FORBIDDEN, None)]).await;
+    let (url, seen) = server(vec![
+        (StatusCode::SERVICE_UNAVAILABLE, None),
+        (StatusCode::FORBIDDEN, None),
+    ])
+    .await;
     let (result, waits) = send(&url, b"<rss/>").await;
     let failure = result.unwrap_err();
     assert_eq!(failure.verdict(), Verdict::Fatal);
     assert!(failure.to_string().contains("403"), "{failure}");
     // One backoff wait (within the jittered bounds), then the 403 ends it.
     assert_eq!(waits.len(), 1);
-    assert!(waits[0] >= Duration::from_secs(1) && waits[0] <= Duration::from_secs(8), "{waits:?}");
+    assert!(
+        waits[0] >= Duration::from_secs(1) && waits[0] <= Duration::from_secs(8),
+        "{waits:?}"
+    );
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 

@@ -119,7 +119,9 @@ impl ObjectStoreDestination {
             ("timeout_secs", self.timeout_secs),
         ] {
             if value == Some(0) {
-                problems.push(format!("{key} = 0 would fail every request\n  hint: leave it out for the default"));
+                problems.push(format!(
+                    "{key} = 0 would fail every request\n  hint: leave it out for the default"
+                ));
             }
         }
         problems
@@ -186,12 +188,11 @@ impl ObjectStoreDestination {
         };
         let store: Arc<dyn ObjectStore> = match provider {
             Provider::S3 => {
-                let mut builder = super::aws_profile::with_profile_credentials(
-                    AmazonS3Builder::from_env(),
-                )?
-                .with_url(&self.url)
-                .with_client_options(client)
-                .with_retry(retry);
+                let mut builder =
+                    super::aws_profile::with_profile_credentials(AmazonS3Builder::from_env())?
+                        .with_url(&self.url)
+                        .with_client_options(client)
+                        .with_retry(retry);
                 if let Some(endpoint) = &self.endpoint {
                     builder = builder
                         .with_endpoint(endpoint)
@@ -265,7 +266,12 @@ mod tests {
 
     #[test]
     fn bad_urls_and_plain_http_are_refused_with_a_hint() {
-        for url in ["ftp://host/x", "s3:///prefix", "not a url", "s3://b/x?versionId=1"] {
+        for url in [
+            "ftp://host/x",
+            "s3:///prefix",
+            "not a url",
+            "s3://b/x?versionId=1",
+        ] {
             let problems = destination(url).problems();
             assert_eq!(problems.len(), 1, "{url}: {problems:?}");
             assert!(problems[0].contains("hint:"), "{problems:?}");

@@ -118,13 +118,12 @@ impl Transport for ObjectStoreTransport {
                 source,
             };
             total += std::fs::metadata(staged).map_err(io_err)?.len();
-            let name = staged
-                .file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| PushError::Destination {
+            let name = staged.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                PushError::Destination {
                     feed: feed.id.clone(),
                     message: format!("`{}` has no UTF-8 file name", staged.display()),
-                })?;
+                }
+            })?;
             names.push(name.to_owned());
         }
         let content_type = content_type(feed);
@@ -199,7 +198,9 @@ impl Transport for ObjectStoreTransport {
         let listed = self
             .runtime
             .block_on(open.store.list_with_delimiter(prefix))
-            .map_err(|err| self.remote_error(feed, format!("cannot list {}", open.display), &err))?;
+            .map_err(|err| {
+                self.remote_error(feed, format!("cannot list {}", open.display), &err)
+            })?;
         Ok(vec![format!(
             "{}: credentials accepted, {} objects listed (nothing written)",
             open.display,
@@ -211,7 +212,8 @@ impl Transport for ObjectStoreTransport {
 /// What to do about a store's refusal.
 fn hint(err: &object_store::Error) -> &'static str {
     match err {
-        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => {
             "the store refused the credentials: check the provider's variables (for S3 \
              AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE) and that they may \
              write to the bucket"
@@ -219,7 +221,9 @@ fn hint(err: &object_store::Error) -> &'static str {
         object_store::Error::NotFound { .. } => {
             "check that the bucket or container in `url` exists"
         }
-        _ => "check the credentials, `url` and `endpoint`; network errors, timeouts and \
-              5xx answers were already retried with backoff",
+        _ => {
+            "check the credentials, `url` and `endpoint`; network errors, timeouts and \
+              5xx answers were already retried with backoff"
+        }
     }
 }
