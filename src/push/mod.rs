@@ -93,6 +93,23 @@ pub trait Transport {
     }
 }
 
+/// `err`'s message followed by those of its causes that it does not already contain: the
+/// HTTP clients' own messages stop at "error sending request" while the cause ("connection
+/// refused", "certificate expired") is what the user can act on.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
     match &feed.delivery {

@@ -23,6 +23,7 @@ mod loader_quirks;
 mod loader_stock;
 mod paths;
 mod push_http;
+mod push_https;
 mod push_object_store;
 mod push_staging;
 mod record_hash;

@@ -79,30 +79,31 @@ fn body_suffix(body: &str) -> String {
     }
 }
 
-/// An error with its causes, `a: b: c`: reqwest's own message alone says only "error
-/// sending request".
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+fn chain(err: &reqwest::Error) -> String {
+    crate::push::error_chain(err)
 }
 
-/// Whether `err` is a refused certificate: rustls reports it through an `InvalidData`
-/// I/O error under the connection error.
+/// Whether `err` is a failed TLS handshake (a certificate not trusted, expired, for another
+/// name; no protocol in common): trying again meets the same certificate. The rustls error
+/// travels inside I/O errors, whose `source()` skips the value they wrap, so each is
+/// unwrapped by hand.
 fn is_tls_refusal(err: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::InvalidData
-        {
-            return true;
-        }
+    while let Some(mut cause) = source {
         source = cause.source();
+        loop {
+            if cause.is::<rustls::Error>() {
+                return true;
+            }
+            if let Some(inner) = cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                cause = inner;
+            } else {
+                break;
+            }
+        }
     }
     false
 }

@@ -59,7 +59,7 @@ impl ObjectStoreTransport {
     fn remote_error(&self, feed: &Feed, what: String, err: &object_store::Error) -> PushError {
         PushError::Remote {
             feed: feed.id.clone(),
-            message: format!("{what}: {err}\n  hint: {}", hint(err)),
+            message: format!("{what}: {}\n  hint: {}", super::error_chain(err), hint(err)),
         }
     }
 
