@@ -198,10 +198,11 @@ impl HttpDestination {
             "https" => {}
             "http" if self.allow_http => {}
             "http" => {
-                return Some(format!(
+                return Some(
                     "url is plain http, which sends the feed and any credential unencrypted\n  \
                      hint: use https, or set allow_http = true for a receiver on a trusted network"
-                ));
+                        .into(),
+                );
             }
             other => return Some(format!("url: `{other}://` is not http(s)\n  {hint}")),
         }

@@ -89,14 +89,15 @@ impl ObjectStoreTransport {
             let Some(name) = object.location.filename() else {
                 continue;
             };
-            if names.is_output_name(name) && !kept.iter().any(|k| k == name) {
-                if let Err(err) = open.store.delete(&object.location).await {
-                    eprintln!(
-                        "warning: feed `{}`: cannot delete the stale {} ({err})",
-                        feed.id,
-                        open.url_of(name)
-                    );
-                }
+            if names.is_output_name(name)
+                && !kept.iter().any(|k| k == name)
+                && let Err(err) = open.store.delete(&object.location).await
+            {
+                eprintln!(
+                    "warning: feed `{}`: cannot delete the stale {} ({err})",
+                    feed.id,
+                    open.url_of(name)
+                );
             }
         }
     }
