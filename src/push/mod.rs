@@ -13,6 +13,7 @@ pub mod object_store;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod webhook;
 
 use std::path::PathBuf;
 
