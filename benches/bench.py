@@ -3,7 +3,7 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|s3|all] [--variants N] [--stores N] [--runs N]
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
@@ -13,6 +13,9 @@ columns on a handle's first row only), validated with `preset = "shopify"`, next
 parse of that export and a plain validate of the catalog.
 `dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
 the catalog with `brand` blanked on every row (Google recommends it).
+`s3` (not part of `all`): the Google feed pushed into a fresh state to a local S3 server
+(examples/s3_server.rs: s3s-fs, SigV4 checked) and, as the baseline, to a local folder; the
+difference is the upload. Printed next to `cp` of the same file, the floor.
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -99,7 +102,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -135,6 +138,8 @@ def main():
         bench_direct(a, cat)
     if a.what == "dirty":
         bench_dirty(a, cat)
+    if a.what == "s3":
+        bench_s3(a, cat)
     if a.what == "shopify":
         bench_shopify(a, cat)
 
@@ -217,6 +222,71 @@ def bench_push(a, cat):
     print(f"state file: {size / 1e6:.0f} MB for {items} items, {size / max(items, 1):.0f} bytes per item")
     print(f"ratios to the export of the same feed: first push {first / export:.2f}x, "
           f"unchanged push {again / export:.2f}x")
+
+
+def bench_s3(a, cat):
+    """The Google feed pushed to a local S3 server and to a folder, both into a fresh state;
+    `cp` of the exported file as the floor. Peak RSS is omnifeed's alone (the server is
+    another process)."""
+    import shutil
+    feed = "google-shopping"
+    server_bin = os.path.join(TARGET, "release", "examples", "s3_server")
+    with open(os.path.join(ROOT, "benches", "feeds", feed + ".toml")) as f:
+        definition = f.read().split("[destination]")[0]
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as work:
+        buckets = os.path.join(work, "buckets")
+        os.makedirs(os.path.join(buckets, "feeds"))
+        server = subprocess.Popen([server_bin, buckets], stdout=subprocess.PIPE, text=True)
+        try:
+            endpoint = server.stdout.readline().strip()
+            key, secret = server.stdout.readline().split()
+            env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+                   "AWS_REGION": "us-east-1"}
+            destinations = {
+                "dir": f'kind = "dir"\npath = "{os.path.join(work, "out")}"\n',
+                "s3": f'kind = "object-store"\nurl = "s3://feeds/google/"\n'
+                      f'endpoint = "{endpoint}"\nallow_http = true\n',
+            }
+            results = {}
+            for name, destination in destinations.items():
+                project = os.path.join(work, "project-" + name)
+                os.makedirs(os.path.join(project, "feeds"))
+                with open(os.path.join(project, "omnifeed.toml"), "w") as f:
+                    f.write('feeds_dir = "feeds"\n\n[defaults]\ncountry = "DE"\nlanguage = "en"\n'
+                            'time_zone = "Europe/Berlin"\n')
+                with open(os.path.join(project, "feeds", feed + ".toml"), "w") as f:
+                    f.write(definition + "[destination]\n" + destination)
+                runs = []
+                for _ in range(a.runs):
+                    shutil.rmtree(os.path.join(project, ".omnifeed"), ignore_errors=True)
+                    runs.append(timed([BIN, "--config", os.path.join(project, "omnifeed.toml"), "--no-progress",
+                                       "push", "--force", "--catalog", cat, feed], env=env))
+                results[name] = min(runs, key=lambda r: r[0])
+                line(f"push google to {name} (fresh state)", *results[name][:2], a.variants)
+                if results[name][2] != 0:
+                    print(f"  (exit {results[name][2]})")
+            uploaded = os.path.join(buckets, "feeds", "google", feed + ".xml")
+            size = os.path.getsize(uploaded)
+            with open(uploaded, "rb") as got, open(os.path.join(work, "out", feed + ".xml"), "rb") as want:
+                same = all(g == w for g, w in zip(iter(lambda: got.read(1 << 24), b""),
+                                                   iter(lambda: want.read(1 << 24), b"")))
+            copies = []
+            for _ in range(a.runs):
+                copy = os.path.join(work, "copy.xml")
+                copies.append(timed(["cp", uploaded, copy]))
+                os.remove(copy)
+            cp_wall, cp_rss, _ = min(copies, key=lambda r: r[0])
+        finally:
+            server.terminate()
+            server.wait()
+    upload = results["s3"][0] - results["dir"][0]
+    mb = size / 1e6
+    print(f"feed file: {mb:.0f} MB, object identical to the folder's file: {same}")
+    print(f"{'cp of the feed file (floor)':<34} {cp_wall:7.2f} s  {mb / cp_wall:7.0f} MB/s  peak RSS {cp_rss:6.0f} MiB")
+    if upload > 0:
+        print(f"{'S3 upload (s3 push - dir push)':<34} {upload:7.2f} s  {mb / upload:7.0f} MB/s  "
+              f"{upload / cp_wall:5.1f}x cp")
+    print(f"peak RSS, s3 push over dir push: {results['s3'][1] - results['dir'][1]:+.0f} MiB")
 
 
 def bench_direct(a, cat):

@@ -45,6 +45,9 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     };
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
+    if global.no_progress {
+        net.hide_progress();
+    }
     let pushed = crate::run::push(
         &config,
         feeds,

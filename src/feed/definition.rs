@@ -114,6 +114,10 @@ pub enum RawDestination {
     Dir { path: PathBuf },
     /// An FTP server, with explicit TLS by default (see [`crate::push::ftp::FtpDestination`]).
     Ftp(crate::push::ftp::FtpDestination),
+    /// A bucket or container: `url = "s3://bucket/prefix/"`, `gs://…` or `az://…`.
+    ObjectStore(crate::push::object_store::ObjectStoreDestination),
+    /// A web endpoint each file is sent to with PUT or POST (a presigned URL, a receiver).
+    Http(crate::push::http::HttpDestination),
 }
 
 impl RawDestination {
@@ -122,26 +126,35 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
-            RawDestination::Ftp(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
+            RawDestination::Ftp(_) | RawDestination::ObjectStore(_) | RawDestination::Http(_) => {
+                std::path::Path::new(NETWORK_EXPORT_FOLDER)
+            }
         }
     }
 
-    /// Local paths in the settings (a CA file, a key) made relative to `base`, the folder of
-    /// omnifeed.toml.
+    /// Local paths in the settings (a CA file, a key, a token file) made relative to
+    /// `base`, the folder of omnifeed.toml, as `dir` paths are.
     pub fn resolved(mut self, base: &std::path::Path) -> RawDestination {
         match &mut self {
-            RawDestination::Dir { .. } => {}
+            RawDestination::Dir { .. } | RawDestination::ObjectStore(_) => {}
             RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
+            RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
         }
         self
     }
 
     /// Settings of a network kind that are wrong whatever the server says, as
-    /// `(key under [destination], problem)`.
+    /// `(key under [destination], problem)`; the `dir` kind's path is checked with the
+    /// other paths.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
+        // Object-store and HTTP problems are about the table as a whole: they point at
+        // its `kind` line.
+        let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("kind", p)).collect();
         match self {
             RawDestination::Dir { .. } => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),
+            RawDestination::ObjectStore(settings) => whole(settings.problems()),
+            RawDestination::Http(settings) => whole(settings.problems()),
         }
     }
 }

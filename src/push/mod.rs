@@ -6,8 +6,11 @@
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
+mod content_type;
 mod dir;
 pub mod ftp;
+pub mod http;
+pub mod object_store;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -36,21 +39,23 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
-    /// A network destination failed: unreachable, refused, or the transfer broke. The
-    /// message never holds a secret.
-    #[error("feed `{feed}`: {target}: {message}")]
-    Remote {
-        feed: String,
-        target: String,
-        message: String,
-    },
+    /// The destination's settings cannot be used as written (a CA file that does not parse,
+    /// a URL that names no file for a feed in several parts): a configuration error.
+    #[error("feed `{feed}`: [destination] {message}")]
+    Destination { feed: String, message: String },
+    /// The remote side refused the files, or could not be reached in time. What it held
+    /// before is left as it was.
+    #[error("feed `{feed}`: {message}")]
+    Remote { feed: String, message: String },
 }
 
 impl PushError {
     /// What kind of failure this is, for the exit code.
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
-            PushError::Secret { .. } => crate::exit::ErrorClass::Config,
+            PushError::Secret { .. } | PushError::Destination { .. } => {
+                crate::exit::ErrorClass::Config
+            }
             PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
         }
     }
@@ -103,6 +108,23 @@ pub trait Transport {
     }
 }
 
+/// `err`'s message followed by those of its causes that it does not already contain: the
+/// HTTP clients' own messages stop at "error sending request" while the cause ("connection
+/// refused", "certificate expired") is what the user can act on.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
     match &feed.delivery {
@@ -110,5 +132,10 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
         RawDestination::Ftp(ftp) => {
             Box::new(ftp::FtpTransport::new(ftp.clone(), net.handle().clone()))
         }
+        RawDestination::ObjectStore(settings) => Box::new(object_store::ObjectStoreTransport::new(
+            settings.clone(),
+            net,
+        )),
+        RawDestination::Http(settings) => Box::new(http::HttpTransport::new(settings.clone(), net)),
     }
 }

@@ -86,8 +86,7 @@ impl FtpTransport {
         }
         PushError::Remote {
             feed: feed.id.clone(),
-            target: self.destination.target(),
-            message,
+            message: format!("{}: {message}", self.destination.target()),
         }
     }
 
