@@ -112,6 +112,9 @@ pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+    /// The Google Merchant API v1, item by item (see
+    /// [`crate::push::google_merchant::GoogleMerchantConfig`] for the keys).
+    GoogleMerchantApi(crate::push::google_merchant::GoogleMerchantConfig),
 }
 
 impl RawDestination {
@@ -120,6 +123,33 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
+            RawDestination::GoogleMerchantApi(_) => std::path::Path::new("out"),
+        }
+    }
+
+    /// Whether the destination takes single items through an API (see
+    /// [`crate::push::ItemTransport`]) rather than files.
+    pub fn sends_items(&self) -> bool {
+        match self {
+            RawDestination::Dir { .. } => false,
+            RawDestination::GoogleMerchantApi(_) => true,
+        }
+    }
+
+    /// Relative paths in the destination's settings taken from `base` (omnifeed.toml's
+    /// folder).
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        match self {
+            RawDestination::Dir { .. } => {}
+            RawDestination::GoogleMerchantApi(config) => config.resolve_paths(base),
+        }
+    }
+
+    /// What is wrong with the destination for a feed of `spec`, one line each.
+    pub fn problems(&self, spec: &crate::spec::ChannelSpec) -> Vec<String> {
+        match self {
+            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::GoogleMerchantApi(config) => config.problems(spec),
         }
     }
 }

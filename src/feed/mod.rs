@@ -310,9 +310,17 @@ fn compile(
             .chain(raw.guards.missing_roles(&spec.id, &spec.roles))
             .map(|e| format!("[guards] {e}")),
     );
+    problems.extend(
+        raw.destination
+            .problems(&spec)
+            .into_iter()
+            .map(|e| format!("[destination] {e}")),
+    );
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
+    let mut raw = raw;
+    raw.destination.resolve_paths(&config.base_dir);
     let out = raw.destination.local_folder();
     Ok(Feed {
         file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),

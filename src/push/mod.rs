@@ -5,8 +5,14 @@
 //!
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
+//! Destinations whose channel answers per item (the Google Merchant API) offer an
+//! [`ItemTransport`] through [`Transport::items`]: see [`items`].
 
+pub mod api_body;
 mod dir;
+pub mod endpoint;
+pub mod google_merchant;
+pub mod items;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -14,6 +20,7 @@ pub mod secret;
 use std::path::PathBuf;
 
 pub use dir::DirTransport;
+pub use items::{ItemOperation, ItemSession, ItemTransport, ItemValues, ItemVerdict, Operation};
 pub use runtime::NetRuntime;
 
 use crate::feed::{Feed, RawDestination};
@@ -34,14 +41,25 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
+    /// The destination's settings or credentials are unusable as configured.
+    #[error("feed `{feed}`: [destination]: {message}")]
+    Config { feed: String, message: String },
+    /// The channel refused the whole delivery (credentials, permissions, the account), or
+    /// could not be reached; `message` says what to do.
+    #[error("feed `{feed}`: {target}: {message}")]
+    Refused {
+        feed: String,
+        target: String,
+        message: String,
+    },
 }
 
 impl PushError {
     /// What kind of failure this is, for the exit code.
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
-            PushError::Secret { .. } => crate::exit::ErrorClass::Config,
-            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            PushError::Secret { .. } | PushError::Config { .. } => crate::exit::ErrorClass::Config,
+            PushError::Io { .. } | PushError::Refused { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -78,12 +96,21 @@ pub trait Transport {
         let _ = feed;
         Ok(vec![format!("{}: nothing to check", self.target())])
     }
+
+    /// The item-level side of a destination whose channel takes single items
+    /// ([`ItemTransport`]); the run engine then sends the diff's items through it instead of
+    /// [`Transport::deliver`]ing files.
+    fn items(&self) -> Option<&dyn ItemTransport> {
+        None
+    }
 }
 
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::GoogleMerchantApi(config) => Box::new(
+            google_merchant::GoogleMerchantTransport::new(config.clone(), net.handle().clone()),
+        ),
     }
 }

@@ -29,6 +29,8 @@ pub struct ChannelSpec {
     pub fields_by_name: Vec<usize>,
     /// The fields guards and diff ranking read prices and stock from.
     pub roles: Roles,
+    /// `[api]`: the channel's item API, for item-level destinations.
+    pub api: Option<super::api::ApiSpec>,
     pub origin: SpecOrigin,
 }
 
@@ -116,6 +118,8 @@ pub struct FieldSpec {
     pub path: Vec<String>,
     pub with: Vec<(Vec<String>, String)>,
     pub role: Option<Role>,
+    /// Where an item-level destination sends the value (see [`super::api`]).
+    pub api: Option<super::api::ApiField>,
     pub note: Option<String>,
 }
 
@@ -222,6 +226,14 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         );
     }
     let roles = roles(&fields, &mut problems);
+    let api = match raw.api.as_ref().map(super::api::ApiSpec::compile) {
+        None => None,
+        Some(Ok(api)) => Some(api),
+        Some(Err(mut more)) => {
+            problems.append(&mut more);
+            None
+        }
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -238,6 +250,7 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         formats,
         fields_by_name,
         fields,
+        api,
         roles,
         origin,
     })
@@ -514,6 +527,11 @@ fn compile_field(
             )),
         }
     }
+    let api = raw.api.as_ref().and_then(|api| {
+        super::api::ApiField::compile(api, raw.kind, raw.repeated)
+            .map_err(|problem| problems.push(format!("field `{name}`: {problem}")))
+            .ok()
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -543,6 +561,7 @@ fn compile_field(
         path,
         with,
         role: raw.role,
+        api,
         note: raw.note.clone(),
     })
 }

@@ -15,6 +15,8 @@ pub struct RawSpec {
     pub formats: BTreeMap<String, RawFormat>,
     /// The channel's attributes, in output order.
     pub fields: Vec<RawField>,
+    /// The channel's item API (limits and custom attributes), for item-level destinations.
+    pub api: Option<super::api::RawApi>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,6 +257,9 @@ pub struct RawField {
     /// What the field means to guards and diff ranking: `price`, `sale_price`,
     /// `availability`, `quantity` or `currency`; at most one field per role.
     pub role: Option<super::roles::Role>,
+    /// Where an item-level destination puts the value in its request body: a dotted path
+    /// (`productAttributes.title`), or `{ path, as, values }` (see [`super::api`]).
+    pub api: Option<super::api::RawApiField>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
 }
