@@ -1,0 +1,398 @@
+//! `[destination] kind = "google-merchant-api"` end to end (issue #11): the binary pushes a
+//! generated catalog to a local Merchant API ([`server`]) that refuses what Google refuses
+//! and injects faults; afterwards the server's products must equal the feed field by field
+//! and the state must match the server.
+
+mod server;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde_json::Value;
+
+use self::server::{Fault, MerchantServer};
+use crate::support::TestEnv;
+
+const CLIENT_EMAIL: &str = "omnifeed-test@test-project.iam.gserviceaccount.com";
+
+/// A project whose Google feed goes to a local Merchant API, with a throw-away RSA key
+/// generated for this test only.
+struct Project {
+    env: TestEnv,
+    server: MerchantServer,
+    private_key: String,
+}
+
+fn destination(server: &MerchantServer, extra: &str) -> String {
+    format!(
+        "[destination]\nkind = \"google-merchant-api\"\naccount = \"123456\"\ndata_source = \"777\"\n\
+         credentials_file = \"service-account.json\"\nendpoint = \"{}\"\nretries = 2\n\
+         requests_per_second = 10000\n{extra}",
+        server.url()
+    )
+}
+
+impl Project {
+    fn new(variants: u32) -> Project {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA test key");
+        let server = MerchantServer::start(&key.public_key_pem(), CLIENT_EMAIL);
+        let env = TestEnv::new();
+        env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+        let key_file = serde_json::json!({
+            "type": "service_account",
+            "project_id": "test-project",
+            "private_key_id": "test-key-1",
+            "private_key": key.serialize_pem(),
+            "client_email": CLIENT_EMAIL,
+            "token_uri": format!("{}/token", server.url()),
+        });
+        env.write("service-account.json", key_file.to_string());
+        env.write(
+            "feeds/google.toml",
+            format!(
+                "channel = \"google-merchant\"\nformat = \"xml\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n{}",
+                destination(&server, "")
+            ),
+        );
+        env.generate(
+            "cat",
+            &[
+                "--variants",
+                &variants.to_string(),
+                "--stores",
+                "2",
+                "--seed",
+                "11",
+            ],
+        );
+        Project {
+            env,
+            server,
+            private_key: key.serialize_pem(),
+        }
+    }
+
+    fn push(&self) -> crate::support::Run {
+        let run = self.env.run(&["push", "--format", "json", "--no-progress"]);
+        self.assert_no_secret(&run);
+        run
+    }
+
+    fn diff(&self) -> Value {
+        let run = self.env.run(&["diff", "--format", "json", "--no-progress"]);
+        run.expect_code(0);
+        self.assert_no_secret(&run);
+        run.json()["feeds"][0].clone()
+    }
+
+    /// Neither the private key nor any token the server issued shows in any output.
+    fn assert_no_secret(&self, run: &crate::support::Run) {
+        let key_body: String = self
+            .private_key
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .take(2)
+            .collect();
+        for text in [run.stdout(), run.stderr()] {
+            assert!(
+                !text.contains(&key_body[..40]),
+                "the private key leaked:\n{text}"
+            );
+            assert!(!text.contains("ya29."), "an access token leaked:\n{text}");
+        }
+    }
+
+    /// The feed as `export` writes it: offer id -> attribute -> values, from the RSS file.
+    fn expected(&self) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+        self.env.run(&["export", "--no-progress"]).expect_code(0);
+        let xml = self.env.read("out/google.xml");
+        let doc = roxmltree::Document::parse(&xml).expect("feed XML");
+        let mut items = BTreeMap::new();
+        for item in doc.descendants().filter(|n| n.has_tag_name("item")) {
+            let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for child in item.children().filter(|c| c.is_element()) {
+                fields
+                    .entry(child.tag_name().name().to_owned())
+                    .or_default()
+                    .push(child.text().unwrap_or_default().to_owned());
+            }
+            let id = fields["id"][0].clone();
+            items.insert(id, fields);
+        }
+        items
+    }
+
+    fn edit_products(&self, edit: impl FnOnce(&mut Vec<csv::StringRecord>, &csv::StringRecord)) {
+        let path = self.env.path("cat/products.csv");
+        let mut reader = csv::Reader::from_path(&path).expect("read products");
+        let header = reader.headers().expect("header").clone();
+        let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        edit(&mut rows, &header);
+        let mut writer = csv::Writer::from_path(&path).expect("write products");
+        writer.write_record(&header).expect("header");
+        for row in &rows {
+            writer.write_record(row).expect("row");
+        }
+        writer.flush().expect("flush");
+    }
+}
+
+fn set(
+    row: &csv::StringRecord,
+    header: &csv::StringRecord,
+    column: &str,
+    value: &str,
+) -> csv::StringRecord {
+    let index = header.iter().position(|h| h == column).expect("column");
+    row.iter()
+        .enumerate()
+        .map(|(i, v)| if i == index { value } else { v })
+        .collect()
+}
+
+/// Google's API name of a feed attribute (products_common.proto): camelCase, repeated
+/// ones plural.
+fn api_name(attribute: &str) -> String {
+    match attribute {
+        "id" => "offerId".into(),
+        "gtin" => "gtins".into(),
+        "additional_image_link" => "additionalImageLinks".into(),
+        "product_type" => "productTypes".into(),
+        _ => {
+            let mut out = String::new();
+            let mut upper = false;
+            for c in attribute.chars() {
+                if c == '_' {
+                    upper = true;
+                } else if upper {
+                    out.push(c.to_ascii_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+fn timestamp(text: &str) -> jiff::Timestamp {
+    jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M%z", text)
+        .and_then(|t| t.to_timestamp())
+        .or_else(|_| text.parse())
+        .unwrap_or_else(|err| panic!("{text}: {err}"))
+}
+
+/// Compares one product on the server with the feed's attributes, field by field.
+fn assert_same_product(offer: &str, feed: &BTreeMap<String, Vec<String>>, input: &Value) {
+    assert_eq!(input["offerId"], offer);
+    assert_eq!(input["contentLanguage"], "de");
+    assert_eq!(input["feedLabel"], "DE");
+    let attributes = input["productAttributes"]
+        .as_object()
+        .expect("productAttributes");
+    let mut seen = BTreeSet::new();
+    for (attribute, values) in feed {
+        if attribute == "id" {
+            continue;
+        }
+        let name = api_name(attribute);
+        let sent = attributes
+            .get(&name)
+            .unwrap_or_else(|| panic!("{offer}: `{attribute}` ({name}) missing in {input}"));
+        seen.insert(name.clone());
+        let first = &values[0];
+        match sent {
+            Value::Array(list) => {
+                let list: Vec<&str> = list.iter().map(|v| v.as_str().expect("string")).collect();
+                assert_eq!(list, *values, "{offer}: {attribute}");
+            }
+            Value::Bool(flag) => {
+                assert_eq!(
+                    *flag,
+                    matches!(first.as_str(), "yes" | "true"),
+                    "{offer}: {attribute}"
+                );
+            }
+            Value::Object(object) if object.contains_key("amountMicros") => {
+                let (amount, currency) = first.split_once(' ').expect("price");
+                let micros: i64 = object["amountMicros"]
+                    .as_str()
+                    .expect("string")
+                    .parse()
+                    .expect("int");
+                let expected = (amount.parse::<f64>().expect("amount") * 1e6).round() as i64;
+                assert_eq!(micros, expected, "{offer}: {attribute}");
+                assert_eq!(object["currencyCode"], currency, "{offer}: {attribute}");
+            }
+            Value::Object(object) if object.contains_key("startTime") => {
+                let (start, end) = first.split_once('/').expect("range");
+                for (key, text) in [("startTime", start), ("endTime", end)] {
+                    let sent: jiff::Timestamp = object[key]
+                        .as_str()
+                        .expect("time")
+                        .parse()
+                        .expect("RFC 3339");
+                    assert_eq!(sent, timestamp(text), "{offer}: {attribute}.{key}");
+                }
+            }
+            Value::Object(object) if object.contains_key("unit") => {
+                let (value, unit) = first.split_once(' ').expect("measure");
+                assert_eq!(
+                    object["value"].as_f64(),
+                    value.parse::<f64>().ok(),
+                    "{offer}: {attribute}"
+                );
+                assert_eq!(object["unit"], unit, "{offer}: {attribute}");
+            }
+            Value::String(text) if name == "availabilityDate" => {
+                assert_eq!(
+                    text.parse::<jiff::Timestamp>().expect("time"),
+                    timestamp(first)
+                );
+            }
+            Value::String(text) => {
+                let enum_like = text.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                    && first.chars().any(|c| c.is_ascii_lowercase());
+                let want = if enum_like {
+                    first.to_ascii_uppercase().replace(' ', "_")
+                } else {
+                    first.clone()
+                };
+                assert_eq!(*text, want, "{offer}: {attribute}");
+            }
+            other => panic!("{offer}: unexpected {attribute} = {other}"),
+        }
+    }
+    // Nothing on the server that the feed does not have.
+    let extra: Vec<&String> = attributes.keys().filter(|k| !seen.contains(*k)).collect();
+    assert!(
+        extra.is_empty(),
+        "{offer}: attributes not in the feed: {extra:?}"
+    );
+}
+
+fn keys(list: &Value) -> BTreeSet<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| item["key"].as_str().expect("key").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_push_with_faults_and_one_re_run_leaves_the_server_equal_to_the_feed() {
+    let project = Project::new(120);
+    let expected = project.expected();
+    let ids: Vec<String> = expected.keys().cloned().collect();
+    {
+        let mut state = project.server.state();
+        for id in &ids[0..3] {
+            state.faults.insert(
+                id.clone(),
+                VecDeque::from([Fault::TooMany {
+                    retry_after_seconds: 1,
+                }]),
+            );
+        }
+        for id in &ids[3..6] {
+            state
+                .faults
+                .insert(id.clone(), VecDeque::from([Fault::ServerError]));
+        }
+        for id in &ids[6..9] {
+            state
+                .faults
+                .insert(id.clone(), VecDeque::from([Fault::DropAfterApply]));
+        }
+        // More failures than the retries: never answered in this run.
+        for id in &ids[9..11] {
+            state
+                .faults
+                .insert(id.clone(), VecDeque::from(vec![Fault::ServerError; 10]));
+        }
+        for id in &ids[11..13] {
+            state
+                .rejections
+                .insert(id.clone(), "[gtin] Invalid GTIN for this product".into());
+        }
+    }
+    let first = project.push();
+    // Items without an answer fail the feed (exit 3); nothing was recorded for them.
+    first.expect_code(3);
+    let report = first.json();
+    let feed = &report["feeds"][0];
+    assert_eq!(feed["outcome"], "failed");
+    assert_eq!(feed["not_sent"], 2, "{report}");
+    assert_eq!(
+        keys(&feed["channel_rejections"]),
+        ids[11..13].iter().cloned().collect::<BTreeSet<_>>()
+    );
+    assert!(
+        first.stderr().contains("next push sends them again"),
+        "{}",
+        first.stderr()
+    );
+
+    // The state knows exactly what is pending: the unanswered and the rejected items.
+    let diff = project.diff();
+    assert_eq!(diff["totals"]["added"], 4, "{diff}");
+    let pending: BTreeSet<String> = diff["added"]
+        .as_array()
+        .expect("added")
+        .iter()
+        .map(|i| i["key"].as_str().expect("key").to_owned())
+        .collect();
+    assert_eq!(pending, ids[9..13].iter().cloned().collect::<BTreeSet<_>>());
+    let rejected = &diff["channel_rejected"];
+    assert_eq!(
+        keys(rejected),
+        ids[11..13].iter().cloned().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        rejected[0]["reason"],
+        "INVALID_ARGUMENT: [gtin] Invalid GTIN for this product"
+    );
+
+    {
+        let mut state = project.server.state();
+        state.faults.clear();
+        state.rejections.clear();
+        state.applied.clear();
+    }
+    let second = project.push();
+    second.expect_code(0);
+    {
+        let state = project.server.state();
+        // The re-run sent exactly what was pending, each once.
+        let inserted: Vec<String> = state
+            .applied
+            .iter()
+            .map(|a| {
+                assert_eq!(a.method, "INSERT");
+                a.name.rsplit('~').next().expect("offer").to_owned()
+            })
+            .collect();
+        let unique: BTreeSet<String> = inserted.iter().cloned().collect();
+        assert_eq!(inserted.len(), unique.len(), "inserted twice: {inserted:?}");
+        assert_eq!(unique, ids[9..13].iter().cloned().collect::<BTreeSet<_>>());
+        // The server holds the feed exactly.
+        let names: BTreeSet<String> = state.products.keys().cloned().collect();
+        let want: BTreeSet<String> = ids.iter().map(|id| format!("de~DE~{id}")).collect();
+        assert_eq!(names, want);
+        for (offer, fields) in &expected {
+            assert_same_product(offer, fields, &state.products[&format!("de~DE~{offer}")]);
+        }
+    }
+    // And the state agrees with the server.
+    let diff = project.diff();
+    assert_eq!(diff["totals"]["added"], 0, "{diff}");
+    assert_eq!(diff["totals"]["changed"], 0, "{diff}");
+    assert!(
+        diff.get("channel_rejected")
+            .is_none_or(|r| r.as_array().is_some_and(Vec::is_empty)),
+        "{diff}"
+    );
+}
