@@ -396,3 +396,283 @@ fn a_push_with_faults_and_one_re_run_leaves_the_server_equal_to_the_feed() {
         "{diff}"
     );
 }
+
+#[test]
+fn rejected_items_are_partial_listed_held_back_and_sent_again_once_changed() {
+    let project = Project::new(30);
+    // Offer ids holding `/` and `~` travel base64url-encoded in resource names.
+    project.env.write(
+        "feeds/google.toml",
+        format!(
+            "channel = \"google-merchant\"\nformat = \"xml\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n\
+             [fields]\nid = \"{{{{ sku }}}}/x~1\"\n\n{}",
+            destination(&project.server, "")
+        ),
+    );
+    let expected = project.expected();
+    let ids: Vec<String> = expected.keys().cloned().collect();
+    let bad = ids[0].clone();
+    let reason = "INVALID_ARGUMENT: [price] Price too high";
+    project
+        .server
+        .state()
+        .rejections
+        .insert(bad.clone(), "[price] Price too high".into());
+
+    let first = project.push();
+    first.expect_code(1);
+    let report = first.json();
+    assert_eq!(report["outcome"], "partial");
+    assert_eq!(
+        report["feeds"][0]["channel_rejections"][0]["key"],
+        bad.as_str()
+    );
+    assert_eq!(
+        report["feeds"][0]["channel_rejections"][0]["message"],
+        reason
+    );
+    assert!(
+        first.stderr().contains(&format!("{bad}: {reason}")),
+        "{}",
+        first.stderr()
+    );
+    assert_eq!(project.server.state().products.len(), ids.len() - 1);
+
+    // `runs show` lists the rejected item with the channel's reason.
+    let run_id = report["run"].to_string();
+    let shown = project
+        .env
+        .run(&["runs", "show", &run_id, "--format", "json"]);
+    shown.expect_code(0);
+    let rejected = &shown.json()["feeds"][0]["rejected_items"];
+    assert_eq!(rejected[0]["key"], bad.as_str());
+    assert_eq!(rejected[0]["reason"], reason);
+    let human = project.env.run(&["runs", "show", &run_id]);
+    assert!(
+        human
+            .stdout()
+            .contains(&format!("rejected {bad}: {reason}")),
+        "{}",
+        human.stdout()
+    );
+
+    for _ in 0..2 {
+        project.push().expect_code(1);
+    }
+    let diff = project.diff();
+    assert_eq!(diff["channel_rejected"][0]["key"], bad.as_str());
+    assert_eq!(diff["channel_rejected"][0]["rejections"], 3);
+    let human = project.env.run(&["diff", "--no-progress"]);
+    assert!(
+        human
+            .stdout()
+            .contains(&format!("{bad}: {reason} (3 runs in a row)")),
+        "{}",
+        human.stdout()
+    );
+
+    // Refused three runs in a row for the same content: held back, not sent.
+    project.server.state().applied.clear();
+    let held = project.push();
+    held.expect_code(1);
+    let report = held.json();
+    assert_eq!(report["feeds"][0]["held_back"][0]["key"], bad.as_str());
+    assert!(held.stderr().contains("held back"), "{}", held.stderr());
+    assert!(
+        project.server.state().applied.is_empty(),
+        "a held-back item was sent"
+    );
+
+    // Its content changes: it is sent again (and now accepted).
+    let sku = bad.split('/').next().expect("sku").to_owned();
+    project.edit_products(|rows, header| {
+        let sku_col = header.iter().position(|h| h == "sku").expect("sku");
+        for row in rows.iter_mut() {
+            if &row[sku_col] == sku.as_str() {
+                *row = set(row, header, "title", "Fixed title");
+            }
+        }
+    });
+    project.server.state().rejections.clear();
+    project.push().expect_code(0);
+    {
+        let state = project.server.state();
+        let product = &state.products[&format!("de~DE~{bad}")];
+        assert_eq!(product["productAttributes"]["title"], "Fixed title");
+    }
+    assert!(
+        project
+            .diff()
+            .get("channel_rejected")
+            .is_none_or(|r| r.as_array().is_some_and(Vec::is_empty))
+    );
+
+    // Removed items are deleted by their encoded names.
+    let gone: Vec<String> = ids[1..4].to_vec();
+    let gone_skus: Vec<String> = gone
+        .iter()
+        .map(|id| id.split('/').next().expect("sku").to_owned())
+        .collect();
+    project.edit_products(|rows, header| {
+        let sku_col = header.iter().position(|h| h == "sku").expect("sku");
+        rows.retain(|row| !gone_skus.iter().any(|sku| sku == &row[sku_col]));
+    });
+    project.server.state().applied.clear();
+    let removed = project.env.run(&[
+        "push",
+        "--format",
+        "json",
+        "--no-progress",
+        "--allow-removals",
+    ]);
+    project.assert_no_secret(&removed);
+    removed.expect_code(0);
+    let state = project.server.state();
+    let deleted: BTreeSet<String> = state
+        .applied
+        .iter()
+        .filter(|a| a.method == "DELETE")
+        .map(|a| a.name.clone())
+        .collect();
+    let want: BTreeSet<String> = gone.iter().map(|id| format!("de~DE~{id}")).collect();
+    assert_eq!(deleted, want);
+    assert_eq!(state.products.len(), ids.len() - 3);
+    for name in &want {
+        assert!(!state.products.contains_key(name));
+    }
+}
+
+#[test]
+fn refused_credentials_stop_the_feed_and_a_revoked_token_is_replaced() {
+    let project = Project::new(10);
+    // A key the server does not trust: the token exchange fails before any item is sent.
+    let stranger = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    let good = project.env.read("service-account.json");
+    let mut key: Value = serde_json::from_str(&good).expect("key JSON");
+    key["private_key"] = Value::String(stranger.serialize_pem());
+    project.env.write("service-account.json", key.to_string());
+    let refused = project.push();
+    refused.expect_code(3);
+    assert!(
+        refused.stderr().contains("refused the service account"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(!refused.stderr().contains(&stranger.serialize_pem()[40..80]));
+    {
+        let state = project.server.state();
+        assert_eq!(state.requests, 1, "only the token request");
+        assert!(state.products.is_empty());
+    }
+    assert_eq!(
+        project.diff()["totals"]["added"],
+        10,
+        "nothing was recorded"
+    );
+
+    // The right key, named by GOOGLE_APPLICATION_CREDENTIALS; every token is revoked after
+    // the third request: the client fetches a new one once and carries on.
+    project.env.write("service-account.json", &good);
+    project.env.write(
+        "feeds/google.toml",
+        format!(
+            "channel = \"google-merchant\"\nformat = \"xml\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n{}",
+            destination(&project.server, "").replace("credentials_file = \"service-account.json\"\n", "")
+        ),
+    );
+    project.server.state().revoke_at_request = Some(4);
+    let key_path = project.env.path("service-account.json");
+    let run = project.env.run_with_env(
+        &["push", "--format", "json", "--no-progress"],
+        &[(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            key_path.to_str().expect("path"),
+        )],
+    );
+    project.assert_no_secret(&run);
+    run.expect_code(0);
+    let state = project.server.state();
+    assert_eq!(state.tokens_issued, 2);
+    assert_eq!(state.products.len(), 10);
+}
+
+#[test]
+fn the_local_server_refuses_what_the_merchant_api_refuses() {
+    let project = Project::new(1);
+    let base = project.server.url();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let token = {
+            let key: Value = serde_json::from_str(&project.env.read("service-account.json")).expect("key");
+            #[derive(serde::Serialize)]
+            struct Claims<'a> {
+                iss: &'a str,
+                scope: &'a str,
+                aud: String,
+                iat: u64,
+                exp: u64,
+            }
+            let now = jiff::Timestamp::now().as_second() as u64;
+            let claims = Claims {
+                iss: CLIENT_EMAIL,
+                scope: "https://www.googleapis.com/auth/content",
+                aud: format!("{base}/token"),
+                iat: now,
+                exp: now + 600,
+            };
+            let signing = jsonwebtoken::EncodingKey::from_rsa_pem(key["private_key"].as_str().expect("pem").as_bytes()).expect("key");
+            let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &signing).expect("jwt");
+            let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}");
+            let answer: Value = client
+                .post(format!("{base}/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("token")
+                .json()
+                .await
+                .expect("token JSON");
+            answer["access_token"].as_str().expect("access_token").to_owned()
+        };
+        let good = serde_json::json!({
+            "offerId": "A1", "contentLanguage": "de", "feedLabel": "DE",
+            "productAttributes": {"title": "T", "price": {"amountMicros": "1000000", "currencyCode": "EUR"}, "availability": "IN_STOCK"}
+        });
+        let insert = format!("{base}/products/v1/accounts/123456/productInputs:insert?dataSource=accounts/123456/dataSources/777");
+        let post = |url: String, body: Value, token: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("answer")
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(post(insert.clone(), good.clone(), token.clone()).await, 200);
+        let mut bad = good.clone();
+        bad["productAttributes"]["price"]["amountMicros"] = "1.5".into();
+        assert_eq!(post(insert.clone(), bad, token.clone()).await, 400, "non-integer amountMicros");
+        let mut bad = good.clone();
+        bad["productAttributes"]["colour"] = "red".into();
+        assert_eq!(post(insert.clone(), bad, token.clone()).await, 400, "unknown field");
+        let mut bad = good.clone();
+        bad["attributes"] = serde_json::json!({});
+        assert_eq!(post(insert.clone(), bad, token.clone()).await, 400, "v1beta's attributes");
+        let mut bad = good.clone();
+        bad["productAttributes"]["availability"] = "in stock".into();
+        assert_eq!(post(insert.clone(), bad, token.clone()).await, 400, "bad enum");
+        let without_source = format!("{base}/products/v1/accounts/123456/productInputs:insert");
+        assert_eq!(post(without_source, good.clone(), token.clone()).await, 400, "missing dataSource");
+        assert_eq!(post(insert.clone(), good.clone(), "ya29.forged".into()).await, 401, "wrong token");
+    });
+}

@@ -63,14 +63,9 @@ pub(crate) struct State {
     pub(crate) applied: Vec<Applied>,
     /// Requests of any kind, including refused ones.
     pub(crate) requests: usize,
+    /// At this request number every issued token is revoked: the next call gets a 401.
+    pub(crate) revoke_at_request: Option<usize>,
     schemas: Value,
-}
-
-impl State {
-    /// Forgets every issued token, as if they were revoked: the next request gets a 401.
-    pub(crate) fn revoke_tokens(&mut self) {
-        self.tokens.clear();
-    }
 }
 
 pub(crate) struct MerchantServer {
@@ -109,6 +104,7 @@ impl MerchantServer {
             rejections: HashMap::new(),
             applied: Vec::new(),
             requests: 0,
+            revoke_at_request: None,
             schemas: discovery["schemas"].clone(),
         }));
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
@@ -186,6 +182,9 @@ fn handle(
 ) -> Response {
     let mut state = state.lock().expect("server state");
     state.requests += 1;
+    if state.revoke_at_request == Some(state.requests) {
+        state.tokens.clear();
+    }
     let path = uri.path().to_owned();
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
