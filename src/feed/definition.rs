@@ -114,7 +114,7 @@ pub enum RawDestination {
     Dir { path: PathBuf },
     /// The Google Merchant API v1, item by item (see
     /// [`crate::push::google_merchant::GoogleMerchantConfig`] for the keys).
-    GoogleMerchantApi(crate::push::google_merchant::GoogleMerchantConfig),
+    GoogleMerchantApi(Box<crate::push::google_merchant::GoogleMerchantConfig>),
 }
 
 impl RawDestination {

@@ -110,7 +110,7 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
         RawDestination::GoogleMerchantApi(config) => Box::new(
-            google_merchant::GoogleMerchantTransport::new(config.clone(), net.handle().clone()),
+            google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
         ),
     }
 }

@@ -207,7 +207,7 @@ impl ItemTransport for GoogleMerchantTransport {
             concurrency,
             deadline: tokio::time::Instant::now() + deadline_after,
             deadline_after,
-            base: format!("{}", endpoint).trim_end_matches('/').to_owned(),
+            base: endpoint.as_str().trim_end_matches('/').to_owned(),
             account: self.config.account.clone(),
             data_source: format!(
                 "accounts/{}/dataSources/{}",
