@@ -676,3 +676,89 @@ fn the_local_server_refuses_what_the_merchant_api_refuses() {
         assert_eq!(post(insert.clone(), good.clone(), "ya29.forged".into()).await, 401, "wrong token");
     });
 }
+
+#[test]
+fn pushes_killed_at_random_points_converge_to_the_feed() {
+    let project = Project::new(150);
+    project.server.state().delay = std::time::Duration::from_millis(4);
+    project.env.write(
+        "feeds/google.toml",
+        format!(
+            "channel = \"google-merchant\"\nformat = \"xml\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n{}",
+            destination(&project.server, "concurrency = 4\n")
+        ),
+    );
+    // A fixed xorshift sequence: the kill points vary from round to round, the same in every
+    // test run.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut applied_per_round = Vec::new();
+    for round in 0..6 {
+        if round == 3 {
+            // The catalog moves on between kills: some prices change.
+            project.edit_products(|rows, header| {
+                let price = header.iter().position(|h| h == "price").expect("price");
+                for row in rows.iter_mut().step_by(7) {
+                    let old: f64 = row[price].parse().expect("price");
+                    *row = set(row, header, "price", &format!("{:.2}", old + 1.0));
+                }
+            });
+        }
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_omnifeed"))
+            .current_dir(project.env.dir.path())
+            .args(["push", "--no-progress"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start omnifeed");
+        let applied_before = project.server.state().applied.len();
+        if round % 2 == 0 {
+            // Anywhere from start-up to delivery.
+            std::thread::sleep(std::time::Duration::from_millis(50 + next() % 1500));
+        } else {
+            // In the middle of delivery: once the server has applied some of the items.
+            let target = applied_before + 1 + (next() % 100) as usize;
+            let started = std::time::Instant::now();
+            while project.server.state().applied.len() < target
+                && started.elapsed() < std::time::Duration::from_secs(60)
+                && child.try_wait().expect("child status").is_none()
+            {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        // SIGKILL: no chance to clean up.
+        let _ = child.kill();
+        let _ = child.wait();
+        let state = project.server.state();
+        applied_per_round.push(state.applied.len());
+    }
+    eprintln!("requests applied after each kill: {applied_per_round:?}");
+    assert!(
+        applied_per_round.windows(2).any(|w| w[1] > w[0]),
+        "no push was killed during delivery: {applied_per_round:?}"
+    );
+    let last = project.push();
+    last.expect_code(0);
+    let expected = project.expected();
+    {
+        let state = project.server.state();
+        let names: BTreeSet<String> = state.products.keys().cloned().collect();
+        let want: BTreeSet<String> = expected.keys().map(|id| format!("de~DE~{id}")).collect();
+        assert_eq!(names, want);
+        for (offer, fields) in &expected {
+            assert_same_product(offer, fields, &state.products[&format!("de~DE~{offer}")]);
+        }
+    }
+    let diff = project.diff();
+    assert_eq!(diff["totals"]["added"], 0, "{diff}");
+    assert_eq!(diff["totals"]["changed"], 0, "{diff}");
+    // A push with nothing pending sends nothing.
+    project.server.state().applied.clear();
+    project.push().expect_code(0);
+    assert!(project.server.state().applied.is_empty());
+}

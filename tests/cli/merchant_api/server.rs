@@ -63,6 +63,11 @@ pub(crate) struct State {
     pub(crate) applied: Vec<Applied>,
     /// Requests of any kind, including refused ones.
     pub(crate) requests: usize,
+    /// Each API call waits this long before it is handled (a slower server, so a test can
+    /// kill a push mid-way).
+    pub(crate) delay: Duration,
+    /// Keep each inserted body (tests compare them); a benchmark keeps only the names.
+    pub(crate) keep_bodies: bool,
     /// At this request number every issued token is revoked: the next call gets a 401.
     pub(crate) revoke_at_request: Option<usize>,
     schemas: Value,
@@ -105,6 +110,8 @@ impl MerchantServer {
             applied: Vec::new(),
             requests: 0,
             revoke_at_request: None,
+            delay: Duration::ZERO,
+            keep_bodies: true,
             schemas: discovery["schemas"].clone(),
         }));
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
@@ -120,7 +127,13 @@ impl MerchantServer {
                 let app = axum::Router::new().fallback(
                     move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                         let state = Arc::clone(&shared_state);
-                        async move { handle(&state, method, uri, headers, body) }
+                        async move {
+                            let delay = state.lock().expect("server state").delay;
+                            if !delay.is_zero() {
+                                tokio::time::sleep(delay).await;
+                            }
+                            handle(&state, method, uri, headers, body)
+                        }
                     },
                 );
                 let _ = axum::serve(listener, app)
@@ -509,7 +522,12 @@ fn insert_product(state: &mut State, body: &[u8]) -> Response {
         return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", reason);
     }
     let name = format!("{language}~{label}~{offer}");
-    state.products.insert(name.clone(), input);
+    let kept = if state.keep_bodies {
+        input
+    } else {
+        Value::Null
+    };
+    state.products.insert(name.clone(), kept);
     state.applied.push(Applied {
         method: "INSERT".into(),
         name,
