@@ -762,3 +762,43 @@ fn pushes_killed_at_random_points_converge_to_the_feed() {
     project.push().expect_code(0);
     assert!(project.server.state().applied.is_empty());
 }
+
+#[test]
+fn local_inventory_goes_per_product_and_store_through_local_inventories() {
+    let project = Project::new(20);
+    project.env.write(
+        "feeds/local.toml",
+        format!(
+            "channel = \"google-local-inventory\"\nformat = \"tsv\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n{}",
+            destination(&project.server, "")
+        ),
+    );
+    project.push().expect_code(0);
+    project.env.run(&["export", "--no-progress"]).expect_code(0);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .from_path(project.env.path("out/local.tsv"))
+        .expect("local inventory TSV");
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert!(!rows.is_empty());
+    let state = project.server.state();
+    assert_eq!(state.inventories.len(), rows.len());
+    for row in &rows {
+        let (store, id) = (&row[col("store_code")], &row[col("id")]);
+        let sent = &state.inventories[&(format!("de~DE~{id}"), store.to_owned())];
+        assert_eq!(sent["storeCode"], store);
+        let attributes = &sent["localInventoryAttributes"];
+        assert_eq!(
+            attributes["quantity"],
+            row[col("quantity")].to_string(),
+            "{id} in {store}"
+        );
+        assert_eq!(
+            attributes["availability"],
+            row[col("availability")].to_ascii_uppercase(),
+            "{id} in {store}"
+        );
+    }
+}
