@@ -16,6 +16,7 @@ pub mod items;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod webhook;
 
 use std::path::PathBuf;
 
