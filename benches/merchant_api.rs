@@ -9,6 +9,8 @@
 //! The server's rate is unlimited here (`requests_per_second` raised): this measures
 //! omnifeed, not Google's quota.
 
+// The tests' server, shared: the faults it can inject are not used here.
+#[allow(dead_code)]
 #[path = "../tests/cli/merchant_api/server.rs"]
 mod server;
 
@@ -37,6 +39,8 @@ fn arg(name: &str, default: u64) -> u64 {
 }
 
 /// Runs omnifeed in `dir`; returns (wall seconds, peak RSS MiB, exit code).
+// The child is reaped by `wait4`, which also gives its own peak RSS (std's `wait` cannot).
+#[allow(clippy::zombie_processes)]
 fn timed(dir: &Path, args: &[&str]) -> (f64, f64, i32) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_omnifeed"))
