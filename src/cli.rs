@@ -73,10 +73,12 @@ pub enum Command {
     /// Dry run: what a push would change per feed, against what each channel last accepted.
     /// Writes no feed files and leaves the state alone. Guards are shown, not enforced.
     Diff(DiffArgs),
-    /// Export, diff, check the guards and deliver each feed that passes; record what the
-    /// channel accepted. One export or push per project at a time (exit 4 otherwise).
+    /// Export, diff, check the guards and deliver each feed that passes (files, or item by
+    /// item to an API destination); record what the channel accepted. Exit 1 when the
+    /// channel rejected items (run `partial`; `diff` lists them). One export or push per
+    /// project at a time (exit 4 otherwise).
     Push(PushArgs),
-    /// List past runs (`runs show ID` for one run's per-feed counts).
+    /// List past runs (`runs show ID` for one run's per-feed counts and rejected items).
     Runs(RunsArgs),
     /// Start a project from one catalog file: detect its format (a Shopify, WooCommerce or
     /// Magento 2 export, or a plain table), write omnifeed.toml with each guess explained

@@ -623,3 +623,24 @@ pub fn record_fields(
         })
         .collect()
 }
+
+/// A record's full rendered values by channel field name, each a list (one value for a
+/// field that is not repeated): what an item-level channel API is sent. Unlike
+/// [`record_fields`], nothing is shortened; empty values are left out.
+pub fn record_values(
+    spec: &crate::spec::ChannelSpec,
+    record: &Record<'_>,
+) -> crate::push::ItemValues {
+    spec.fields
+        .iter()
+        .zip(&record.values)
+        .filter_map(|(field, value)| {
+            let values: Vec<String> = match value.as_ref()? {
+                Value::Text(text) => vec![text.to_string()],
+                Value::List(items) => items.iter().map(|item| item.to_string()).collect(),
+            };
+            let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+            (!values.is_empty()).then(|| (field.name.clone(), values))
+        })
+        .collect()
+}

@@ -20,7 +20,8 @@
 //!       "changed": [ { "key": "SKU-2", "fields": [ { "field": "price", "before": "19.99 EUR", "after": "17.99 EUR" } ] } ],
 //!       "removed": [ { "key": "SKU-3", "fields": [ { "field": "price", "before": "5.00 EUR", "after": null } ] } ],
 //!       "guards": [ { "code": "guard.removed-share", "message": "…", "override_flag": "--allow-removals",
-//!                     "count": 1000, "total": 2000 } ]
+//!                     "count": 1000, "total": 2000 } ],
+//!       "channel_rejected": [ { "key": "SKU-4", "reason": "INVALID_ARGUMENT: …", "rejections": 2 } ]
 //!     }
 //!   ]
 //! }
@@ -30,7 +31,10 @@
 //! shorten only the three lists. `changed` is sorted largest change first (stock flips, then
 //! relative price change, read through the spec's field roles), `added` and `removed` by key; see [`crate::diff`]. `guards`
 //! lists every tripped guard (`count`/`total` only for share guards); a diff never enforces
-//! them. Keys of per-store channels are `STORE/ID`.
+//! them. Keys of per-store channels are `STORE/ID`. `channel_rejected` lists the items whose
+//! last sent content the channel refused, with its reason and how many runs in a row
+//! refused it (they stay pending; an item-level push holds one back once that reaches its
+//! destination's `hold_back_after`).
 
 use std::io::Write;
 
@@ -43,6 +47,7 @@ use crate::guards::GuardTrip;
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
 use crate::run::{self, PlanOptions};
+use crate::state::{PendingRejection, StateStore};
 
 /// Items listed per section in human output when `--limit` is not given.
 const HUMAN_LIMIT: usize = 20;
@@ -63,6 +68,8 @@ struct FeedReport<'a> {
     /// Items left out of the feed for an error, by rule (named on stderr).
     rejected: &'a std::collections::BTreeMap<&'static str, u64>,
     guards: &'a [GuardTrip],
+    /// Items whose last sent content the channel refused, with its reason.
+    channel_rejected: Vec<PendingRejection>,
 }
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
@@ -84,19 +91,22 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
         (None, OutputFormat::Json) => None,
         (None, _) => Some(HUMAN_LIMIT),
     };
-    let reports: Vec<FeedReport<'_>> = feeds
-        .iter()
-        .zip(&plan.feeds)
-        .zip(&plan.engine.summaries)
-        .map(|((feed, p), summary)| FeedReport {
+    let mut reports: Vec<FeedReport<'_>> = Vec::with_capacity(feeds.len());
+    for ((feed, p), summary) in feeds.iter().zip(&plan.feeds).zip(&plan.engine.summaries) {
+        let channel_rejected = match &store {
+            Some(store) => store.pending_rejections(&feed.id)?,
+            None => Vec::new(),
+        };
+        reports.push(FeedReport {
             feed: &feed.id,
             channel: &feed.spec.id,
             diff: narrow(p.diff.clone(), args, limit),
             refreshed: p.refreshed,
             rejected: &summary.rejected,
             guards: &p.trips,
-        })
-        .collect();
+            channel_rejected,
+        });
+    }
     let mut out = crate::report::stdout::stdout();
     match global.format {
         OutputFormat::Json => {
@@ -164,6 +174,23 @@ fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result
     section(out, "removed", &report.diff.removed, t.removed, false)?;
     for (rule, count) in report.rejected {
         writeln!(out, "  left out by {rule}: {count}")?;
+    }
+    if !report.channel_rejected.is_empty() {
+        writeln!(
+            out,
+            "  rejected by the channel ({}; still pending, fix and push again):",
+            report.channel_rejected.len()
+        )?;
+        for item in &report.channel_rejected {
+            writeln!(
+                out,
+                "    {}: {} ({} run{} in a row)",
+                item.key,
+                item.reason,
+                item.rejections,
+                if item.rejections == 1 { "" } else { "s" }
+            )?;
+        }
     }
     for trip in report.guards {
         writeln!(

@@ -138,6 +138,27 @@ fn print_report(
             }
         }
     }
+    for result in results {
+        if !result.held_back.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "error: feed `{}`: {} items held back, refused again and again for the same \
+                 content; they are sent once their content changes:",
+                result.feed,
+                result.held_back.len()
+            );
+            for held in result.held_back.iter().take(SHOWN_REJECTIONS) {
+                let _ = writeln!(stderr, "    {}: {}", held.key, held.message);
+            }
+            if result.held_back.len() > SHOWN_REJECTIONS {
+                let _ = writeln!(
+                    stderr,
+                    "    … and {} more (--format json lists them all)",
+                    result.held_back.len() - SHOWN_REJECTIONS
+                );
+            }
+        }
+    }
     let mut out = crate::report::stdout::stdout();
     match format {
         OutputFormat::Json => {

@@ -2,7 +2,9 @@
 //!
 //! JSON: `runs` prints `{ "runs": [RunSummary…] }`, newest first; `runs show ID` prints one
 //! `RunDetail` `{ "summary": RunSummary, "feeds": [ { "feed", "counts": { "added", "changed",
-//! "removed", "unchanged", "sent", "accepted", "rejected" }, "recorded_at" } ] }`. A
+//! "removed", "unchanged", "sent", "accepted", "rejected" }, "recorded_at", "rejected_items":
+//! [ { "key", "reason" } ] } ] }` (`rejected_items`: the items the channel refused in that
+//! run with its reason; left out when none). A
 //! `RunSummary` is `{ "id", "started_at", "ended_at", "command", "feeds", "outcome",
 //! "catalog_modified_at" }`; times are RFC 3339, `ended_at` is null for a run still going or
 //! killed, and `outcome` is one of `running`, `ok`, `partial` (the channel rejected some
@@ -116,6 +118,9 @@ fn print_detail(out: &mut impl Write, detail: &RunDetail) -> std::io::Result<()>
                 " (nothing recorded)"
             }
         )?;
+        for item in &feed.rejected_items {
+            writeln!(out, "    rejected {}: {}", item.key, item.reason)?;
+        }
     }
     Ok(())
 }

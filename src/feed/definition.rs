@@ -118,6 +118,9 @@ pub enum RawDestination {
     ObjectStore(crate::push::object_store::ObjectStoreDestination),
     /// A web endpoint each file is sent to with PUT or POST (a presigned URL, a receiver).
     Http(crate::push::http::HttpDestination),
+    /// The Google Merchant API v1, item by item (see
+    /// [`crate::push::google_merchant::GoogleMerchantConfig`] for the keys).
+    GoogleMerchantApi(Box<crate::push::google_merchant::GoogleMerchantConfig>),
 }
 
 impl RawDestination {
@@ -126,9 +129,22 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
-            RawDestination::Ftp(_) | RawDestination::ObjectStore(_) | RawDestination::Http(_) => {
-                std::path::Path::new(NETWORK_EXPORT_FOLDER)
-            }
+            RawDestination::Ftp(_)
+            | RawDestination::ObjectStore(_)
+            | RawDestination::Http(_)
+            | RawDestination::GoogleMerchantApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
+        }
+    }
+
+    /// Whether the destination takes single items through an API (see
+    /// [`crate::push::ItemTransport`]) rather than files.
+    pub fn sends_items(&self) -> bool {
+        match self {
+            RawDestination::Dir { .. }
+            | RawDestination::Ftp(_)
+            | RawDestination::ObjectStore(_)
+            | RawDestination::Http(_) => false,
+            RawDestination::GoogleMerchantApi(_) => true,
         }
     }
 
@@ -139,8 +155,18 @@ impl RawDestination {
             RawDestination::Dir { .. } | RawDestination::ObjectStore(_) => {}
             RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
             RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
+            RawDestination::GoogleMerchantApi(config) => config.resolve_paths(base),
         }
         self
+    }
+
+    /// What is wrong with the destination for a feed of `spec` (an item-level destination
+    /// needs the spec's `[api]`), one line each.
+    pub fn spec_problems(&self, spec: &crate::spec::ChannelSpec) -> Vec<String> {
+        match self {
+            RawDestination::GoogleMerchantApi(config) => config.problems(spec),
+            _ => Vec::new(),
+        }
     }
 
     /// Settings of a network kind that are wrong whatever the server says, as
@@ -151,7 +177,7 @@ impl RawDestination {
         // its `kind` line.
         let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("kind", p)).collect();
         match self {
-            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::Dir { .. } | RawDestination::GoogleMerchantApi(_) => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),
             RawDestination::ObjectStore(settings) => whole(settings.problems()),
             RawDestination::Http(settings) => whole(settings.problems()),

@@ -310,6 +310,12 @@ fn compile(
             .chain(raw.guards.missing_roles(&spec.id, &spec.roles))
             .map(|e| format!("[guards] {e}")),
     );
+    problems.extend(
+        raw.destination
+            .spec_problems(&spec)
+            .into_iter()
+            .map(|e| format!("[destination] {e}")),
+    );
     if !problems.is_empty() {
         return Err(invalid(problems));
     }

@@ -5,11 +5,17 @@
 //!
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
+//! Destinations whose channel answers per item (the Google Merchant API) offer an
+//! [`ItemTransport`] through [`Transport::items`]: see [`items`].
 
+pub mod api_body;
 mod content_type;
 mod dir;
+pub mod endpoint;
 pub mod ftp;
+pub mod google_merchant;
 pub mod http;
+pub mod items;
 pub mod object_store;
 pub mod retry;
 pub mod runtime;
@@ -19,6 +25,7 @@ pub mod webhook;
 use std::path::PathBuf;
 
 pub use dir::DirTransport;
+pub use items::{ItemOperation, ItemSession, ItemTransport, ItemValues, ItemVerdict, Operation};
 pub use runtime::NetRuntime;
 
 use crate::feed::{Feed, RawDestination};
@@ -106,6 +113,13 @@ pub trait Transport {
         let _ = feed;
         Ok(vec![format!("{}: nothing to check", self.target())])
     }
+
+    /// The item-level side of a destination whose channel takes single items
+    /// ([`ItemTransport`]); the run engine then sends the diff's items through it instead of
+    /// [`Transport::deliver`]ing files.
+    fn items(&self) -> Option<&dyn ItemTransport> {
+        None
+    }
 }
 
 /// `err`'s message followed by those of its causes that it does not already contain: the
@@ -137,5 +151,8 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
             net,
         )),
         RawDestination::Http(settings) => Box::new(http::HttpTransport::new(settings.clone(), net)),
+        RawDestination::GoogleMerchantApi(config) => Box::new(
+            google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
+        ),
     }
 }

@@ -41,6 +41,24 @@ impl Progress {
         }
     }
 
+    /// Like [`Progress::start`], counting items instead of bytes.
+    pub fn start_items(&self, what: &'static str, total_items: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_style(
+                ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+        }
+        self.start(what, total_items);
+    }
+
+    pub fn advance(&self, delta: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(delta);
+        }
+    }
+
     pub fn set(&self, position: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(position);

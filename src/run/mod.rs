@@ -8,6 +8,8 @@
 //!   [`Transport`](crate::push::Transport).
 //! - [`record`]: what the channel accepted is recorded in the state, one transaction per
 //!   feed, and the run's end with its per-feed counts.
+//! - [`items`]: a destination that takes single items is sent the diff item by item, and
+//!   each answered batch is recorded from the per-item verdicts.
 //!
 //! [`push::push`] runs the three in order. The commands in `commands/` only parse flags,
 //! call these and print.
@@ -15,6 +17,7 @@
 pub mod deliver;
 mod diff_sink;
 pub mod dry_run;
+mod items;
 pub mod lock;
 pub mod plan;
 pub mod push;

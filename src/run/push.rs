@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::deliver::{Transports, deliver};
+use super::items::{ItemDelivery, ItemsDelivered, deliver_items};
 use super::lock::ProjectLock;
 use super::plan::{self, FeedPlan, PlanOptions};
 use super::record::{finish_run, outcome_of, record_feed};
@@ -57,11 +58,23 @@ pub struct FeedResult {
     /// The items the channel rejected, `(key, its message)`; they stay pending.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channel_rejections: Vec<Rejection>,
+    /// Item-level destinations: items not sent because the channel refused the same content
+    /// for the same reason too many runs in a row; sent again once their content changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<Rejection>,
+    /// Item-level destinations: items that got no answer (timeouts, 5xx after the retries,
+    /// the deadline); nothing was recorded for them, so the next push sends them again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_sent: u64,
     /// Whether the files went to the transport (delivered, or maybe partly before an error).
     #[serde(skip)]
     pub sending: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An item the channel refused, with its reason.
@@ -173,6 +186,8 @@ pub fn push(
             sent: summary.records,
             recorded: None,
             channel_rejections: Vec::new(),
+            held_back: Vec::new(),
+            not_sent: 0,
             sending: false,
             error: unreachable.or_else(|| {
                 lost.then(|| {
@@ -196,7 +211,8 @@ pub fn push(
     }
 
     if !passing.is_empty() {
-        let delivered = deliver_and_record(passing, store, run, now, transports, &mut results);
+        let delivered =
+            deliver_and_record(passing, store, run, now, transports, progress, &mut results);
         if let Err(err) = delivered {
             // A failure outside any one feed (the catalog became unreadable, the staging
             // folder could not be made): every feed not yet recorded failed.
@@ -255,6 +271,7 @@ fn deliver_and_record(
     run: RunId,
     now: Timestamp,
     transports: Transports<'_>,
+    progress: &Progress,
     results: &mut [FeedResult],
 ) -> anyhow::Result<()> {
     for Passing {
@@ -266,6 +283,22 @@ fn deliver_and_record(
     {
         let result = &mut results[result];
         let transport = transports(&feed);
+        if let Some(items) = transport.items() {
+            let totals = feed_plan.diff.totals;
+            let planned = totals.added + totals.changed + feed_plan.refreshed + totals.removed;
+            store.mark_sending(run, &feed.id, planned)?;
+            result.sending = true;
+            let delivery = ItemDelivery {
+                feed: &feed,
+                run,
+                plan: &feed_plan,
+                now,
+                progress,
+            };
+            let delivered = deliver_items(store, items, staged.spill, &delivery)?;
+            apply_items(result, delivered, &items.target());
+            continue;
+        }
         store.mark_sending(run, &feed.id, result.sent)?;
         result.sending = true;
         let delivery = match deliver(transport.as_ref(), &feed, &staged) {
@@ -308,6 +341,33 @@ fn deliver_and_record(
         result.files = delivery.files;
     }
     Ok(())
+}
+
+/// The outcome of an item-level delivery: failed when any item went unanswered (the next
+/// push sends it), partial when the channel refused some, else ok.
+fn apply_items(result: &mut FeedResult, delivered: ItemsDelivered, target: &str) {
+    result.sent = delivered.answered;
+    result.recorded = Some(delivered.recorded);
+    result.not_sent = delivered.not_sent;
+    result.outcome = if let Some(error) = delivered.error {
+        result.recorded = None;
+        result.error = Some(error);
+        FeedOutcome::Failed
+    } else if delivered.not_sent > 0 {
+        result.error = Some(format!(
+            "{} of the items got no answer from {target} ({}); nothing was recorded for them, \
+             so the next push sends them again",
+            delivered.not_sent,
+            delivered.first_not_sent.unwrap_or_default()
+        ));
+        FeedOutcome::Failed
+    } else if !delivered.rejected.is_empty() || !delivered.held_back.is_empty() {
+        FeedOutcome::Partial
+    } else {
+        FeedOutcome::Ok
+    };
+    result.channel_rejections = delivered.rejected;
+    result.held_back = delivered.held_back;
 }
 
 /// Whether the state has no history of `feed` while its destination holds its files.

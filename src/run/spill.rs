@@ -4,14 +4,17 @@
 //!
 //! A record is length-prefixed binary (every length a u32, little-endian): its key, its
 //! 16-byte hash, then the number of fields (`u32::MAX` for none: an unchanged item being
-//! refreshed) and each field's name and value. JSON lines cost a third of a push's
-//! recording time to write and parse back.
+//! refreshed) and each field's name and value, then for an item-level destination the
+//! full values it sends (`u32::MAX` for none; else per field its name, the number of values
+//! and each value). JSON lines cost a third of a push's recording time to write and parse
+//! back.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use crate::diff::Fields;
+use crate::push::ItemValues;
 use crate::state::SourceError;
 
 /// One record the state must learn. `fields` is `None` for an unchanged item being
@@ -22,13 +25,20 @@ pub(super) struct Spilled {
     /// The engine's record hash.
     pub hash: u128,
     pub fields: Option<Fields>,
+    /// The full values an item-level channel is sent (`None` for file destinations).
+    pub values: Option<ItemValues>,
 }
 
 const NO_FIELDS: u32 = u32::MAX;
 
 impl Spilled {
     /// The record's bytes, as [`Spill::push`] takes them.
-    pub(super) fn encode(key: &str, hash: u128, fields: Option<&Fields>) -> Vec<u8> {
+    pub(super) fn encode(
+        key: &str,
+        hash: u128,
+        fields: Option<&Fields>,
+        values: Option<&ItemValues>,
+    ) -> Vec<u8> {
         let size = fields.map_or(0, |fields| {
             fields
                 .iter()
@@ -46,6 +56,19 @@ impl Spilled {
                 for (name, value) in fields {
                     push_text(&mut out, name);
                     push_text(&mut out, value);
+                }
+            }
+        }
+        match values {
+            None => out.extend_from_slice(&NO_FIELDS.to_le_bytes()),
+            Some(values) => {
+                out.extend_from_slice(&length(values.len()).to_le_bytes());
+                for (name, list) in values {
+                    push_text(&mut out, name);
+                    out.extend_from_slice(&length(list.len()).to_le_bytes());
+                    for value in list {
+                        push_text(&mut out, value);
+                    }
                 }
             }
         }
@@ -68,7 +91,27 @@ impl Spilled {
             }
             Some(fields)
         };
-        Ok(Spilled { key, hash, fields })
+        let count = take_u32(&mut bytes)?;
+        let values = if count == NO_FIELDS {
+            None
+        } else {
+            let mut values = ItemValues::new();
+            for _ in 0..count {
+                let name = take_text(&mut bytes)?;
+                let n = take_u32(&mut bytes)?;
+                let list = (0..n)
+                    .map(|_| take_text(&mut bytes))
+                    .collect::<Result<_, _>>()?;
+                values.insert(name, list);
+            }
+            Some(values)
+        };
+        Ok(Spilled {
+            key,
+            hash,
+            fields,
+            values,
+        })
     }
 }
 
@@ -152,9 +195,19 @@ mod tests {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         spill
-            .push(&Spilled::encode("SKU-1", u128::MAX - 7, Some(&fields)))
+            .push(&Spilled::encode(
+                "SKU-1",
+                u128::MAX - 7,
+                Some(&fields),
+                None,
+            ))
             .expect("push");
-        spill.push(&Spilled::encode("", 0, None)).expect("push");
+        let values: ItemValues = [("image_link".to_owned(), vec!["a, b".into(), "c".into()])]
+            .into_iter()
+            .collect();
+        spill
+            .push(&Spilled::encode("", 0, None, Some(&values)))
+            .expect("push");
         let read: Vec<Spilled> = spill
             .read()
             .expect("read")
@@ -170,5 +223,7 @@ mod tests {
             (read[1].key.as_str(), read[1].hash, &read[1].fields),
             ("", 0, &None)
         );
+        assert_eq!(read[0].values, None);
+        assert_eq!(read[1].values.as_ref(), Some(&values));
     }
 }

@@ -83,7 +83,20 @@ impl RecordSink for StageSink<'_> {
         // One comparison per record: the spill follows from the diff's verdict, and reuses
         // the field map the diff built.
         let seen = self.diff.record(feed, view);
-        let spill = |fields: Option<&_>| Some(Spilled::encode(&view.key, view.hash, fields));
+        let spill = |fields: Option<&_>| {
+            // An item-level channel is sent each spilled record's full values, refreshed
+            // ones too.
+            let values = self.feeds[feed]
+                .delivery
+                .sends_items()
+                .then(|| export::record_values(&self.feeds[feed].spec, view.record));
+            Some(Spilled::encode(
+                &view.key,
+                view.hash,
+                fields,
+                values.as_ref(),
+            ))
+        };
         let record = match &seen {
             Seen::Changed { fields, .. } => spill(Some(fields)),
             Seen::Added { fields, .. } if self.diff.added_fields => spill(Some(fields)),

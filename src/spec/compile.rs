@@ -31,6 +31,8 @@ pub struct ChannelSpec {
     pub roles: Roles,
     /// `[[at_least_one_of]]` groups.
     pub at_least_one_of: Vec<OneOf>,
+    /// `[api]`: the channel's item API, for item-level destinations.
+    pub api: Option<super::api::ApiSpec>,
     pub origin: SpecOrigin,
 }
 
@@ -157,6 +159,8 @@ pub struct FieldSpec {
     pub path: Vec<String>,
     pub with: Vec<(Vec<String>, String)>,
     pub role: Option<Role>,
+    /// Where an item-level destination sends the value (see [`super::api`]).
+    pub api: Option<super::api::ApiField>,
     pub note: Option<String>,
     pub max_bytes: Option<usize>,
     pub parts: Option<Parts>,
@@ -296,6 +300,14 @@ pub fn compile(
         );
     }
     let roles = roles(&fields, &mut problems);
+    let api = match raw.api.as_ref().map(super::api::ApiSpec::compile) {
+        None => None,
+        Some(Ok(api)) => Some(api),
+        Some(Err(mut more)) => {
+            problems.append(&mut more);
+            None
+        }
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -312,6 +324,7 @@ pub fn compile(
         formats,
         fields_by_name,
         fields,
+        api,
         roles,
         at_least_one_of,
         origin,
@@ -628,6 +641,11 @@ fn compile_field(
             )),
         }
     }
+    let api = raw.api.as_ref().and_then(|api| {
+        super::api::ApiField::compile(api, raw.kind, raw.repeated)
+            .map_err(|problem| problems.push(format!("field `{name}`: {problem}")))
+            .ok()
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -657,6 +675,7 @@ fn compile_field(
         path,
         with,
         role: raw.role,
+        api,
         note: raw.note.clone(),
         max_bytes: raw.max_bytes,
         parts: raw.parts.as_ref().map(|parts| Parts {

@@ -2,6 +2,7 @@
 //! knows field *types*; these files know *channels*. The shipped specs are embedded in the
 //! binary; a user's own `channel-specs/` folder adds channels or replaces one by id.
 
+pub mod api;
 pub mod compile;
 pub mod raw;
 pub mod roles;

@@ -19,6 +19,8 @@ pub struct RawSpec {
     /// Groups of fields of which an item needs at least one (Meta: brand, GTIN or MPN).
     #[serde(default)]
     pub at_least_one_of: Vec<RawOneOf>,
+    /// The channel's item API (limits and custom attributes), for item-level destinations.
+    pub api: Option<super::api::RawApi>,
 }
 
 /// `[[at_least_one_of]]`: an item with every one of `fields` empty is refused (or warned
@@ -281,6 +283,9 @@ pub struct RawField {
     /// What the field means to guards and diff ranking: `price`, `sale_price`,
     /// `availability`, `quantity` or `currency`; at most one field per role.
     pub role: Option<super::roles::Role>,
+    /// Where an item-level destination puts the value in its request body: a dotted path
+    /// (`productAttributes.title`), or `{ path, as, values }` (see [`super::api`]).
+    pub api: Option<super::api::RawApiField>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
     /// Largest value in UTF-8 bytes (Google `instore_product_location`: 20 bytes).

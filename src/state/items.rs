@@ -16,7 +16,7 @@ pub(super) fn hash_bytes(hash: u128) -> [u8; 16] {
     hash.to_be_bytes()
 }
 
-fn hash_from_bytes(feed: &str, key: &str, bytes: &[u8]) -> Result<u128, StateError> {
+pub(super) fn hash_from_bytes(feed: &str, key: &str, bytes: &[u8]) -> Result<u128, StateError> {
     let bytes: [u8; 16] = bytes.try_into().map_err(|_| StateError::Corrupt {
         what: format!("accepted_hash of `{key}` in feed `{feed}`"),
         reason: format!("{} bytes instead of 16", bytes.len()),
@@ -161,7 +161,7 @@ where
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (feed, key) DO UPDATE SET
                      sent_hash = NULL, sent_at = NULL, sent_run = NULL, verdict = NULL,
-                     accepted_hash = excluded.accepted_hash,
+                     rejections = NULL, accepted_hash = excluded.accepted_hash,
                      accepted_at = excluded.accepted_at, accepted_run = excluded.accepted_run",
             )
             .map_err(sql(ACTION))?;
@@ -176,19 +176,31 @@ where
         let mut touch = tx
             .prepare(
                 "UPDATE items SET sent_hash = NULL, sent_at = NULL, sent_run = NULL, verdict = NULL,
-                                  accepted_at = ?4, accepted_run = ?5
+                                  rejections = NULL, accepted_at = ?4, accepted_run = ?5
                  WHERE feed = ?1 AND key = ?2 AND accepted_hash = ?3",
             )
             .map_err(sql(ACTION))?;
         // A rejection leaves the accepted columns alone: diffs keep comparing against what
         // the channel really holds.
+        // The same content refused for the same reason again extends the streak that holds
+        // an item back; anything else starts a new one.
         let mut reject = tx
             .prepare(
-                "INSERT INTO items (feed, key, sent_hash, sent_at, sent_run, verdict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO items (feed, key, sent_hash, sent_at, sent_run, verdict, rejections)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                  ON CONFLICT (feed, key) DO UPDATE SET
+                     rejections = CASE
+                         WHEN items.sent_hash = excluded.sent_hash
+                              AND items.verdict = excluded.verdict
+                         THEN coalesce(items.rejections, 0) + 1 ELSE 1 END,
                      sent_hash = excluded.sent_hash, sent_at = excluded.sent_at,
                      sent_run = excluded.sent_run, verdict = excluded.verdict",
+            )
+            .map_err(sql(ACTION))?;
+        let mut note_rejection = tx
+            .prepare(
+                "INSERT INTO rejections (run_id, feed, key, reason) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (run_id, feed, key) DO UPDATE SET reason = excluded.reason",
             )
             .map_err(sql(ACTION))?;
         let mut write = |batch: EncodedBatch| -> Result<(), StateError> {
@@ -220,6 +232,9 @@ where
                     (Verdict::Rejected(message), _) => {
                         reject
                             .execute(params![feed, item.key, hash, now, run.0, message])
+                            .map_err(sql(ACTION))?;
+                        note_rejection
+                            .execute(params![run.0, feed, item.key, message])
                             .map_err(sql(ACTION))?;
                         summary.rejected += 1;
                     }

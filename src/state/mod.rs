@@ -21,7 +21,8 @@ use jiff::Timestamp;
 pub use error::{SourceError, StateError};
 pub use sqlite::SqliteStore;
 pub use types::{
-    FeedCounts, Outcome, PushSummary, PushedItem, RunDetail, RunFeed, RunId, RunSummary, Verdict,
+    FeedCounts, ItemRejection, Outcome, PendingRejection, PushSummary, PushedItem, RunDetail,
+    RunFeed, RunId, RunSummary, Verdict,
 };
 
 /// Field name -> value, as shown in diffs.
@@ -81,6 +82,9 @@ pub trait StateStore {
     where
         I: IntoIterator<Item = Result<PushedItem, E>>,
         E: Into<SourceError>;
+
+    /// The items of `feed` whose last sent content the channel rejected, sorted by key.
+    fn pending_rejections(&self, feed: &str) -> Result<Vec<PendingRejection>, StateError>;
 
     /// Keys of items last accepted before `older_than`, sorted: candidates for a refresh
     /// before the channel expires them (Google drops items not refreshed within 30 days).

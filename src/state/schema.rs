@@ -24,6 +24,10 @@
 //!   `items` rows. Version 1 kept them as JSON text in `item_fields`, about four times the
 //!   size.
 //!
+//! - Since version 3, `items.rejections` counts the consecutive rejections of the same sent
+//!   content with the same reason (NULL once accepted), and `rejections` keeps each run's
+//!   rejected items with the channel's reason.
+//!
 //! `accepted_hash` is [`crate::diff::content_hash`] of the item's stored field values, so it
 //! can be recomputed from them (version 2 did: version 1 stored another hash).
 
@@ -50,8 +54,11 @@ impl Migration {
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: never edit or
 /// reorder a released migration, because stores in the field have already applied it.
-pub(crate) const MIGRATIONS: &[Migration] =
-    &[Migration::Sql(VERSION_1), Migration::Code(version_2)];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(VERSION_1),
+    Migration::Code(version_2),
+    Migration::Sql(VERSION_3),
+];
 
 const VERSION_1: &str = r"
 CREATE TABLE runs (
@@ -161,6 +168,23 @@ fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
          DROP TABLE item_fields;",
     )
 }
+
+/// Version 3: item-level channels answer per item, so the store keeps how often in a row an
+/// item was rejected for the same content and reason (`items.rejections`; a push holds an
+/// item back once that reaches its limit, until its content changes), and every rejection
+/// with its run (`rejections`), for `runs show`. Rejections recorded before count once.
+const VERSION_3: &str = r"
+ALTER TABLE items ADD COLUMN rejections INTEGER;
+UPDATE items SET rejections = 1 WHERE verdict IS NOT NULL;
+
+CREATE TABLE rejections (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    feed   TEXT    NOT NULL,
+    key    TEXT    NOT NULL,
+    reason TEXT    NOT NULL,
+    PRIMARY KEY (run_id, feed, key)
+) STRICT, WITHOUT ROWID;
+";
 
 /// The schema version this build writes.
 pub(crate) fn current_version() -> i64 {

@@ -9,10 +9,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use super::error::{SourceError, StateError, sql};
 use super::items;
+use super::items::hash_from_bytes;
 use super::schema::{MIGRATIONS, current_version};
 use super::{
-    FeedCounts, Fields, Outcome, PushSummary, PushedItem, RunDetail, RunFeed, RunId, RunSummary,
-    StateStore,
+    FeedCounts, Fields, ItemRejection, Outcome, PendingRejection, PushSummary, PushedItem,
+    RunDetail, RunFeed, RunId, RunSummary, StateStore,
 };
 
 /// How long a writer waits for another omnifeed process holding the lock (a cron run
@@ -358,6 +359,42 @@ impl StateStore for SqliteStore {
         items::record_push(&mut self.conn, feed, run, items, removed, now)
     }
 
+    fn pending_rejections(&self, feed: &str) -> Result<Vec<PendingRejection>, StateError> {
+        const ACTION: &str = "listing rejected items";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, verdict, coalesce(rejections, 1), sent_hash FROM items
+                 WHERE feed = ?1 AND verdict IS NOT NULL ORDER BY key",
+            )
+            .map_err(sql(ACTION))?;
+        let rows = stmt
+            .query_map(params![feed], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            })
+            .map_err(sql(ACTION))?;
+        let mut pending = Vec::new();
+        for row in rows {
+            let (key, reason, rejections, sent_hash) = row.map_err(sql(ACTION))?;
+            let sent_hash = match sent_hash {
+                Some(bytes) => hash_from_bytes(feed, &key, &bytes)?,
+                None => 0,
+            };
+            pending.push(PendingRejection {
+                key,
+                reason,
+                rejections: u32::try_from(rejections).unwrap_or(u32::MAX),
+                sent_hash,
+            });
+        }
+        Ok(pending)
+    }
+
     fn stale_items(&self, feed: &str, older_than: Timestamp) -> Result<Vec<String>, StateError> {
         let mut stmt = self
             .conn
@@ -440,9 +477,11 @@ impl StateStore for SqliteStore {
         let mut feeds = Vec::new();
         for row in rows {
             let (feed, counts, recorded_at) = row.map_err(sql("reading a run"))?;
+            let rejected_items = self.run_rejections(id, &feed)?;
             feeds.push(RunFeed {
                 feed,
                 counts,
+                rejected_items,
                 recorded_at: opt_from_micros("run_feeds.recorded_at", recorded_at)?,
             });
         }
@@ -451,6 +490,26 @@ impl StateStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The items of `feed` the channel rejected in `run`, sorted by key.
+    fn run_rejections(&self, run: RunId, feed: &str) -> Result<Vec<ItemRejection>, StateError> {
+        const ACTION: &str = "reading a run's rejected items";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, reason FROM rejections WHERE run_id = ?1 AND feed = ?2 ORDER BY key",
+            )
+            .map_err(sql(ACTION))?;
+        stmt.query_map(params![run.0, feed], |row| {
+            Ok(ItemRejection {
+                key: row.get(0)?,
+                reason: row.get(1)?,
+            })
+        })
+        .map_err(sql(ACTION))?
+        .collect::<Result<_, _>>()
+        .map_err(sql(ACTION))
+    }
+
     fn summary(&self, id: RunId) -> Result<Option<RunSummary>, StateError> {
         let row = self
             .conn

@@ -111,6 +111,9 @@ pub struct RunSummary {
 pub struct RunFeed {
     pub feed: String,
     pub counts: FeedCounts,
+    /// The items the channel rejected in this run, by key, with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_items: Vec<ItemRejection>,
     /// When this feed's items were recorded; `None` if nothing was recorded (dry run, guard
     /// tripped, push failed).
     pub recorded_at: Option<Timestamp>,
@@ -120,4 +123,25 @@ pub struct RunFeed {
 pub struct RunDetail {
     pub summary: RunSummary,
     pub feeds: Vec<RunFeed>,
+}
+
+/// An item the channel refused, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRejection {
+    pub key: String,
+    pub reason: String,
+}
+
+/// An item whose last sent content the channel rejected: it stays pending, and diffs keep
+/// comparing against its last accepted content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingRejection {
+    pub key: String,
+    /// The channel's reason, as last given.
+    pub reason: String,
+    /// Consecutive runs that were refused this same content for this same reason.
+    pub rejections: u32,
+    /// [`crate::diff::content_hash`] of the refused content.
+    #[serde(skip)]
+    pub sent_hash: u128,
 }

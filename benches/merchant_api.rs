@@ -1,0 +1,187 @@
+//! Item-level push benchmark (issue #11): a delta push of CHANGED changed items of a
+//! VARIANTS-variant catalog to the local Merchant API of the tests (the same server: it
+//! checks tokens and every body against Google's discovery document), with the
+//! destination's default concurrency. Prints wall time, items per second and peak RSS of
+//! the delta push, next to the first (full) push and a `diff` of the same change.
+//!
+//! `cargo bench --bench merchant_api -- [--variants N] [--changed N] [--stores N]`
+//! (defaults 1,000,000, 100,000 and 2). Catalogs are cached in `target/bench-data/`.
+//! The server's rate is unlimited here (`requests_per_second` raised): this measures
+//! omnifeed, not Google's quota.
+
+// The tests' server, shared: the faults it can inject are not used here.
+#[allow(dead_code)]
+#[path = "../tests/cli/merchant_api/server.rs"]
+mod server;
+
+mod support {
+    use std::path::{Path, PathBuf};
+
+    pub(crate) fn shared(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared")
+            .join(relative)
+    }
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const CLIENT_EMAIL: &str = "omnifeed-bench@test-project.iam.gserviceaccount.com";
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().expect("a number"))
+}
+
+/// Runs omnifeed in `dir`; returns (wall seconds, peak RSS MiB, exit code).
+// The child is reaped by `wait4`, which also gives its own peak RSS (std's `wait` cannot).
+#[allow(clippy::zombie_processes)]
+fn timed(dir: &Path, args: &[&str]) -> (f64, f64, i32) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_omnifeed"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start omnifeed");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, status and usage point to live locals.
+    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (wall, usage.ru_maxrss as f64 / 1024.0, code)
+}
+
+fn catalog(variants: u64, stores: u64) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("v{variants}-s{stores}"));
+    if !path.join("defects.json").exists() {
+        eprintln!(
+            "generating {variants} variants, {stores} stores into {} ...",
+            path.display()
+        );
+        let status = Command::new("python3")
+            .arg(support::shared("tools/gen_catalog.py"))
+            .arg(&path)
+            .args([
+                "--variants",
+                &variants.to_string(),
+                "--stores",
+                &stores.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("python3");
+        assert!(status.success(), "gen_catalog.py failed");
+    }
+    path
+}
+
+/// Copies the catalog into `to`, with the title of the first `changed` rows changed.
+fn copy_catalog(from: &Path, to: &Path, changed: u64) {
+    std::fs::create_dir_all(to).expect("catalog dir");
+    for name in ["inventory.csv", "locations.csv"] {
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name)).expect("copy");
+        }
+    }
+    let mut reader = csv::Reader::from_path(from.join("products.csv")).expect("products");
+    let header = reader.headers().expect("header").clone();
+    let title = header.iter().position(|h| h == "title").expect("title");
+    let mut writer = csv::Writer::from_path(to.join("products.csv")).expect("write");
+    writer.write_record(&header).expect("header");
+    let mut record = csv::StringRecord::new();
+    let mut row = 0;
+    while reader.read_record(&mut record).expect("row") {
+        if row < changed {
+            let edited: csv::StringRecord = record
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if i == title {
+                        format!("{v} v2")
+                    } else {
+                        v.to_owned()
+                    }
+                })
+                .collect();
+            writer.write_record(&edited).expect("row");
+        } else {
+            writer.write_record(&record).expect("row");
+        }
+        row += 1;
+    }
+    writer.flush().expect("flush");
+}
+
+fn main() {
+    let variants = arg("--variants", 1_000_000);
+    let changed = arg("--changed", 100_000);
+    let stores = arg("--stores", 2);
+    let source = catalog(variants, stores);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    let server = server::MerchantServer::start(&key.public_key_pem(), CLIENT_EMAIL);
+    server.state().keep_bodies = false;
+    let project = tempfile::tempdir().expect("temp dir");
+    let dir = project.path();
+    std::fs::write(dir.join("omnifeed.toml"), "[catalog]\ndir = \"cat\"\n").expect("config");
+    let key_file = serde_json::json!({
+        "type": "service_account",
+        "private_key_id": "bench",
+        "private_key": key.serialize_pem(),
+        "client_email": CLIENT_EMAIL,
+        "token_uri": format!("{}/token", server.url()),
+    });
+    std::fs::write(dir.join("key.json"), key_file.to_string()).expect("key");
+    std::fs::create_dir_all(dir.join("feeds")).expect("feeds");
+    std::fs::write(
+        dir.join("feeds/google.toml"),
+        format!(
+            "channel = \"google-merchant\"\nformat = \"xml\"\ncountry = \"DE\"\nlanguage = \"de\"\n\n\
+             [destination]\nkind = \"google-merchant-api\"\naccount = \"123456\"\n\
+             data_source = \"777\"\ncredentials_file = \"key.json\"\nendpoint = \"{}\"\n\
+             requests_per_second = 1000000\n",
+            server.url()
+        ),
+    )
+    .expect("feed");
+    copy_catalog(&source, &dir.join("cat"), 0);
+    println!(
+        "catalog: {variants} variants ({stores} stores), delta: {changed} changed titles; {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let push = ["push", "--no-progress", "--force"];
+    let (wall, rss, code) = timed(dir, &push);
+    let sent = server.state().applied.len();
+    println!(
+        "first push (all items)       {wall:8.2} s  {:8.0} items/s  peak RSS {rss:6.0} MiB  exit {code}",
+        sent as f64 / wall
+    );
+    copy_catalog(&source, &dir.join("cat"), changed);
+    let (diff_wall, diff_rss, _) = timed(dir, &["diff", "--no-progress", "--limit", "0"]);
+    println!(
+        "diff of the change            {diff_wall:8.2} s  {:>8}          peak RSS {diff_rss:6.0} MiB",
+        ""
+    );
+    server.state().applied.clear();
+    let (wall, rss, code) = timed(dir, &push);
+    let sent = server.state().applied.len();
+    println!(
+        "delta push ({sent} items)   {wall:8.2} s  {:8.0} items/s  peak RSS {rss:6.0} MiB  exit {code}  ({:+.0} MiB over the diff)",
+        sent as f64 / wall,
+        rss - diff_rss
+    );
+}
