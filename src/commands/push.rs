@@ -37,6 +37,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     };
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
+    net.set_progress(!global.no_progress);
     let options = PushOptions {
         now,
         overrides: overrides(&args.overrides),

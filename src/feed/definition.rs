@@ -112,6 +112,8 @@ pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+    /// An SFTP server; see [`crate::push::sftp::SftpDestination`] for the keys.
+    Sftp(crate::push::sftp::SftpDestination),
 }
 
 impl RawDestination {
@@ -120,6 +122,24 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
+            RawDestination::Sftp(_) => std::path::Path::new("out"),
+        }
+    }
+
+    /// The destination with its local paths (key files, known_hosts) resolved against
+    /// `base`, the folder of `omnifeed.toml`. (`dir`'s folder is resolved by the feed.)
+    pub fn with_base(self, base: &std::path::Path) -> RawDestination {
+        match self {
+            RawDestination::Dir { path } => RawDestination::Dir { path },
+            RawDestination::Sftp(sftp) => RawDestination::Sftp(sftp.with_base(base)),
+        }
+    }
+
+    /// What is wrong with a network destination's settings, one problem each.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::Sftp(sftp) => sftp.problems(),
         }
     }
 }

@@ -49,6 +49,7 @@ pub(super) fn definition_problems(raw: &RawFeed, id: &str, text: &str) -> Vec<St
             }
         }
     }
+    problems.extend(raw.destination.problems());
     let path = raw.destination.local_folder();
     if path.as_os_str().is_empty() {
         problems.push(format!(

@@ -334,7 +334,7 @@ fn compile(
         stock_locations: raw.stock.locations,
         stock_buffer: raw.stock.buffer,
         destination: config.base_dir.join(out),
-        delivery: raw.destination,
+        delivery: raw.destination.with_base(&config.base_dir),
         guards: raw.guards,
         taxonomy: Arc::clone(&config.taxonomy),
         warnings,

@@ -10,6 +10,7 @@ mod dir;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod sftp;
 
 use std::path::PathBuf;
 
@@ -27,6 +28,15 @@ pub enum PushError {
         #[source]
         source: std::io::Error,
     },
+    /// The SFTP server could not be reached, refused the host key or login, or the upload
+    /// failed; the old files are in place.
+    #[error("feed `{feed}`: {target}")]
+    Sftp {
+        feed: String,
+        target: String,
+        #[source]
+        source: sftp::SftpError,
+    },
     /// A secret the destination names could not be read: a configuration error.
     #[error("feed `{feed}`: [destination]")]
     Secret {
@@ -42,6 +52,12 @@ impl PushError {
         match self {
             PushError::Secret { .. } => crate::exit::ErrorClass::Config,
             PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            // A key or password that cannot be read is configuration; the rest is delivery.
+            PushError::Sftp {
+                source: sftp::SftpError::Secret(_) | sftp::SftpError::Key { .. },
+                ..
+            } => crate::exit::ErrorClass::Config,
+            PushError::Sftp { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -82,8 +98,8 @@ pub trait Transport {
 
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }

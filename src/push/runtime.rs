@@ -4,16 +4,29 @@
 //! [`NetRuntime::block_on`] from the engine's thread.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Default)]
 pub struct NetRuntime {
     runtime: OnceLock<tokio::runtime::Runtime>,
+    /// `--no-progress`: transports draw no byte progress bar.
+    no_progress: AtomicBool,
 }
 
 impl NetRuntime {
     pub fn new() -> NetRuntime {
         NetRuntime::default()
+    }
+
+    /// Whether transports may show a byte progress bar (still only on a terminal, see
+    /// [`crate::report::progress`]); the command sets it from `--no-progress`.
+    pub fn progress(&self) -> bool {
+        !self.no_progress.load(Ordering::Relaxed)
+    }
+
+    pub fn set_progress(&self, show: bool) {
+        self.no_progress.store(!show, Ordering::Relaxed);
     }
 
     /// The runtime, built on first use.
