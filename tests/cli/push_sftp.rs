@@ -204,6 +204,21 @@ fn an_unknown_or_changed_host_key_is_refused_before_anything_is_sent() {
     assert!(has_changes(&env));
 }
 
+/// Waits until a temporary upload file shows up in the remote folder.
+fn wait_for_upload(sshd: &Sshd) {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let temp = names(&sshd.remote())
+            .into_iter()
+            .any(|n| n.starts_with(".products.xml.") && n.ends_with(".partial"));
+        if temp {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the upload never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// A push whose connection dies mid-upload (the sshd session processes killed) leaves the
 /// old file under the final name and the state as it was; the next push removes the
 /// temporary file and completes.
@@ -235,17 +250,7 @@ fn a_cut_upload_leaves_the_old_file_and_a_rerun_completes() {
         .expect("start push");
     // Freeze the server's session as soon as the upload has started, so the cut falls
     // mid-upload whatever the machine's speed; then kill it.
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let temp = names(&sshd.remote())
-            .into_iter()
-            .any(|n| n.starts_with(".products.xml.") && n.ends_with(".partial"));
-        if temp {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the upload never started");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_for_upload(&sshd);
     assert!(sshd.signal_sessions("STOP") > 0, "no session to stop");
     assert!(
         delivered(&sshd) == old,
@@ -268,5 +273,33 @@ fn a_cut_upload_leaves_the_old_file_and_a_rerun_completes() {
         ["products.xml"],
         "the temporary file is gone"
     );
+    assert!(!has_changes(&env));
+}
+
+/// With retries allowed, a connection cut mid-upload is retried within the run: the new
+/// session removes the cut attempt's temporary file and the push completes.
+#[test]
+fn a_cut_upload_is_retried_within_the_run() {
+    let sshd = Sshd::start(false);
+    let env = project(&sshd, "20000");
+    env.write(
+        "feeds/google.toml",
+        feed(&sshd, &env, &key_login(&sshd), "").replace("retries = 0", "retries = 2"),
+    );
+    let push = Command::new(env!("CARGO_BIN_EXE_omnifeed"))
+        .current_dir(env.dir.path())
+        .args(["push", "--no-progress"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start push");
+    wait_for_upload(&sshd);
+    assert!(sshd.signal_sessions("KILL") > 0, "no session to kill");
+    let output = push.wait_with_output().expect("push ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("retrying in"), "{stderr}");
+    assert!(delivered(&sshd) == exported(&env));
+    assert_eq!(names(&sshd.remote()), ["products.xml"]);
     assert!(!has_changes(&env));
 }

@@ -46,7 +46,7 @@ pub struct HostKeyRefusal {
 impl std::fmt::Display for HostKeyRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let file = self.file.display();
-        let (host, port) = (&self.host, self.port);
+        let (host, port) = (&self.host_pattern, self.port);
         let offered = format!("{} key {}", self.algorithm, self.fingerprint);
         match &self.status {
             HostKeyStatus::Changed { line } => write!(
@@ -95,11 +95,10 @@ impl std::fmt::Display for HostKeyRefusal {
         }
         write!(
             f,
-            "\n  hint: check the fingerprint {} with the server's operator, then pin the key:\
-             \n    ssh-keyscan {scan_port}-t {key_type} {host} >> {file}\
-             \n  or add this line to {file}:\
-             \n    {} {}",
-            self.fingerprint, self.host_pattern, self.offered
+            "\n  hint: check the fingerprint {} with the server's operator, then pin the key: \
+             ssh-keyscan {scan_port}-t {key_type} {} >> {file}\
+             \n  hint: or add this line to {file}: {} {}",
+            self.fingerprint, self.host, self.host_pattern, self.offered
         )
     }
 }

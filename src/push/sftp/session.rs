@@ -224,24 +224,43 @@ fn load_key(
         Some(var) => Some(secret::from_env(var, "SFTP key passphrase")?),
         None => None,
     };
-    russh::keys::decode_secret_key(text.expose(), passphrase.as_ref().map(|p| p.expose())).map_err(
-        |err| SftpError::Key {
-            path: path.to_owned(),
-            reason: match err {
-                russh::keys::Error::KeyIsEncrypted if passphrase_env.is_none() => {
-                    "it is encrypted\n  hint: set [destination] passphrase_env to the name of \
+    let key =
+        russh::keys::decode_secret_key(text.expose(), passphrase.as_ref().map(|p| p.expose()))
+            .map_err(|err| SftpError::Key {
+                path: path.to_owned(),
+                reason: match (err, passphrase_env) {
+                    (russh::keys::Error::KeyIsEncrypted, None) => {
+                        "it is encrypted\n  hint: set [destination] passphrase_env to the name of \
                      an environment variable holding the passphrase"
-                        .to_owned()
-                }
-                russh::keys::Error::KeyIsEncrypted => "the passphrase does not open it".to_owned(),
-                // The message names the key type or format problem, never key material.
-                other => format!(
-                    "{other}\n  hint: use an OpenSSH private key (ed25519 or ECDSA; RSA keys \
-                     are not built in)"
-                ),
-            },
-        },
-    )
+                            .to_owned()
+                    }
+                    (unsupported @ russh::keys::Error::UnsupportedKeyType { .. }, _) => {
+                        format!("{unsupported}\n  hint: use an ed25519 or ECDSA key")
+                    }
+                    // A wrong passphrase decrypts to garbage, which fails as a crypto error.
+                    (_, Some(var)) => {
+                        format!(
+                            "the passphrase in `{var}` does not open it, or the file is damaged"
+                        )
+                    }
+                    // The message names the format problem, never key material.
+                    (other, None) => format!(
+                        "{other}\n  hint: use an OpenSSH private key file (ssh-keygen -t ed25519)"
+                    ),
+                },
+            })?;
+    // The `rsa` crate has an unfixed timing flaw (RUSTSEC-2023-0071), so russh is built
+    // without RSA signing: say so here rather than let the server refuse a login.
+    if key.algorithm().is_rsa() {
+        return Err(SftpError::Key {
+            path: path.to_owned(),
+            reason: "RSA keys are not supported (the RSA implementation available has an \
+                     unfixed timing flaw, RUSTSEC-2023-0071)\n  hint: make an ed25519 key \
+                     (ssh-keygen -t ed25519) and add its .pub to the server's authorized keys"
+                .to_owned(),
+        });
+    }
+    Ok(key)
 }
 
 fn method_names(methods: &russh::MethodSet) -> String {
