@@ -98,8 +98,11 @@ fn a_key_login_uploads_then_a_second_push_replaces_the_file() {
     assert!(sshd.log().contains("Accepted publickey"), "{}", sshd.log());
     assert!(!has_changes(&env));
 
-    // Another catalog: the second push replaces the file.
+    // Another catalog: the second push replaces the file. A part of an earlier, longer
+    // split feed goes; a file that only looks alike stays.
     let before = delivered(&sshd);
+    std::fs::write(sshd.remote().join("products-0002.xml"), "old part").expect("write");
+    std::fs::write(sshd.remote().join("products-02.xml"), "not ours").expect("write");
     env.generate(
         "cat",
         &["--variants", "320", "--stores", "2", "--seed", "5"],
@@ -109,7 +112,7 @@ fn a_key_login_uploads_then_a_second_push_replaces_the_file() {
     let after = delivered(&sshd);
     assert!(after != before, "the file was replaced");
     assert!(after == exported(&env), "the new upload is the new export");
-    assert_eq!(names(&sshd.remote()), ["products.xml"]);
+    assert_eq!(names(&sshd.remote()), ["products-02.xml", "products.xml"]);
     assert!(!has_changes(&env));
 }
 

@@ -83,10 +83,12 @@ impl SftpTransport {
         &self,
         files: &[PathBuf],
         remote_names: &[String],
+        single: &str,
         progress: &Progress,
     ) -> Result<Vec<Replaced>, SftpError> {
         let session = Session::open(&self.config).await?;
-        upload::remove_leftovers(&session, self.config.remote_folder(), remote_names).await?;
+        let folder = self.config.remote_folder();
+        upload::remove_leftovers(&session, folder, remote_names).await?;
         progress.set(0);
         let mut sent = 0;
         let mut temps = Vec::with_capacity(files.len());
@@ -100,8 +102,22 @@ impl SftpTransport {
         for (temp, final_path) in &temps {
             how.push(upload::replace(&session, temp, final_path).await?);
         }
+        upload::remove_stale_parts(&session, folder, single, remote_names).await?;
         session.close().await;
         Ok(how)
+    }
+
+    /// The remote name of `feed` when it is one file.
+    fn single_name(&self, feed: &Feed) -> String {
+        match &self.config.remote_file {
+            Some(name) => name.clone(),
+            None => format!(
+                "{}.{}{}",
+                feed.file_stem,
+                feed.format.extension,
+                if feed.gzip { ".gz" } else { "" }
+            ),
+        }
     }
 
     /// The remote paths a delivery of `feed` in one part or the first of several would
@@ -149,10 +165,11 @@ impl Transport for SftpTransport {
                 })?
                 .len();
         }
+        let single = self.single_name(feed);
         let progress = Progress::new(self.progress);
         progress.start("upload", bytes);
         let result = self.run(self.config.timeout(), || {
-            self.attempt(files, &remote_names, &progress)
+            self.attempt(files, &remote_names, &single, &progress)
         });
         progress.finish();
         let how = result.map_err(self.fail(feed))?;

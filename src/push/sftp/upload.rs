@@ -64,42 +64,74 @@ fn is_temp_of(name: &str, final_name: &str) -> bool {
         })
 }
 
-/// Removes the temporary files a cut delivery of `final_names` left in `folder`.
-pub(super) async fn remove_leftovers(
-    session: &Session,
-    folder: &str,
-    final_names: &[String],
-) -> Result<usize, SftpError> {
+/// The names in the remote `folder`.
+async fn list(session: &Session, folder: &str) -> Result<Vec<String>, SftpError> {
     let sftp = &session.sftp;
     let handle = sftp
         .opendir(folder)
         .await
         .map_err(remote("list", folder))?
         .handle;
-    let mut leftovers = Vec::new();
+    let mut names = Vec::new();
     loop {
         match sftp.readdir(handle.as_str()).await {
-            Ok(page) => leftovers.extend(
-                page.files
-                    .into_iter()
-                    .map(|file| file.filename)
-                    .filter(|name| final_names.iter().any(|f| is_temp_of(name, f))),
-            ),
+            Ok(page) => names.extend(page.files.into_iter().map(|file| file.filename)),
             Err(ProtocolError::Status(status)) if status.status_code == StatusCode::Eof => break,
             Err(err) => return Err(remote("list", folder)(err)),
         }
     }
     let _ = sftp.close(handle).await;
-    for name in &leftovers {
+    Ok(names)
+}
+
+/// Removes `names` from `folder`; one already gone is fine.
+async fn remove_all(session: &Session, folder: &str, names: &[String]) -> Result<(), SftpError> {
+    for name in names {
         let path = join(folder, name);
-        match sftp.remove(path.as_str()).await {
+        match session.sftp.remove(path.as_str()).await {
             Ok(_) => {}
-            // Another run's cleanup got there first.
             Err(ProtocolError::Status(status)) if status.status_code == StatusCode::NoSuchFile => {}
             Err(err) => return Err(remote("remove", &path)(err)),
         }
     }
-    Ok(leftovers.len())
+    Ok(())
+}
+
+/// Removes the temporary files a cut delivery of `final_names` left in `folder`.
+pub(super) async fn remove_leftovers(
+    session: &Session,
+    folder: &str,
+    final_names: &[String],
+) -> Result<(), SftpError> {
+    let mut leftovers = list(session, folder).await?;
+    leftovers.retain(|name| final_names.iter().any(|f| is_temp_of(name, f)));
+    remove_all(session, folder, &leftovers).await
+}
+
+/// Removes what an earlier delivery left that this one did not replace: numbered parts of
+/// `single` (`NAME-0003.EXT` when the feed now has two parts) and `single` itself when the
+/// feed is now split. Nothing else is touched.
+pub(super) async fn remove_stale_parts(
+    session: &Session,
+    folder: &str,
+    single: &str,
+    written: &[String],
+) -> Result<(), SftpError> {
+    let mut stale = list(session, folder).await?;
+    stale.retain(|name| {
+        !written.contains(name) && (name == single || is_numbered_part(name, single))
+    });
+    remove_all(session, folder, &stale).await
+}
+
+/// Whether `name` is `single` numbered as a part (see [`super::config::numbered`]).
+fn is_numbered_part(name: &str, single: &str) -> bool {
+    let template = super::config::numbered(single, 0);
+    let (head, tail) = template.split_once("-0000").unwrap_or((&template, ""));
+    name.strip_prefix(head)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| rest.strip_suffix(tail))
+        .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn join(folder: &str, name: &str) -> String {
@@ -271,5 +303,14 @@ mod tests {
         assert!(!is_temp_of(".products.xml.abc.partial", "products.xml"));
         assert!(temp_path("f.xml").starts_with(".f.xml."));
         assert_ne!(temp_path("f.xml"), temp_path("f.xml"));
+    }
+
+    #[test]
+    fn numbered_parts_are_recognised_and_nothing_else() {
+        assert!(is_numbered_part("feed-0003.xml.gz", "feed.xml.gz"));
+        assert!(!is_numbered_part("feed-0003.xml", "feed.xml.gz"));
+        assert!(!is_numbered_part("feed-03.xml.gz", "feed.xml.gz"));
+        assert!(!is_numbered_part("feed.xml.gz", "feed.xml.gz"));
+        assert!(!is_numbered_part("other-0001.xml.gz", "feed.xml.gz"));
     }
 }
