@@ -11,6 +11,7 @@ pub mod retry;
 pub mod runtime;
 pub mod secret;
 pub mod sftp;
+pub mod webhook;
 
 use std::path::PathBuf;
 
