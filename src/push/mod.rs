@@ -36,7 +36,7 @@ pub enum PushError {
         feed: String,
         target: String,
         #[source]
-        source: sftp::SftpError,
+        source: Box<sftp::SftpError>,
     },
     /// A secret the destination names could not be read: a configuration error.
     #[error("feed `{feed}`: [destination]")]
@@ -54,10 +54,14 @@ impl PushError {
             PushError::Secret { .. } => crate::exit::ErrorClass::Config,
             PushError::Io { .. } => crate::exit::ErrorClass::Output,
             // A key or password that cannot be read is configuration; the rest is delivery.
-            PushError::Sftp {
-                source: sftp::SftpError::Secret(_) | sftp::SftpError::Key { .. },
-                ..
-            } => crate::exit::ErrorClass::Config,
+            PushError::Sftp { source, .. }
+                if matches!(
+                    **source,
+                    sftp::SftpError::Secret(_) | sftp::SftpError::Key { .. }
+                ) =>
+            {
+                crate::exit::ErrorClass::Config
+            }
             PushError::Sftp { .. } => crate::exit::ErrorClass::Output,
         }
     }

@@ -45,7 +45,7 @@ impl SftpTransport {
         move |source| PushError::Sftp {
             feed,
             target,
-            source,
+            source: Box::new(source),
         }
     }
 
