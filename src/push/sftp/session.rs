@@ -29,6 +29,16 @@ const REQUEST_TIMEOUT_SECS: u64 = 120;
 /// pings: a dead link fails the upload instead of hanging it.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 const KEEPALIVE_MAX: usize = 4;
+/// russh's default order with AES-256-GCM first: its AES runs on aws-lc (AES-NI), about
+/// twice as fast here as russh's ChaCha20-Poly1305, and both are authenticated ciphers
+/// OpenSSH offers by default.
+const CIPHERS: &[russh::cipher::Name] = &[
+    russh::cipher::AES_256_GCM,
+    russh::cipher::CHACHA20_POLY1305,
+    russh::cipher::AES_256_CTR,
+    russh::cipher::AES_192_CTR,
+    russh::cipher::AES_128_CTR,
+];
 
 /// A logged-in SFTP session.
 pub(super) struct Session {
@@ -87,6 +97,10 @@ async fn open_unbounded(config: &SftpDestination, addr: &str) -> Result<Session,
         keepalive_interval: Some(KEEPALIVE),
         keepalive_max: KEEPALIVE_MAX,
         nodelay: true,
+        preferred: russh::Preferred {
+            cipher: std::borrow::Cow::Borrowed(CIPHERS),
+            ..russh::Preferred::DEFAULT
+        },
         ..client::Config::default()
     };
     let check = HostKeyCheck {
