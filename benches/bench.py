@@ -3,7 +3,7 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|s3|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|s3|sftp|all] [--variants N] [--stores N] [--runs N]
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
@@ -16,6 +16,10 @@ the catalog with `brand` blanked on every row (Google recommends it).
 `s3` (not part of `all`): the Google feed pushed into a fresh state to a local S3 server
 (examples/s3_server.rs: s3s-fs, SigV4 checked) and, as the baseline, to a local folder; the
 difference is the upload. Printed next to `cp` of the same file, the floor.
+`sftp` (not part of `all`): the Google feed pushed to a local OpenSSH sshd (started here on
+127.0.0.1 with throw-away keys), next to OpenSSH's own `sftp -b` upload of the same file and
+`cp` as the floor, with MB/s and peak RSS; the upload's share of the push is the push to sshd
+less the same push into a folder.
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -102,7 +106,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "sftp", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -142,6 +146,8 @@ def main():
         bench_s3(a, cat)
     if a.what == "shopify":
         bench_shopify(a, cat)
+    if a.what == "sftp":
+        bench_sftp(a, cat)
 
 
 def bench_shopify(a, cat):
@@ -373,6 +379,120 @@ def bench_diff(a, cat):
         out = subprocess.run([*diff, "--format", "json", "--limit", "0"], capture_output=True, check=False)
         totals = json.loads(out.stdout)["feeds"][0]["totals"]
         print(f"  diff totals: {totals} (exit {code})")
+
+
+def start_sshd(tmp):
+    """A throw-away OpenSSH sshd on 127.0.0.1 (as in tests/cli/sshd.rs): returns (process,
+    port, user key, known_hosts file, upload folder)."""
+    import socket
+    for name in ("host_key", "user_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(tmp, name)], check=True)
+    p = lambda name: os.path.join(tmp, name)
+    remote = p("remote")
+    os.makedirs(remote)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(p("sshd_config"), "w") as f:
+        f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {p('host_key')}\nPidFile none\n"
+                f"AuthorizedKeysFile {p('user_key')}.pub\nStrictModes no\nUsePAM no\n"
+                "PasswordAuthentication no\nPermitRootLogin prohibit-password\n"
+                "Subsystem sftp internal-sftp\n")
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", p("sshd_config")],
+                            stderr=open(p("sshd.log"), "w"))
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    kind, key = open(p("host_key.pub")).read().split()[:2]
+    with open(p("known_hosts"), "w") as f:
+        f.write(f"[127.0.0.1]:{port} {kind} {key}\n")
+    return sshd, port, p("user_key"), p("known_hosts"), remote
+
+
+def bench_sftp(a, cat):
+    """The Google feed to a local sshd: omnifeed's push, OpenSSH's sftp, cp."""
+    import getpass, shutil
+    feed = "google-shopping"
+    user = getpass.getuser()
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as tmp:
+        sshd, port, key, known_hosts, remote = start_sshd(tmp)
+        try:
+            template = open(os.path.join(ROOT, "benches", "feeds", f"{feed}.toml")).read()
+            template = template[:template.index("[destination]")]
+            projects = {}
+            for kind, dest in (
+                    ("dir", f'kind = "dir"\npath = "{tmp}/dir-out"\n'),
+                    ("sftp", f'kind = "sftp"\nhost = "127.0.0.1"\nport = {port}\nuser = "{user}"\n'
+                             f'key_file = "{key}"\nknown_hosts = "{known_hosts}"\npath = "{remote}"\n')):
+                project = os.path.join(tmp, f"project-{kind}")
+                os.makedirs(os.path.join(project, "feeds"))
+                with open(os.path.join(project, "omnifeed.toml"), "w") as f:
+                    f.write('feeds_dir = "feeds"\n[defaults]\ncountry = "DE"\nlanguage = "en"\n'
+                            'time_zone = "Europe/Berlin"\n[state]\npath = "state.db"\n')
+                with open(os.path.join(project, "feeds", f"{feed}.toml"), "w") as f:
+                    f.write(template + "[destination]\n" + dest)
+                projects[kind] = ["--config", os.path.join(project, "omnifeed.toml"), "--no-progress"]
+
+            export_dir = os.path.join(tmp, "export")
+            export, erss, _ = timed([BIN, *projects["dir"], "export", "--catalog", cat, "--out", export_dir, feed])
+            path = os.path.join(export_dir, f"{feed}.xml")
+            mb = os.path.getsize(path) / 1e6
+            print(f"feed file: {mb:.0f} MB ({feed}.xml)")
+            line("omnifeed export (google)", export, erss, a.variants)
+
+            def upload_line(name, wall, rss, extra=""):
+                print(f"{name:<34} {wall:7.2f} s  {mb / wall:7.1f} MB/s  peak RSS {rss:6.0f} MiB{extra}")
+
+            def fresh(copy):
+                if os.path.exists(copy):
+                    os.remove(copy)
+                return copy
+
+            cp = min(timed(["cp", path, fresh(os.path.join(remote, "cp.xml"))]) for _ in range(a.runs))
+            os.remove(os.path.join(remote, "cp.xml"))
+            upload_line("cp (floor)", cp[0], cp[1])
+            batch = os.path.join(tmp, "batch")
+            with open(batch, "w") as f:
+                f.write(f"put {path} {remote}/sftp.xml\n")
+            sftp_cmd = ["sftp", "-q", "-b", batch, "-i", key, "-P", str(port), "-o", f"UserKnownHostsFile={known_hosts}",
+                        "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"{user}@127.0.0.1"]
+            runs = []
+            for _ in range(a.runs):
+                fresh(os.path.join(remote, "sftp.xml"))
+                runs.append(timed(sftp_cmd))
+            os.remove(os.path.join(remote, "sftp.xml"))
+            shutil.rmtree(export_dir)
+            sftp = min(runs)
+            upload_line("OpenSSH sftp -b put", sftp[0], sftp[1], f"  (exit {sftp[2]})" if sftp[2] else "")
+
+            # The first pushes fill the states; the timed ones send the whole file again
+            # with nothing to record, so their difference is the upload.
+            pushes = {}
+            for kind in ("dir", "sftp"):
+                first = timed([BIN, *projects[kind], "push", "--force", "--catalog", cat, feed])
+                if first[2] != 0:
+                    print(f"  first {kind} push: exit {first[2]}")
+                pushes[kind] = best_of(a.runs, [BIN, *projects[kind], "push", "--catalog", cat, feed])
+            shutil.rmtree(os.path.join(tmp, "dir-out"))
+            dir_push, sftp_push = pushes["dir"], pushes["sftp"]
+            line("omnifeed push to a folder", dir_push[0], dir_push[1], a.variants)
+            line("omnifeed push to sshd", sftp_push[0], sftp_push[1], a.variants)
+            upload = sftp_push[0] - dir_push[0]
+            if upload > 0:
+                upload_line("omnifeed upload (push difference)", upload, sftp_push[1],
+                            f"  {upload / sftp[0]:.2f}x sftp's time")
+            print(f"peak RSS of the sftp push above the export: {sftp_push[1] - erss:+.0f} MiB; "
+                  f"above the folder push: {sftp_push[1] - dir_push[1]:+.0f} MiB")
+            delivered = os.path.getsize(os.path.join(remote, f"{feed}.xml")) / 1e6
+            print(f"delivered {delivered:.0f} MB; exit codes: dir {dir_push[2]}, sftp {sftp_push[2]}")
+        finally:
+            sshd.kill()
+            sshd.wait()
 
 
 if __name__ == "__main__":

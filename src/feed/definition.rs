@@ -121,6 +121,8 @@ pub enum RawDestination {
     /// The Google Merchant API v1, item by item (see
     /// [`crate::push::google_merchant::GoogleMerchantConfig`] for the keys).
     GoogleMerchantApi(Box<crate::push::google_merchant::GoogleMerchantConfig>),
+    /// An SFTP server; see [`crate::push::sftp::SftpDestination`] for the keys.
+    Sftp(crate::push::sftp::SftpDestination),
 }
 
 impl RawDestination {
@@ -130,6 +132,7 @@ impl RawDestination {
         match self {
             RawDestination::Dir { path } => path,
             RawDestination::Ftp(_)
+            | RawDestination::Sftp(_)
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_)
             | RawDestination::GoogleMerchantApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
@@ -142,6 +145,7 @@ impl RawDestination {
         match self {
             RawDestination::Dir { .. }
             | RawDestination::Ftp(_)
+            | RawDestination::Sftp(_)
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_) => false,
             RawDestination::GoogleMerchantApi(_) => true,
@@ -154,6 +158,7 @@ impl RawDestination {
         match &mut self {
             RawDestination::Dir { .. } | RawDestination::ObjectStore(_) => {}
             RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
+            RawDestination::Sftp(sftp) => *sftp = sftp.clone().with_base(base),
             RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
             RawDestination::GoogleMerchantApi(config) => config.resolve_paths(base),
         }
@@ -179,6 +184,17 @@ impl RawDestination {
         match self {
             RawDestination::Dir { .. } | RawDestination::GoogleMerchantApi(_) => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),
+            // SFTP's problems carry their own `[destination]` prefix.
+            RawDestination::Sftp(sftp) => whole(
+                sftp.problems()
+                    .into_iter()
+                    .map(|p| {
+                        p.strip_prefix("[destination] ")
+                            .map(str::to_owned)
+                            .unwrap_or(p)
+                    })
+                    .collect(),
+            ),
             RawDestination::ObjectStore(settings) => whole(settings.problems()),
             RawDestination::Http(settings) => whole(settings.problems()),
         }

@@ -20,6 +20,7 @@ pub mod object_store;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod sftp;
 pub mod webhook;
 
 use std::path::PathBuf;
@@ -38,6 +39,15 @@ pub enum PushError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// The SFTP server could not be reached, refused the host key or login, or the upload
+    /// failed; the old files are in place.
+    #[error("feed `{feed}`: {target}")]
+    Sftp {
+        feed: String,
+        target: String,
+        #[source]
+        source: Box<sftp::SftpError>,
     },
     /// A secret the destination names could not be read: a configuration error.
     #[error("feed `{feed}`: [destination]")]
@@ -64,6 +74,16 @@ impl PushError {
                 crate::exit::ErrorClass::Config
             }
             PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
+            // A key or password that cannot be read is configuration; the rest is delivery.
+            PushError::Sftp { source, .. }
+                if matches!(
+                    **source,
+                    sftp::SftpError::Secret(_) | sftp::SftpError::Key { .. }
+                ) =>
+            {
+                crate::exit::ErrorClass::Config
+            }
+            PushError::Sftp { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -154,5 +174,6 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
         RawDestination::GoogleMerchantApi(config) => Box::new(
             google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
         ),
+        RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }

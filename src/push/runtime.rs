@@ -31,6 +31,11 @@ impl NetRuntime {
         crate::report::progress::Progress::new(!self.no_progress.load(Ordering::Relaxed))
     }
 
+    /// Whether transports may show a byte progress bar (still only on a terminal).
+    pub fn shows_progress(&self) -> bool {
+        !self.no_progress.load(Ordering::Relaxed)
+    }
+
     /// The runtime, built on first use.
     pub fn handle(&self) -> &tokio::runtime::Handle {
         self.runtime
