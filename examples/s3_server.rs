@@ -20,6 +20,6 @@ fn main() {
         println!("{} {}", s3_server::ACCESS_KEY, s3_server::SECRET_KEY);
         use std::io::Write;
         std::io::stdout().flush().expect("stdout");
-        s3_server::serve(listener, s3_server::service(root.as_ref())).await;
+        s3_server::serve(listener, s3_server::service(root.as_ref(), true)).await;
     });
 }

@@ -11,17 +11,22 @@ use crate::support::TestEnv;
 
 const CONFIG: &str = "[catalog]\ndir = \"cat\"\n";
 const NOW: &str = "2026-03-01T00:00:00Z";
-const BUCKET: &str = "feeds";
+pub(crate) const BUCKET: &str = "feeds";
 
 /// The S3 server, on its own runtime in the test process; the binary runs against it.
-struct S3 {
+pub(crate) struct S3 {
     runtime: tokio::runtime::Runtime,
-    endpoint: String,
+    pub(crate) endpoint: String,
     _root: tempfile::TempDir,
 }
 
 impl S3 {
-    fn start() -> S3 {
+    pub(crate) fn start() -> S3 {
+        S3::start_with(true)
+    }
+
+    /// A server whose key may read but not write (see [`crate::s3_server::service`]).
+    pub(crate) fn start_with(writable: bool) -> S3 {
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(root.path().join(BUCKET)).expect("bucket folder");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -29,7 +34,7 @@ impl S3 {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let service = crate::s3_server::service(root.path());
+        let service = crate::s3_server::service(root.path(), writable);
         runtime.spawn(crate::s3_server::serve(listener, service));
         S3 {
             runtime,

@@ -4,7 +4,14 @@
 //! `push --dry-run`, `runs`, `runs show`, in both formats) and the state files are searched
 //! for the secret. A new kind adds a row to [`CASES`].
 
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+
 use crate::ftp_server::{self, Behaviour, FtpServer};
+use crate::push_object_store::{BUCKET, S3};
+use crate::s3_server::{ACCESS_KEY, SECRET_KEY};
+use crate::sshd::{self, Sshd};
 use crate::support::{TestEnv, dir_feed};
 
 /// What the server of a case does.
@@ -18,11 +25,13 @@ enum Scenario {
 }
 
 /// A running server for one case (kept alive until the case ends), the feed's
-/// `[destination]` table reading the secret from [`SECRET_VAR`], and the secret the server
-/// accepts.
+/// `[destination]` table, the variable it reads the secret from, other variables the kind
+/// needs, and the secret that opens the server.
 struct Started {
     _server: Box<dyn std::any::Any>,
     destination: String,
+    secret_var: &'static str,
+    other_vars: Vec<(&'static str, &'static str)>,
     secret: &'static str,
 }
 
@@ -30,12 +39,42 @@ struct Started {
 struct Case {
     kind: &'static str,
     start: fn(&TestEnv, Scenario) -> Started,
+    /// Exit codes of `push` and `push --dry-run` with the wrong secret: a login the server
+    /// refuses is a delivery failure (3); a secret that does not open a local key file is
+    /// the configuration's (2); a dry run of a kind that cannot check a token without
+    /// sending a file passes (0).
+    wrong_secret_exits: (i32, i32),
+    /// The exit code of `push --dry-run` when the server refuses uploads: 3 when the check
+    /// already sees the refusal (a missing remote folder), 0 when only an upload would.
+    refuses_dry_exit: i32,
 }
 
-const CASES: &[Case] = &[Case {
-    kind: "ftp",
-    start: start_ftp,
-}];
+const CASES: &[Case] = &[
+    Case {
+        kind: "ftp",
+        start: start_ftp,
+        wrong_secret_exits: (3, 3),
+        refuses_dry_exit: 0,
+    },
+    Case {
+        kind: "sftp",
+        start: start_sftp,
+        wrong_secret_exits: (2, 2),
+        refuses_dry_exit: 3,
+    },
+    Case {
+        kind: "object-store",
+        start: start_object_store,
+        wrong_secret_exits: (3, 3),
+        refuses_dry_exit: 0,
+    },
+    Case {
+        kind: "http",
+        start: start_http,
+        wrong_secret_exits: (3, 0),
+        refuses_dry_exit: 0,
+    },
+];
 
 const SECRET_VAR: &str = "OMNIFEED_TEST_SECRET";
 /// The wrong secret of [`Scenario::WrongSecret`]: it must not show either.
@@ -60,7 +99,123 @@ fn start_ftp(env: &TestEnv, scenario: Scenario) -> Started {
     Started {
         _server: Box::new(server),
         destination,
+        secret_var: SECRET_VAR,
+        other_vars: Vec::new(),
         secret: ftp_server::PASSWORD,
+    }
+}
+
+/// The passphrase of the user key in the SFTP case.
+const KEY_PASSPHRASE: &str = "key-Passphrase-7Qv2x";
+
+/// sshd with the user key, a copy of which is encrypted with [`KEY_PASSPHRASE`] (the secret
+/// here: a password login needs a local user, which only `.ci/run` makes). It refuses the
+/// upload by having no folder at `path`.
+fn start_sftp(env: &TestEnv, scenario: Scenario) -> Started {
+    let server = Sshd::start(false);
+    let key = env.path("user_key");
+    std::fs::copy(server.path("user_key"), &key).expect("copy the user key");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-p", "-P", "", "-N", KEY_PASSPHRASE, "-f"])
+        .arg(&key)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("ssh-keygen -p");
+    assert!(status.success(), "encrypt the user key");
+    env.write("known_hosts", server.known_hosts_line());
+    let remote = match scenario {
+        Scenario::Refuses => server.remote().join("missing"),
+        _ => server.remote(),
+    };
+    let destination = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\n\
+         key_file = {:?}\npassphrase_env = \"{SECRET_VAR}\"\nknown_hosts = {:?}\n\
+         path = {:?}\nretries = 0\n",
+        server.port,
+        sshd::current_user(),
+        key.display().to_string(),
+        env.path("known_hosts").display().to_string(),
+        remote.display().to_string(),
+    );
+    Started {
+        _server: Box::new(server),
+        destination,
+        secret_var: SECRET_VAR,
+        other_vars: Vec::new(),
+        secret: KEY_PASSPHRASE,
+    }
+}
+
+/// The S3 server checks every signature; when it refuses, the key may only read.
+fn start_object_store(_env: &TestEnv, scenario: Scenario) -> Started {
+    let server = S3::start_with(scenario != Scenario::Refuses);
+    let destination = format!(
+        "[destination]\nkind = \"object-store\"\nurl = \"s3://{BUCKET}/google/\"\n\
+         endpoint = \"{}\"\nallow_http = true\n",
+        server.endpoint
+    );
+    Started {
+        _server: Box::new(server),
+        destination,
+        secret_var: "AWS_SECRET_ACCESS_KEY",
+        other_vars: vec![
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_REGION", "us-east-1"),
+        ],
+        secret: SECRET_KEY,
+    }
+}
+
+/// The bearer token the HTTP receiver accepts.
+const HTTP_TOKEN: &str = "tok-Receiver-9d2Lq";
+
+/// A receiver that answers 401 to any other token (echoing what it got, as careless
+/// servers do), 403 to every upload when it refuses, 201 otherwise.
+fn start_http(_env: &TestEnv, scenario: Scenario) -> Started {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let refuse = scenario == Scenario::Refuses;
+    let stored: Arc<Mutex<Vec<String>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/upload/{name}",
+        axum::routing::put(
+            move |axum::extract::Path(name): axum::extract::Path<String>, headers: HeaderMap| {
+                let stored = Arc::clone(&stored);
+                async move {
+                    let sent = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    if sent != format!("Bearer {HTTP_TOKEN}") {
+                        (StatusCode::UNAUTHORIZED, format!("bad token {sent}"))
+                    } else if refuse {
+                        (
+                            StatusCode::FORBIDDEN,
+                            format!("{sent} may not write {name}"),
+                        )
+                    } else {
+                        stored.lock().unwrap().push(name);
+                        (StatusCode::CREATED, String::new())
+                    }
+                }
+            },
+        ),
+    );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    let destination = format!(
+        "[destination]\nkind = \"http\"\nurl = \"{base}/upload/{{file}}\"\nallow_http = true\n\
+         headers = {{ Authorization = {{ env = \"{SECRET_VAR}\", prefix = \"Bearer \" }} }}\n"
+    );
+    Started {
+        _server: Box::new(runtime),
+        destination,
+        secret_var: SECRET_VAR,
+        other_vars: Vec::new(),
+        secret: HTTP_TOKEN,
     }
 }
 
@@ -83,6 +238,8 @@ fn check_case(case: &Case, scenario: Scenario) {
     let Started {
         _server,
         destination,
+        secret_var,
+        other_vars,
         secret,
     } = (case.start)(&env, scenario);
     env.write(
@@ -93,7 +250,8 @@ fn check_case(case: &Case, scenario: Scenario) {
         Scenario::WrongSecret => WRONG_SECRET,
         _ => secret,
     };
-    let vars = [(SECRET_VAR, value)];
+    let mut vars = other_vars;
+    vars.push((secret_var, value));
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
     let mut run = |args: &[&str]| {
         let run = env.run_with_env(args, &vars);
@@ -104,7 +262,11 @@ fn check_case(case: &Case, scenario: Scenario) {
     let dry = run(&["push", "--dry-run", "--no-progress"]);
     run(&["push", "--dry-run", "--no-progress", "--format", "json"]);
     let pushed = run(&["push", "--no-progress"]);
-    let expected = if scenario == Scenario::Succeeds { 0 } else { 3 };
+    let (expected, expected_dry) = match scenario {
+        Scenario::Succeeds => (0, 0),
+        Scenario::WrongSecret => case.wrong_secret_exits,
+        Scenario::Refuses => (3, case.refuses_dry_exit),
+    };
     assert_eq!(
         pushed.code(),
         expected,
@@ -113,19 +275,23 @@ fn check_case(case: &Case, scenario: Scenario) {
     );
     assert_eq!(
         dry.code(),
-        if scenario == Scenario::WrongSecret {
-            3
-        } else {
-            0
-        },
+        expected_dry,
         "{label}: dry run\n{}",
         dry.stderr()
     );
     // The second push has history for the folder feed: the network one is tried again.
     run(&["push", "--no-progress", "--format", "json", "--force"]);
     run(&["runs"]);
-    run(&["runs", "--format", "json"]);
-    for id in ["1", "2"] {
+    let runs = run(&["runs", "--format", "json"]).json();
+    // A secret that does not open its key file stops the first push before it begins.
+    let ids: Vec<String> = runs["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| r["id"].to_string())
+        .collect();
+    assert!(!ids.is_empty(), "{label}: no run recorded");
+    for id in ids.iter().map(String::as_str) {
         let shown = run(&["runs", "show", id]);
         assert_eq!(
             shown.code(),

@@ -215,9 +215,10 @@ impl Transport for HttpTransport {
                 feed: feed.id.clone(),
                 message: format!("url is not a URL ({err})"),
             })?;
+        // `send` arms its timeout when called, which needs the runtime: call it inside.
         let answer = self
             .runtime
-            .block_on(client.head(&origin).send())
+            .block_on(async { client.head(&origin).send().await })
             .map_err(|err| PushError::Remote {
                 feed: feed.id.clone(),
                 message: format!("cannot reach {origin}: {err}"),
