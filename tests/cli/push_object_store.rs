@@ -71,7 +71,7 @@ impl S3 {
         })
     }
 
-    fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         self.runtime.block_on(async {
             let listed = self
                 .client()
@@ -98,7 +98,7 @@ impl S3 {
     }
 }
 
-fn credentials(secret: &str) -> [(&'static str, &str); 3] {
+pub(crate) fn credentials(secret: &str) -> [(&'static str, &str); 3] {
     [
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
         ("AWS_SECRET_ACCESS_KEY", secret),
@@ -106,7 +106,7 @@ fn credentials(secret: &str) -> [(&'static str, &str); 3] {
     ]
 }
 
-fn project(s3: &S3, variants: &str, extra: &str) -> TestEnv {
+pub(crate) fn project(s3: &S3, variants: &str, extra: &str) -> TestEnv {
     let env = TestEnv::new();
     env.write("omnifeed.toml", CONFIG);
     env.write("feeds/shop.toml", s3.feed(extra));

@@ -32,7 +32,7 @@ fn key_login(sshd: &Sshd) -> String {
     )
 }
 
-fn project(sshd: &Sshd, variants: &str) -> TestEnv {
+pub(crate) fn project(sshd: &Sshd, variants: &str) -> TestEnv {
     let env = TestEnv::new();
     env.write("omnifeed.toml", CONFIG);
     env.write("known_hosts", sshd.known_hosts_line());
@@ -45,7 +45,7 @@ fn project(sshd: &Sshd, variants: &str) -> TestEnv {
 }
 
 /// Names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
+pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read folder")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
