@@ -163,9 +163,7 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
-        RawDestination::Ftp(ftp) => {
-            Box::new(ftp::FtpTransport::new(ftp.clone(), net.handle().clone()))
-        }
+        RawDestination::Ftp(ftp) => Box::new(ftp::FtpTransport::new(ftp.clone(), net)),
         RawDestination::ObjectStore(settings) => Box::new(object_store::ObjectStoreTransport::new(
             settings.clone(),
             net,

@@ -27,12 +27,15 @@ use suppaftp::tokio_rustls::TlsConnector;
 
 use super::retry::RetryPolicy;
 use super::secret::{self, Secret};
-use super::{Delivery, PushError, Transport};
+use super::{Delivery, NetRuntime, PushError, Transport};
 use crate::feed::Feed;
+use crate::report::progress::Progress;
 
 pub struct FtpTransport {
     destination: FtpDestination,
     runtime: tokio::runtime::Handle,
+    /// A byte bar over all of the feed's files (on a terminal only).
+    progress: Progress,
 }
 
 /// One file to deliver: the staged copy and its names on the server.
@@ -44,10 +47,11 @@ struct Upload<'f> {
 }
 
 impl FtpTransport {
-    pub fn new(destination: FtpDestination, runtime: tokio::runtime::Handle) -> FtpTransport {
+    pub fn new(destination: FtpDestination, net: &NetRuntime) -> FtpTransport {
         FtpTransport {
             destination,
-            runtime,
+            runtime: net.handle().clone(),
+            progress: net.progress(),
         }
     }
 
@@ -194,10 +198,17 @@ impl Transport for FtpTransport {
             part: &|part| self.part_name(feed, part),
         };
         let stale = &stale;
+        let progress = &self.progress;
+        progress.start("upload", uploads.iter().map(|upload| upload.size).sum());
         let notes = self.with_session(feed, async |session: &mut Session| {
-            // Every part lands under its temporary name before any is renamed.
+            // Every part lands under its temporary name before any is renamed. A retry
+            // starts over, so the bar goes back to the bytes of the files before this one.
+            let mut done = 0;
             for upload in &uploads {
-                let sent = session.upload(upload.local, &upload.temp).await?;
+                let sent = session
+                    .upload(upload.local, &upload.temp, progress, done)
+                    .await?;
+                done += sent;
                 match session.size(&upload.temp).await? {
                     Some(remote) if remote != upload.size => {
                         return Err(FtpFailure::SizeMismatch {
@@ -230,7 +241,9 @@ impl Transport for FtpTransport {
                 ));
             }
             Ok(notes)
-        })?;
+        });
+        progress.finish();
+        let notes = notes?;
         for note in notes {
             eprintln!("warning: feed `{}`: {note}", feed.id);
         }

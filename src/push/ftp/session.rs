@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::config::FtpDestination;
 use super::error::FtpFailure;
 use crate::push::secret::Secret;
+use crate::report::progress::Progress;
 
 /// Bytes read from the staged file per write to the data connection.
 const CHUNK: usize = 256 * 1024;
@@ -59,8 +60,15 @@ impl Session {
         .await
     }
 
-    /// Uploads `local` as `remote`; returns the bytes sent.
-    pub(super) async fn upload(&mut self, local: &Path, remote: &str) -> Result<u64, FtpFailure> {
+    /// Uploads `local` as `remote`; returns the bytes sent. `progress` advances from `done`
+    /// (the bytes of the files before this one).
+    pub(super) async fn upload(
+        &mut self,
+        local: &Path,
+        remote: &str,
+        progress: &Progress,
+        done: u64,
+    ) -> Result<u64, FtpFailure> {
         let io = self.io_timeout;
         let command = format!("STOR {remote}");
         let local_err = |source| FtpFailure::Local {
@@ -92,6 +100,7 @@ impl Session {
             })
             .await?;
             total += read as u64;
+            progress.set(done + total);
         }
         // Closes the data connection and reads the server's 226.
         bounded(io, &command, async {
