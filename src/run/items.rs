@@ -44,6 +44,8 @@ pub(super) struct ItemsDelivered {
     pub first_not_sent: Option<String>,
     /// Nothing could be sent (the transport could not start).
     pub error: Option<String>,
+    /// The transport could not start because its settings are wrong (a secret not set).
+    pub misconfigured: bool,
 }
 
 /// The inputs of one feed's item delivery.
@@ -83,6 +85,7 @@ pub(super) fn deliver_items(
     let mut session = match transport.open(feed, total, progress) {
         Ok(session) => session,
         Err(err) => {
+            out.misconfigured = err.class() == crate::exit::ErrorClass::Config;
             out.error = Some(format!("{:#}", anyhow::Error::from(err)));
             return Ok(out);
         }

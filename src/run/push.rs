@@ -69,6 +69,12 @@ pub struct FeedResult {
     /// Whether the files went to the transport (delivered, or maybe partly before an error).
     #[serde(skip)]
     pub sending: bool,
+    /// The feed failed because its destination's settings are wrong (a secret not set, a
+    /// key file that does not open), not because the delivery did: the run exits 2. Only
+    /// `--force` gets this far: without it, asking the destination for its files fails
+    /// the same way before anything is staged.
+    #[serde(skip)]
+    pub misconfigured: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -189,6 +195,7 @@ pub fn push(
             held_back: Vec::new(),
             not_sent: 0,
             sending: false,
+            misconfigured: false,
             error: unreachable.or_else(|| {
                 lost.then(|| {
                     format!(
@@ -243,11 +250,17 @@ pub fn push(
 
 impl PushRun {
     /// The exit code of the run: a delivery that failed (or a run end that could not be
-    /// recorded) is 3 and wins, since someone must act on it; a feed stopped by a guard,
-    /// items the channel rejected and items left out of a feed for an error are data (1).
+    /// recorded) is 3 and wins, since someone must act on it; a feed whose destination is
+    /// misconfigured (and none failed otherwise) is configuration (2); a feed stopped by a
+    /// guard, items the channel rejected and items left out of a feed for an error are
+    /// data (1).
     pub fn exit(&self) -> Exit {
+        let failed = |r: &&FeedResult| r.outcome == FeedOutcome::Failed;
         match self.outcome {
             _ if self.finish_error.is_some() => Exit::PushFailed,
+            Outcome::Failed if self.feeds.iter().filter(failed).all(|r| r.misconfigured) => {
+                Exit::Usage
+            }
             Outcome::Failed => Exit::PushFailed,
             Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
             _ if self.findings.has_errors() => Exit::Invalid,
@@ -305,6 +318,9 @@ fn deliver_and_record(
             Ok(delivery) => delivery,
             Err(err) => {
                 result.outcome = FeedOutcome::Failed;
+                result.misconfigured = err.class() == crate::exit::ErrorClass::Config;
+                // Settings are read before connecting: nothing went out.
+                result.sending &= !result.misconfigured;
                 result.error = Some(format!("{:#}", anyhow::Error::from(err)));
                 continue;
             }
@@ -349,6 +365,7 @@ fn apply_items(result: &mut FeedResult, delivered: ItemsDelivered, target: &str)
     result.sent = delivered.answered;
     result.recorded = Some(delivered.recorded);
     result.not_sent = delivered.not_sent;
+    result.misconfigured = delivered.misconfigured;
     result.outcome = if let Some(error) = delivered.error {
         result.recorded = None;
         result.error = Some(error);

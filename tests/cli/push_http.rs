@@ -176,16 +176,35 @@ fn a_403_is_not_retried_and_the_token_never_shows() {
     assert!(report["feeds"][0]["recorded"].is_null(), "{report}");
 }
 
-/// The token variable unset: a configuration error naming the variable, nothing sent.
+/// The token variable unset: a configuration error (exit 2) naming the variable, nothing
+/// sent, also with `--force` (which skips asking the receiver first, so the error comes
+/// from the delivery); nothing is recorded, so the next push sends the whole feed.
 #[test]
 fn a_missing_token_variable_is_named_and_nothing_is_sent() {
     static ANSWERS: [(StatusCode, Option<&str>); 1] = [(StatusCode::CREATED, None)];
     let receiver = Receiver::start(&ANSWERS);
     let env = project(&receiver);
-    let run = env.run(&["push", "--no-progress", "--now", NOW]);
-    assert_ne!(run.code(), 0);
-    assert!(run.stderr().contains("FEED_TOKEN"), "{}", run.stderr());
-    assert!(receiver.received().is_empty());
+    for force in [false, true] {
+        let mut args = vec!["push", "--no-progress", "--now", NOW, "--format", "json"];
+        if force {
+            args.push("--force");
+        }
+        let run = env.run(&args);
+        assert_eq!(run.code(), 2, "--force {force}: {}", run.stderr());
+        assert!(run.stderr().contains("FEED_TOKEN"), "{}", run.stderr());
+        assert!(receiver.received().is_empty());
+        if force {
+            let report = run.json();
+            assert_eq!(report["feeds"][0]["outcome"], "failed", "{report}");
+            assert!(report["feeds"][0]["recorded"].is_null(), "{report}");
+        }
+    }
+    let run = push(&env);
+    run.expect_code(0);
+    let totals = &run.json()["feeds"][0]["totals"];
+    assert_ne!(totals["added"], 0, "{totals}");
+    assert_eq!(totals["unchanged"], 0, "{totals}");
+    assert_eq!(receiver.received().len(), 1);
 }
 
 /// A credential written into the feed file is refused when the feed is loaded (exit 2),
