@@ -196,7 +196,15 @@ impl RawDestination {
                     .collect(),
             ),
             RawDestination::ObjectStore(settings) => whole(settings.problems()),
-            RawDestination::Http(settings) => whole(settings.problems()),
+            // A header problem points at the `headers` line, where the fix goes.
+            RawDestination::Http(settings) => settings
+                .problems()
+                .into_iter()
+                .map(|p| match p.starts_with("headers:") {
+                    true => ("headers", p),
+                    false => ("kind", p),
+                })
+                .collect(),
         }
     }
 }

@@ -224,5 +224,6 @@ fn a_token_written_in_the_feed_file_is_refused() {
     let stderr = run.stderr();
     assert!(stderr.contains("Authorization"), "{stderr}");
     assert!(stderr.contains("env = \"FEED_TOKEN\""), "{stderr}");
-    assert!(stderr.contains("line 4"), "{stderr}");
+    // The `headers` line, where the fix goes.
+    assert!(stderr.contains("line 7"), "{stderr}");
 }
