@@ -51,6 +51,13 @@ pub struct RawFeed {
     /// Values for `{name}` placeholders in the spec (Amazon `seller_id`, `marketplace_id`…).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// Delivery rates: `[[shipping.rules]]` per country, region or postal range and
+    /// service, with an optional free-above threshold and handling and transit days.
+    #[serde(default)]
+    pub shipping: super::shipping::RawShipping,
+    /// US sales tax: `[[tax.rules]]` per state or postal range.
+    #[serde(default)]
+    pub tax: super::shipping::RawTax,
     #[serde(default)]
     pub stock: RawStock,
     #[serde(default)]

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::SpecOrigin;
+use super::parts::Part;
 use super::raw::{
     Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawCondition, RawField, RawFormat,
     RawSpec, Requirement, TooLong,
@@ -62,6 +63,10 @@ pub enum Derived {
     FeedCountry,
     FeedLanguage,
     FeedCurrency,
+    /// The feed's `[shipping]` rules, with the item's own price and free-above applied.
+    Shipping,
+    /// The feed's `[tax]` rules.
+    Tax,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +121,10 @@ pub struct FieldSpec {
     pub path: Vec<String>,
     pub with: Vec<(Vec<String>, String)>,
     pub role: Option<Role>,
+    /// `group` fields: sub-attributes in text order.
+    pub parts: Vec<Part>,
+    pub part_separator: String,
+    pub rules_required_in: Vec<String>,
     pub note: Option<String>,
 }
 
@@ -143,6 +152,8 @@ pub fn parse_source(text: &str) -> Option<ValueSource> {
         "feed.country" => Some(Derived::FeedCountry),
         "feed.language" => Some(Derived::FeedLanguage),
         "feed.currency" => Some(Derived::FeedCurrency),
+        "shipping" => Some(Derived::Shipping),
+        "tax" => Some(Derived::Tax),
         _ => None,
     };
     if let Some(derived) = derived {
@@ -514,6 +525,7 @@ fn compile_field(
             )),
         }
     }
+    let parts = group_parts(raw, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -543,8 +555,81 @@ fn compile_field(
         path,
         with,
         role: raw.role,
+        parts,
+        part_separator: raw.part_separator.clone().unwrap_or_else(|| ":".into()),
+        rules_required_in: raw.rules_required_in.clone(),
         note: raw.note.clone(),
     })
+}
+
+/// A `group` field's parts: only with a group source, each known to it, none twice. The
+/// group-only keys are refused elsewhere, so a misplaced one is not silently ignored.
+fn group_parts(raw: &RawField, source: &ValueSource, problems: &mut Vec<String>) -> Vec<Part> {
+    let name = &raw.name;
+    let group_source = match source {
+        ValueSource::Derived(derived @ (Derived::Shipping | Derived::Tax)) => Some(derived),
+        _ => None,
+    };
+    let Some(derived) = group_source.filter(|_| raw.kind == FieldType::Group) else {
+        if raw.kind == FieldType::Group || group_source.is_some() {
+            problems.push(format!(
+                "field `{name}`: type = \"group\" goes with source = \"shipping\" or \"tax\", and they need each other"
+            ));
+        }
+        for (key, set) in [
+            ("parts", !raw.parts.is_empty()),
+            ("part_separator", raw.part_separator.is_some()),
+            ("rules_required_in", !raw.rules_required_in.is_empty()),
+        ] {
+            if set {
+                problems.push(format!(
+                    "field `{name}`: {key} is only for type = \"group\""
+                ));
+            }
+        }
+        return Vec::new();
+    };
+    if raw.parts.is_empty() {
+        problems.push(format!(
+            "field `{name}`: a group needs `parts`, the sub-attributes in the channel's text order"
+        ));
+    }
+    let mut parts = Vec::new();
+    for text in &raw.parts {
+        match Part::parse(text, derived) {
+            Some(part) if parts.contains(&part) => {
+                problems.push(format!("field `{name}`: part `{text}` is listed twice"));
+            }
+            Some(part) => parts.push(part),
+            None => problems.push(format!(
+                "field `{name}`: `{text}` is not a part of {}; known: {}",
+                raw.source.as_deref().unwrap_or(name),
+                Part::allowed(derived)
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    let area_slots = [Part::Region, Part::PostalCode, Part::RegionOrPostalCode]
+        .iter()
+        .filter(|part| parts.contains(part))
+        .count();
+    if parts.contains(&Part::RegionOrPostalCode) && area_slots > 1 {
+        problems.push(format!(
+            "field `{name}`: region_or_postal_code already holds region and postal_code; list it alone"
+        ));
+    }
+    if raw.part_separator.as_deref() == Some("") {
+        problems.push(format!("field `{name}`: part_separator must not be empty"));
+    }
+    for code in &raw.rules_required_in {
+        if let Some(problem) = crate::feed::names::check_country(code) {
+            problems.push(format!("field `{name}`: rules_required_in: {problem}"));
+        }
+    }
+    parts
 }
 
 /// Resolves a condition's field names to indexes; `label` starts every problem.

@@ -3,6 +3,7 @@
 //! binary; a user's own `channel-specs/` folder adds channels or replaces one by id.
 
 pub mod compile;
+pub mod parts;
 pub mod raw;
 pub mod roles;
 pub mod taxonomy;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub use compile::{
     ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, ValueSource, compile,
 };
+pub use parts::Part;
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
 pub use roles::{Role, RoleField, Roles};
 

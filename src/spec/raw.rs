@@ -105,6 +105,8 @@ pub enum FieldType {
     Integer,
     Decimal,
     Boolean,
+    /// Records of sub-attributes (`source = "shipping"` or `"tax"`), laid out by `parts`.
+    Group,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -255,6 +257,19 @@ pub struct RawField {
     /// What the field means to guards and diff ranking: `price`, `sale_price`,
     /// `availability`, `quantity` or `currency`; at most one field per role.
     pub role: Option<super::roles::Role>,
+    /// `group` fields: the sub-attributes in the channel's text order (`country`,
+    /// `region`, `postal_code`, `region_or_postal_code`, `service`, `price`,
+    /// `min_handling_time`, `max_handling_time`, `min_transit_time`, `max_transit_time`;
+    /// for tax `rate` and `tax_ship`). RSS nests them as elements; text joins them.
+    #[serde(default)]
+    pub parts: Vec<String>,
+    /// `group` fields in text formats: what joins the parts (default `:`).
+    pub part_separator: Option<String>,
+    /// `group` fields: ISO 3166-1 countries where the channel requires them. A feed for
+    /// one of these countries must define `[[shipping.rules]]` (or `[[tax.rules]]`) for
+    /// it, or it is refused when it loads.
+    #[serde(default)]
+    pub rules_required_in: Vec<String>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
 }
