@@ -42,11 +42,32 @@ pub(super) fn shipping(
     let shopper_pays = price
         .sale
         .map_or(price.regular.amount, |sale| sale.price.amount);
-    let rules: Vec<&ShippingRule> = feed
+    let carried: Vec<&ShippingRule> = feed
         .shipping
         .iter()
         .filter(|rule| fits(field, rule.area.as_ref()))
         .collect();
+    // A feed of several currencies prices each rule in one; an item gets those in its own.
+    let rules: Vec<&ShippingRule> = carried
+        .iter()
+        .copied()
+        .filter(|rule| rule.currency == currency)
+        .collect();
+    if rules.is_empty() && !carried.is_empty() && own.is_none() {
+        let mut priced_in: Vec<&str> = carried.iter().map(|r| r.currency.code()).collect();
+        priced_in.sort_unstable();
+        priced_in.dedup();
+        findings.push(context.finding(
+            &rules::FEED_INVALID_VALUE,
+            item,
+            &field.name,
+            format!(
+                "the item is priced in {currency} but every [[shipping.rules]] in {}; add rules priced in {currency}, or set currency on the feed to leave {currency} items out",
+                priced_in.join(", ")
+            ),
+        ));
+        return None;
+    }
     if rules.is_empty() {
         let own = own?;
         let group = ShippingValues {
@@ -63,18 +84,6 @@ pub(super) fn shipping(
     }
     let mut groups = Vec::with_capacity(rules.len());
     for rule in rules {
-        if rule.currency != currency {
-            findings.push(context.finding(
-                &rules::FEED_INVALID_VALUE,
-                item,
-                &field.name,
-                format!(
-                    "[[shipping.rules]] #{} is priced in {} but the item in {currency}; set currency = \"{}\" on the feed to leave items in other currencies out",
-                    rule.number, rule.currency, rule.currency
-                ),
-            ));
-            return None;
-        }
         let amount = match own {
             Some(own) => own.amount,
             None if rule.free_above.is_some_and(|limit| shopper_pays >= limit) => Decimal::ZERO,
