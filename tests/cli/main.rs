@@ -26,6 +26,7 @@ mod push_staging;
 mod record_hash;
 mod review_fixes;
 mod run_safety;
+mod shipping_tax;
 mod shopper_text;
 mod support;
 mod validate_defects;
