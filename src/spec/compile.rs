@@ -831,6 +831,52 @@ fallback = {fallback}
     }
 
     #[test]
+    fn group_fields_need_a_group_source_and_known_parts() {
+        let spec = |field: &str| {
+            format!(
+                "[channel]\nid = \"demo\"\nname = \"x\"\nitem_key = \"id\"\n[formats.csv]\nkind = \"delimited\"\n[[fields]]\nname = \"id\"\nsource = \"sku\"\ntype = \"text\"\n[[fields]]\n{field}"
+            )
+        };
+        let valid = spec(
+            "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\nparts = [\"country\", \"region_or_postal_code\", \"price\"]\nrules_required_in = [\"DE\"]\n",
+        );
+        let compiled = parse_and_compile("demo", &valid, SpecOrigin::Shipped).expect("valid");
+        let field = &compiled.fields[1];
+        assert_eq!(field.parts.len(), 3);
+        assert_eq!(
+            (field.part_separator.as_str(), &field.rules_required_in[..]),
+            (":", &["DE".to_owned()][..])
+        );
+        for (field, says) in [
+            (
+                "name = \"tax\"\nsource = \"tax\"\ntype = \"group\"\nparts = [\"country\", \"service\"]\n",
+                "`service` is not a part of tax",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"text\"\n",
+                "type = \"group\" goes with source = \"shipping\" or \"tax\"",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\n",
+                "a group needs `parts`",
+            ),
+            (
+                "name = \"weight\"\ntype = \"text\"\nparts = [\"country\"]\n",
+                "parts is only for type = \"group\"",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\nparts = [\"region\", \"region_or_postal_code\"]\nrules_required_in = [\"de\"]\n",
+                "region_or_postal_code already holds region and postal_code",
+            ),
+        ] {
+            let message = parse_and_compile("demo", &spec(field), SpecOrigin::Shipped)
+                .expect_err(field)
+                .to_string();
+            assert!(message.contains(says), "{says} in {message}");
+        }
+    }
+
+    #[test]
     fn roles_fit_their_field_types_and_go_on_one_field_each() {
         let text = r#"
 [channel]

@@ -53,6 +53,8 @@ fn a_microsoft_feed_for_germany_needs_shipping_rules_and_then_every_item_carries
     let env = project(&[
         row("CHEAP", "20.00", "EUR", "", ""),
         row("DEAR", "80.00", "EUR", "", ""),
+        row("EXACT", "50.00", "EUR", "", ""),
+        row("JUST-BELOW", "49.99", "EUR", "", ""),
     ]);
     env.write(
         "feeds/bing.toml",
@@ -103,9 +105,11 @@ fn a_microsoft_feed_for_germany_needs_shipping_rules_and_then_every_item_carries
     );
     env.run(&["export"]).expect_code(0);
     let rows = table(&env.read("out/bing.tsv"), b'\t');
-    assert_eq!(rows.len(), 2, "both items are written");
+    assert_eq!(rows.len(), 4, "every item is written");
     assert_eq!(rows["CHEAP"]["shipping"], "DE::Standard:4.95 EUR");
+    assert_eq!(rows["JUST-BELOW"]["shipping"], "DE::Standard:4.95 EUR");
     // At or above free_above, the rule's price is 0.
+    assert_eq!(rows["EXACT"]["shipping"], "DE::Standard:0.00 EUR");
     assert_eq!(rows["DEAR"]["shipping"], "DE::Standard:0.00 EUR");
 }
 
