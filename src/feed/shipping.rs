@@ -406,6 +406,9 @@ fn money(
     Ok((amount, currency))
 }
 
+/// A rule's number, country and area, as the checks against a spec read them.
+type RuleArea<'r> = (usize, Option<&'r str>, Option<&'r Area>);
+
 /// Checks the rules against the channel: a channel that requires shipping for the feed's
 /// country (`rules_required_in`) gets rules for it or the feed is refused; rules a channel
 /// cannot carry are named on stderr, never sent wrongly (a postal-code rate written as the
@@ -420,7 +423,7 @@ pub fn check_against_spec(
 ) {
     let mut carried = (false, false);
     for field in &spec.fields {
-        let (table, areas): (&str, Vec<(usize, Option<&str>, Option<&Area>)>) = match field.source {
+        let (table, areas): (&str, Vec<RuleArea<'_>>) = match field.source {
             ValueSource::Derived(Derived::Shipping) => {
                 carried.0 = true;
                 let areas = shipping

@@ -213,7 +213,8 @@ pub struct RawField {
     /// Where the value comes from: a canonical catalog field (`sku`, `title`, `gtin`, …), a
     /// derived value (`availability`, `description_text`, `quantity`, `sale_price`,
     /// `sale_price_effective_date`, `store_code`, `store_quantity`, `store_availability`,
-    /// `feed.country`, `feed.language`, `feed.currency`), or `custom.NAME` for an unmapped
+    /// `feed.country`, `feed.language`, `feed.currency`, and for `group` fields `shipping`
+    /// and `tax`, the feed's rules), or `custom.NAME` for an unmapped
     /// catalog column. Defaults to `name`. Feeds can override any field with a template.
     pub source: Option<String>,
     /// A constant instead of a source.
