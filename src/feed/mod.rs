@@ -254,6 +254,17 @@ fn compile(
             ));
             continue;
         };
+        if spec.fields[index].kind == crate::spec::FieldType::Group {
+            let table = match spec.fields[index].source {
+                crate::spec::ValueSource::Derived(crate::spec::Derived::Tax) => "tax",
+                _ => "shipping",
+            };
+            problems.push(format!(
+                "[fields] `{field}` is written from the feed's rules in {}'s own form; give them as [[{table}.rules]] instead",
+                spec.id
+            ));
+            continue;
+        }
         if !source.contains("{{") && !source.contains("{%") {
             overrides[index] = Some(Override::Const(source.clone()));
             continue;

@@ -320,6 +320,9 @@ max_transit_time = 2
 country = \"DE\"
 region = \"BY\"
 rate = 19
+
+[fields]
+shipping = \"DE:::4.95 EUR\"
 ";
     env.write("feeds/google.toml", feed);
     let run = env.run(&["export"]);
@@ -332,6 +335,7 @@ rate = 19
         "line 14: [[shipping.rules]] #3: service `Express: 24h` holds `:` or `,`",
         "line 16: [[shipping.rules]] #3: min_transit_time 5 is above max_transit_time 2",
         "line 20: [[tax.rules]] #1: country `DE`: [tax] is US sales tax only",
+        "[fields] `shipping` is written from the feed's rules in google-merchant's own form; give them as [[shipping.rules]] instead",
     ] {
         assert!(stderr.contains(needle), "{needle} in {stderr}");
     }
