@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::OutputFormat;
+use crate::report::logging::LogFormat;
 
 /// The exit codes, as `--help` shows them; the README table and `crate::exit::Exit` say the same.
 const EXIT_CODES: &str = "Exit codes:
@@ -77,6 +78,50 @@ pub enum Command {
     Push(PushArgs),
     /// List past runs (`runs show ID` for one run's per-feed counts).
     Runs(RunsArgs),
+    /// For cron and timers: validate, diff, check the guards and push every feed (or the
+    /// named ones), each on its own. Silent when all went well (unless -v); logs on stderr;
+    /// writes a JSON run report per run (`--format json` prints it too); `[notify] webhook`
+    /// hears about failures.
+    Sync(SyncArgs),
+    /// Print a shell completion script, e.g. `omnifeed completions bash > ~/.local/share/bash-completion/completions/omnifeed`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `omnifeed man | man -l -`; `--out-dir` writes one page per command.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub selection: FeedSelection,
+    /// Log what each feed did, not only problems (-vv: and the steps of the run).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log lines on stderr as text, or as one JSON object per line for log shippers.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Where to write this run's JSON report; `{run}` becomes the run id and `{time}` the
+    /// start time (default: `[sync] report` in omnifeed.toml, else
+    /// `runs/sync-{time}.json` in the state's folder).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// The run's time (RFC 3339), recorded as the push time; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `omnifeed.1` and one page per command (`omnifeed-sync.1`, …) into DIR instead
+    /// of printing `omnifeed.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::diag::FindingsPolicy;
 use crate::model::field::Field;
+use crate::push::webhook::NotifyConfig;
 use crate::spec::taxonomy::Taxonomy;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,33 @@ pub struct RawConfig {
     /// it), relative to this file. Without it, the built-in list of 2019 is used and a
     /// category id it lacks is only a warning.
     pub taxonomy: Option<PathBuf>,
+    #[serde(default)]
+    pub sync: RawSync,
+    /// Who hears about `omnifeed sync` runs (see [`NotifyConfig`]).
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+/// `omnifeed sync` settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    /// Where each run's JSON report is written, relative to this file; `{run}` becomes the
+    /// run id, `{time}` the start time (`20261129T221500Z`). Default: `runs/sync-{time}.json`
+    /// in the state's folder. `--report` overrides it.
+    pub report: Option<PathBuf>,
+    /// How many reports a path with `{run}` or `{time}` keeps; older ones are removed
+    /// (default 100).
+    pub keep_reports: Option<usize>,
+}
+
+/// `omnifeed sync` settings after layering.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// The report path template, resolved against the config's folder.
+    pub report: PathBuf,
+    pub keep_reports: usize,
+    pub notify: NotifyConfig,
 }
 
 /// How findings are reported.
@@ -162,6 +190,7 @@ pub struct Config {
     pub taxonomy: Arc<Taxonomy>,
     /// How many findings the run keeps, and whether it lists them all.
     pub findings: FindingsPolicy,
+    pub sync: SyncSettings,
 }
 
 impl Config {
@@ -298,8 +327,31 @@ impl Config {
                 )
             })?,
         };
+        if let Some(problem) = raw.notify.problem() {
+            return Err(invalid(
+                problem,
+                "set `webhook = \"https://…\"`, or `webhook_env = \"VAR\"` when the URL holds a token",
+            ));
+        }
+        let state_path = base_dir.join(
+            raw.state
+                .path
+                .unwrap_or_else(|| ".omnifeed/state.db".into()),
+        );
+        let sync = SyncSettings {
+            report: match raw.sync.report {
+                Some(report) => base_dir.join(report),
+                None => state_path
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join("runs/sync-{time}.json"),
+            },
+            keep_reports: raw.sync.keep_reports.unwrap_or(100),
+            notify: raw.notify,
+        };
         Ok(Config {
             path,
+            sync,
             taxonomy: Arc::new(taxonomy),
             findings: FindingsPolicy {
                 max_per_rule: raw
@@ -317,11 +369,7 @@ impl Config {
             time_zone,
             feeds_dir: base_dir.join(raw.feeds_dir.unwrap_or_else(|| "feeds".into())),
             specs_dir: base_dir.join(raw.specs_dir.unwrap_or_else(|| "channel-specs".into())),
-            state_path: base_dir.join(
-                raw.state
-                    .path
-                    .unwrap_or_else(|| ".omnifeed/state.db".into()),
-            ),
+            state_path,
             base_dir,
         })
     }

@@ -30,6 +30,7 @@ use exit::Exit;
 /// Runs one command. `net` is the process's network runtime, built on first use by a
 /// network transport.
 pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
+    refuse_findings_format(&cli)?;
     match &cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
@@ -39,5 +40,28 @@ pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
         Command::Diff(args) => commands::diff::run(&cli.global, args),
         Command::Push(args) => commands::push::run(&cli.global, args, net),
         Command::Runs(args) => commands::runs::run(&cli.global, args),
+        Command::Sync(args) => commands::sync::run(&cli.global, args, net),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Man(args) => commands::man::run(args),
     }
+}
+
+/// `--format sarif` and `--format junit` hold findings and nothing else: a command that
+/// reports no findings refuses them rather than print something else.
+fn refuse_findings_format(cli: &Cli) -> anyhow::Result<()> {
+    let format = cli.global.format;
+    if !format.findings_only() || matches!(cli.command, Command::Validate(_) | Command::Export(_)) {
+        return Ok(());
+    }
+    let name = clap::ValueEnum::to_possible_value(&format)
+        .map(|value| value.get_name().to_owned())
+        .unwrap_or_default();
+    Err(exit::ClassedError::new(
+        exit::ErrorClass::Config,
+        format!(
+            "--format {name} reports findings: use it with `omnifeed validate` or `omnifeed export`\n  \
+             hint: this command prints --format human or json"
+        ),
+    )
+    .into())
 }

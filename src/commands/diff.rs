@@ -107,7 +107,8 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        OutputFormat::Human | OutputFormat::Github => {
+        // SARIF and JUnit carry findings only: `crate::run` refuses them for this command.
+        _ => {
             for report in &reports {
                 print_human(&mut out, report)?;
             }

@@ -5,7 +5,9 @@ use crate::exit::Exit;
 use crate::export::{self, EngineOptions, FeedSummary, IncompleteExport, NoRecords};
 use crate::report::OutputFormat;
 use crate::report::findings::{Tally, print_github, print_human};
+use crate::report::junit::print_junit;
 use crate::report::progress::Progress;
+use crate::report::sarif::print_sarif;
 
 #[derive(serde::Serialize)]
 struct ExportReport<'a> {
@@ -63,6 +65,10 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
             return finish(exit_for(&report.summary), incomplete);
         }
         OutputFormat::Github => print_github(&mut out, &findings)?,
+        OutputFormat::Sarif => print_sarif(&mut out, &findings, incomplete.is_none())?,
+        OutputFormat::Junit => {
+            print_junit(&mut out, &findings, &super::catalog_files(&config), false)?;
+        }
         OutputFormat::Human => {
             print_human(&mut out, &findings, config.findings.max_per_rule)?;
             print_summaries(&mut out, &result.summaries)?;

@@ -1,12 +1,15 @@
 //! Command glue: read the config, run the stages, print, pick the exit code.
 
 pub mod channels;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod export;
+pub mod man;
 pub mod preview;
 pub mod push;
 pub mod runs;
+pub mod sync;
 pub mod validate;
 
 use std::io::Write;
@@ -75,6 +78,20 @@ pub fn report_rejected_items(findings: &crate::diag::Findings) -> std::io::Resul
     )?;
     let max_per_rule = crate::diag::FindingsPolicy::DEFAULT_MAX_PER_RULE;
     crate::report::findings::print_human(&mut err, &rejected, max_per_rule)
+}
+
+/// The catalog tables a run reads that exist, as findings name them: a JUnit report shows
+/// each as a suite, passing when it has no findings.
+pub fn catalog_files(config: &Config) -> Vec<String> {
+    [
+        config.products_path(),
+        config.table_path(&config.inventory, "inventory.csv"),
+        config.table_path(&config.locations, "locations.csv"),
+    ]
+    .into_iter()
+    .filter(|path| path.is_file())
+    .map(|path| path.display().to_string())
+    .collect()
 }
 
 /// Sizes the worker pool once per process; `--jobs` never changes the output.

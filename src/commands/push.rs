@@ -40,6 +40,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     let options = PushOptions {
         now,
         overrides: overrides(&args.overrides),
+        command: "push",
     };
     let pushed = crate::run::push(
         &config,
@@ -53,24 +54,16 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     let printed = super::report_rejected_items(&pushed.findings)
         .map_err(anyhow::Error::from)
         .and_then(|()| print_report(global.format, pushed.run, pushed.outcome, &pushed.feeds));
+    let exit = pushed.exit();
     if let Some(err) = pushed.finish_error {
         eprintln!(
             "error: {:#}\n  the feeds above were delivered and recorded as reported; only the \
              run's end is missing from `omnifeed runs`",
             anyhow::Error::from(err)
         );
-        printed?;
-        return Ok(Exit::PushFailed);
     }
     printed?;
-    Ok(match pushed.outcome {
-        Outcome::Failed => Exit::PushFailed,
-        // Rejected items are data errors: fix them, push again.
-        Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
-        // Items left out of a feed for an error are data errors too, as for `export`.
-        _ if pushed.findings.has_errors() => Exit::Invalid,
-        _ => Exit::Ok,
-    })
+    Ok(exit)
 }
 
 fn overrides(flags: &GuardOverrides) -> Overrides {
@@ -150,7 +143,8 @@ fn print_report(
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        OutputFormat::Human | OutputFormat::Github => {
+        // SARIF and JUnit carry findings only: `crate::run` refuses them for this command.
+        _ => {
             for r in results {
                 let t = &r.totals;
                 writeln!(

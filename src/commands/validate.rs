@@ -5,7 +5,9 @@ use crate::exit::Exit;
 use crate::load;
 use crate::report::OutputFormat;
 use crate::report::findings::{print_github, print_human, print_json};
+use crate::report::junit::print_junit;
 use crate::report::progress::Progress;
+use crate::report::sarif::print_sarif;
 
 pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let mut config = super::load_config(global)?;
@@ -18,10 +20,18 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
         &mut |_, _| Ok(()),
     )?;
     let tally = outcome.findings.tally().clone();
+    let deny_warnings = args.deny == Some(Deny::Warnings);
     let mut out = crate::report::stdout::stdout();
     match global.format {
         OutputFormat::Json => print_json(&mut out, &mut outcome.findings, &outcome.counts)?,
         OutputFormat::Github => print_github(&mut out, &outcome.findings)?,
+        OutputFormat::Sarif => print_sarif(&mut out, &outcome.findings, true)?,
+        OutputFormat::Junit => print_junit(
+            &mut out,
+            &outcome.findings,
+            &super::catalog_files(&config),
+            deny_warnings,
+        )?,
         OutputFormat::Human => {
             print_human(&mut out, &outcome.findings, config.findings.max_per_rule)?;
             let counts = &outcome.counts;
@@ -39,6 +49,6 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
         }
     }
     out.flush()?;
-    let failing = tally.errors > 0 || (args.deny == Some(Deny::Warnings) && tally.warnings > 0);
+    let failing = tally.errors > 0 || (deny_warnings && tally.warnings > 0);
     Ok(if failing { Exit::Invalid } else { Exit::Ok })
 }

@@ -10,6 +10,7 @@ mod dir;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod webhook;
 
 use std::path::PathBuf;
 

@@ -97,7 +97,7 @@ pub fn print_github(out: &mut impl Write, findings: &Findings) -> std::io::Resul
 }
 
 /// Per rule, how many findings were counted but not kept.
-fn not_shown(findings: &Findings) -> Vec<(&'static str, u64)> {
+pub fn not_shown(findings: &Findings) -> Vec<(&'static str, u64)> {
     let mut kept: BTreeMap<&str, u64> = BTreeMap::new();
     for finding in findings.kept() {
         *kept.entry(finding.rule).or_default() += 1;

@@ -1,10 +1,13 @@
-//! Printers for findings and summaries: human, JSON and GitHub annotations. Data goes to
+//! Printers for findings and summaries: human, JSON, GitHub annotations, SARIF and JUnit. Data goes to
 //! stdout (through [`stdout::stdout`], which survives a closed pipe); progress and fatal
 //! errors go to stderr.
 
 mod fatal;
 pub mod findings;
+pub mod junit;
+pub mod logging;
 pub mod progress;
+pub mod sarif;
 pub mod source_lines;
 pub mod stdout;
 
@@ -12,9 +15,23 @@ pub use fatal::{exit_of, fatal, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// For a person: findings grouped by rule with their source lines, then a summary.
     Human,
+    /// The command's report as one JSON object.
     Json,
+    /// GitHub workflow annotations (`validate` and `export`; others print human).
     Github,
+    /// SARIF 2.1.0, for code scanning (`validate` and `export`).
+    Sarif,
+    /// JUnit XML, for CI test reports (`validate` and `export`).
+    Junit,
+}
+
+impl OutputFormat {
+    /// Formats that only carry findings, so only commands that report findings print them.
+    pub fn findings_only(self) -> bool {
+        matches!(self, OutputFormat::Sarif | OutputFormat::Junit)
+    }
 }
 
 #[cfg(test)]

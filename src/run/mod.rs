@@ -20,6 +20,7 @@ pub mod push;
 pub mod record;
 mod spill;
 pub mod stage;
+pub mod sync;
 
 pub use lock::{LockError, ProjectLock};
 pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};

@@ -19,6 +19,7 @@ use super::record::{finish_run, outcome_of, record_feed};
 use super::stage::{StagedFeed, remove_stale_staging, staging_folder};
 use crate::config::Config;
 use crate::diff::DiffTotals;
+use crate::exit::Exit;
 use crate::feed::Feed;
 use crate::guards::{GuardTrip, Overrides};
 use crate::report::progress::Progress;
@@ -74,6 +75,8 @@ pub struct Rejection {
 pub struct PushOptions {
     pub now: Timestamp,
     pub overrides: Overrides,
+    /// The command the run history names (`push`, `sync`).
+    pub command: &'static str,
 }
 
 /// A finished push run.
@@ -86,6 +89,9 @@ pub struct PushRun {
     pub finish_error: Option<StateError>,
     /// What the planning pass found about items (the same as `export` reports).
     pub findings: crate::diag::Findings,
+    /// What reading the catalog found (rows with an error are left out of every feed) and
+    /// how many rows it read, as `validate` reports them.
+    pub catalog: crate::load::LoadOutcome,
 }
 
 /// Pushes `feeds`, delivering each through the transport `transports` picks for it. The
@@ -122,7 +128,7 @@ pub fn push(
         staging.path(),
     )?;
     let ids: Vec<&str> = feeds.iter().map(|f| f.id.as_str()).collect();
-    let run = store.begin_run("push", &ids, plan.catalog_time, now)?;
+    let run = store.begin_run(options.command, &ids, plan.catalog_time, now)?;
 
     let mut results: Vec<FeedResult> = Vec::with_capacity(feeds.len());
     let mut passing: Vec<Passing> = Vec::new();
@@ -198,7 +204,23 @@ pub fn push(
         feeds: results,
         finish_error,
         findings: plan.engine.findings,
+        catalog: plan.engine.catalog,
     })
+}
+
+impl PushRun {
+    /// The exit code of the run: a delivery that failed (or a run end that could not be
+    /// recorded) is 3 and wins, since someone must act on it; a feed stopped by a guard,
+    /// items the channel rejected and items left out of a feed for an error are data (1).
+    pub fn exit(&self) -> Exit {
+        match self.outcome {
+            _ if self.finish_error.is_some() => Exit::PushFailed,
+            Outcome::Failed => Exit::PushFailed,
+            Outcome::GuardTripped | Outcome::Partial => Exit::Invalid,
+            _ if self.findings.has_errors() => Exit::Invalid,
+            _ => Exit::Ok,
+        }
+    }
 }
 
 /// A feed that passed its guards, with the index of its [`FeedResult`].

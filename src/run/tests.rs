@@ -88,6 +88,7 @@ impl Project {
                 force: false,
                 allowed: Vec::new(),
             },
+            command: "push",
         };
         push(
             &self.config,

