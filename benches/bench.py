@@ -3,15 +3,21 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shipping|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|s3|shipping|all] [--variants N] [--stores N] [--runs N]
 `shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
 rules, alternating.
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
 cache path), alternating, and prints both with their CPU time; not part of `all`.
+`shopify` (not part of `all`): the catalog's products as a Shopify product CSV export (product
+columns on a handle's first row only), validated with `preset = "shopify"`, next to a csv-crate
+parse of that export and a plain validate of the catalog.
 `dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
 the catalog with `brand` blanked on every row (Google recommends it).
+`s3` (not part of `all`): the Google feed pushed into a fresh state to a local S3 server
+(examples/s3_server.rs: s3s-fs, SigV4 checked) and, as the baseline, to a local folder; the
+difference is the upload. Printed next to `cp` of the same file, the floor.
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -49,7 +55,46 @@ def catalog(variants, stores):
         print(f"generating {variants} variants, {stores} stores into {path} ...", file=sys.stderr)
         subprocess.run([sys.executable, GEN, path, "--variants", str(variants), "--stores", str(stores)],
                        check=True, stdout=subprocess.DEVNULL)
+    trade_item_gtins(path)
     return path
+
+
+def gs1_check(body):
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def trade_item_gtins(path):
+    """The generator draws GTIN digits at random, so about one in seven lands in a GS1 range no
+    trade item has (restricted 2, 02, 04; coupons 05, 98, 99), which Google refuses. Real
+    catalogs hold manufacturers' GTINs: such a value gets a trade-item prefix (2 -> 4,
+    02/04/05 -> 03, 98/99 -> 97), a planted wrong check digit staying wrong by the same
+    amount. The same remap as tests/cli/support.rs; done once per generated catalog."""
+    import csv
+    marker = os.path.join(path, "trade-item-gtins")
+    if os.path.exists(marker):
+        return
+    products = os.path.join(path, "products.csv")
+    fixed = products + ".tmp"
+    with open(products, newline="", encoding="utf-8") as src, \
+            open(fixed, "w", newline="", encoding="utf-8") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        header = next(reader)
+        writer.writerow(header)
+        column = header.index("gtin")
+        for row in reader:
+            gtin = row[column] if column < len(row) else ""
+            if len(gtin) == 13 and gtin.isdigit():
+                body = gtin[:12]
+                new = ("4" + body[1:] if body[0] == "2" else
+                       "03" + body[2:] if body[:2] in ("02", "04", "05") else
+                       "97" + body[2:] if body[:2] in ("98", "99") else None)
+                if new:
+                    off = (int(gtin[12]) - gs1_check(body)) % 10
+                    row[column] = new + str((gs1_check(new) + off) % 10)
+            writer.writerow(row)
+    os.replace(fixed, products)
+    open(marker, "w").close()
 
 
 def line(name, wall, rss, variants, base=None):
@@ -59,7 +104,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shipping", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "shipping", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -97,6 +142,58 @@ def main():
         bench_dirty(a, cat)
     if a.what == "shipping":
         bench_shipping(a, cat)
+    if a.what == "s3":
+        bench_s3(a, cat)
+    if a.what == "shopify":
+        bench_shopify(a, cat)
+
+
+def bench_shopify(a, cat):
+    """The products as Shopify exports them, read through the preset."""
+    import csv, zlib
+    shop = cat + "-shopify"
+    export = os.path.join(shop, "products_export.csv")
+    if not os.path.exists(export):
+        os.makedirs(shop, exist_ok=True)
+        header = ["Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published",
+                  "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Variant SKU",
+                  "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty",
+                  "Variant Price", "Variant Compare At Price", "Variant Barcode", "Image Src",
+                  "Image Position", "Variant Image", "Status"]
+        with open(os.path.join(cat, "products.csv"), newline="") as src, \
+                open(export + ".tmp", "w", newline="") as dst:
+            writer = csv.writer(dst, lineterminator="\n")
+            writer.writerow(header)
+            seen = set()
+            for row in csv.DictReader(src):
+                handle = (row["group_id"] or row["sku"]).lower()
+                first = handle not in seen
+                seen.add(handle)
+                sale = row["sale_price"]
+                price, compare = (sale, row["price"]) if sale else (row["price"], "")
+                if first:
+                    product = [row["title"], row["description"], row["brand"], row["product_type"],
+                               "bench", "true", "Color", row["color"], "Size", row["size"]]
+                else:
+                    product = ["", "", "", "", "", "", "", row["color"], "", row["size"]]
+                writer.writerow([handle, *product, row["sku"], "500", "shopify",
+                                 zlib.crc32(row["sku"].encode()) % 50, price, compare, row["gtin"],
+                                 row["image_link"] if first else "", "1" if first else "",
+                                 row["image_link"], "active" if first else ""])
+        os.replace(export + ".tmp", export)
+        with open(os.path.join(shop, "omnifeed.toml"), "w") as config:
+            config.write('[catalog]\ndir = "."\n[catalog.products]\nfile = "products_export.csv"\n'
+                         'preset = "shopify"\nbase_url = "https://shop.example.com"\n'
+                         '[defaults]\ncurrency = "EUR"\n')
+    mb = os.path.getsize(export) / 1e6
+    base, rss, _ = best_of(a.runs, [CSV_PARSE, export])
+    print(f"Shopify export of the same variants: {mb:.0f} MB")
+    line("csv crate parse of the export", base, rss, a.variants)
+    wall, rss, code = best_of(a.runs, [BIN, "--config", os.path.join(shop, "omnifeed.toml"), "validate",
+                                       "--no-progress"])
+    line("omnifeed validate, shopify preset", wall, rss, a.variants, base)
+    if code not in (0, 1):
+        print(f"  (exit {code})")
 
 
 def bench_push(a, cat):
@@ -200,6 +297,69 @@ def bench_shipping(a, cat):
             wall, rss, code, size = min(runs, key=lambda r: r[0])
             line(f"export google RSS, {name}", wall, rss, a.variants)
             print(f"{'':<34} {size / 1e9:7.2f} GB written{'' if code == 0 else f' (exit {code})'}")
+def bench_s3(a, cat):
+    """The Google feed pushed to a local S3 server and to a folder, both into a fresh state;
+    `cp` of the exported file as the floor. Peak RSS is omnifeed's alone (the server is
+    another process)."""
+    import shutil
+    feed = "google-shopping"
+    server_bin = os.path.join(TARGET, "release", "examples", "s3_server")
+    with open(os.path.join(ROOT, "benches", "feeds", feed + ".toml")) as f:
+        definition = f.read().split("[destination]")[0]
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as work:
+        buckets = os.path.join(work, "buckets")
+        os.makedirs(os.path.join(buckets, "feeds"))
+        server = subprocess.Popen([server_bin, buckets], stdout=subprocess.PIPE, text=True)
+        try:
+            endpoint = server.stdout.readline().strip()
+            key, secret = server.stdout.readline().split()
+            env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+                   "AWS_REGION": "us-east-1"}
+            destinations = {
+                "dir": f'kind = "dir"\npath = "{os.path.join(work, "out")}"\n',
+                "s3": f'kind = "object-store"\nurl = "s3://feeds/google/"\n'
+                      f'endpoint = "{endpoint}"\nallow_http = true\n',
+            }
+            results = {}
+            for name, destination in destinations.items():
+                project = os.path.join(work, "project-" + name)
+                os.makedirs(os.path.join(project, "feeds"))
+                with open(os.path.join(project, "omnifeed.toml"), "w") as f:
+                    f.write('feeds_dir = "feeds"\n\n[defaults]\ncountry = "DE"\nlanguage = "en"\n'
+                            'time_zone = "Europe/Berlin"\n')
+                with open(os.path.join(project, "feeds", feed + ".toml"), "w") as f:
+                    f.write(definition + "[destination]\n" + destination)
+                runs = []
+                for _ in range(a.runs):
+                    shutil.rmtree(os.path.join(project, ".omnifeed"), ignore_errors=True)
+                    runs.append(timed([BIN, "--config", os.path.join(project, "omnifeed.toml"), "--no-progress",
+                                       "push", "--force", "--catalog", cat, feed], env=env))
+                results[name] = min(runs, key=lambda r: r[0])
+                line(f"push google to {name} (fresh state)", *results[name][:2], a.variants)
+                if results[name][2] != 0:
+                    print(f"  (exit {results[name][2]})")
+            uploaded = os.path.join(buckets, "feeds", "google", feed + ".xml")
+            size = os.path.getsize(uploaded)
+            with open(uploaded, "rb") as got, open(os.path.join(work, "out", feed + ".xml"), "rb") as want:
+                same = all(g == w for g, w in zip(iter(lambda: got.read(1 << 24), b""),
+                                                   iter(lambda: want.read(1 << 24), b"")))
+            copies = []
+            for _ in range(a.runs):
+                copy = os.path.join(work, "copy.xml")
+                copies.append(timed(["cp", uploaded, copy]))
+                os.remove(copy)
+            cp_wall, cp_rss, _ = min(copies, key=lambda r: r[0])
+        finally:
+            server.terminate()
+            server.wait()
+    upload = results["s3"][0] - results["dir"][0]
+    mb = size / 1e6
+    print(f"feed file: {mb:.0f} MB, object identical to the folder's file: {same}")
+    print(f"{'cp of the feed file (floor)':<34} {cp_wall:7.2f} s  {mb / cp_wall:7.0f} MB/s  peak RSS {cp_rss:6.0f} MiB")
+    if upload > 0:
+        print(f"{'S3 upload (s3 push - dir push)':<34} {upload:7.2f} s  {mb / upload:7.0f} MB/s  "
+              f"{upload / cp_wall:5.1f}x cp")
+    print(f"peak RSS, s3 push over dir push: {results['s3'][1] - results['dir'][1]:+.0f} MiB")
 
 
 def bench_direct(a, cat):

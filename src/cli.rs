@@ -78,6 +78,10 @@ pub enum Command {
     Push(PushArgs),
     /// List past runs (`runs show ID` for one run's per-feed counts).
     Runs(RunsArgs),
+    /// Start a project from one catalog file: detect its format (a Shopify, WooCommerce or
+    /// Magento 2 export, or a plain table), write omnifeed.toml with each guess explained
+    /// and a feed per channel, then validate.
+    Init(InitArgs),
     /// For cron and timers: validate, diff, check the guards and push every feed (or the
     /// named ones), each on its own. Silent when all went well (unless -v); logs on stderr;
     /// writes a JSON run report per run (`--format json` prints it too); `[notify] webhook`
@@ -87,6 +91,34 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `omnifeed man | man -l -`; `--out-dir` writes one page per command.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The catalog file: a shop's product export or a products table [default: products.csv]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Write one feed per channel, by spec id (`omnifeed channels`), e.g.
+    /// google-merchant,meta-catalog.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub channels: Vec<String>,
+    /// The shop's address, e.g. `https://shop.example.com`: shop exports carry no product URLs,
+    /// so links are built on it.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The currency of the file's prices, when it has no currency column (shop exports never
+    /// do), e.g. EUR.
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Country the catalog sells in (ISO 3166-1 alpha-2), written to `[defaults]`.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// Language of the catalog's texts (ISO 639-1), written to `[defaults]`.
+    #[arg(long, value_name = "LANG")]
+    pub language: Option<String>,
+    /// Overwrite an existing omnifeed.toml and feed files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +186,11 @@ pub struct PushArgs {
     /// The run's time (RFC 3339), recorded as the push time; default: now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Do everything up to delivery (plan, stage, guards), print what would be sent where,
+    /// and check each destination (connect, log in, host keys, target folder) without
+    /// writing there. Records nothing; exits as the push would (1 guard, 3 check failed).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Flags that let a push through a tripped guard.

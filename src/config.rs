@@ -145,6 +145,20 @@ pub struct RawTable {
     /// Inventory only: `false` says the catalog has no inventory table, so a missing file is
     /// no error even with a locations table, and the products' `stock` column gives the stock.
     pub required: Option<bool>,
+    /// Products only: read a shop system's own product export as it comes out of the shop,
+    /// without preprocessing: `shopify`, `woocommerce` or `magento2` (README, "Shop exports").
+    pub preset: Option<crate::load::preset::Preset>,
+    /// Products with a preset: the shop's address, e.g. `https://shop.example.com`. The
+    /// exports carry no product URLs, so links are built from it (Shopify
+    /// `/products/HANDLE`, WooCommerce `/?post_type=product&p=ID`, Magento `/URL_KEY.html`).
+    pub base_url: Option<String>,
+    /// Magento 2 only: where the export's image paths live (default
+    /// `BASE_URL/media/catalog/product`).
+    pub image_base_url: Option<String>,
+    /// Shopify only: the currency of each market whose `Price / MARKET` columns the export
+    /// has, e.g. `{ "United Kingdom" = "GBP" }`. Markets not listed stay custom attributes.
+    #[serde(default)]
+    pub markets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -285,6 +299,8 @@ impl Config {
                 }
             }
         }
+        crate::load::preset::check_settings(&raw.catalog, raw.defaults.currency.as_deref())
+            .map_err(|(message, hint)| invalid(message, &hint))?;
         if let Some(code) = &raw.defaults.currency
             && crate::model::Currency::parse(code).is_none()
         {

@@ -84,6 +84,8 @@ pub struct EngineOptions<'o> {
     /// position: a push's staging, where feeds bound for different destinations may share
     /// a file name.
     pub folder_per_feed: bool,
+    /// The run's time (`--now`): rules such as `max_days_ahead` count from it.
+    pub now: jiff::Timestamp,
 }
 
 impl EngineOptions<'_> {
@@ -251,7 +253,14 @@ pub fn run<S: RecordSink>(
                 let contexts = contexts.get_or_insert_with(|| {
                     feeds
                         .iter()
-                        .map(|feed| FeedContext::new(feed, locations, Arc::clone(&catalog_file)))
+                        .map(|feed| {
+                            FeedContext::new(
+                                feed,
+                                locations,
+                                Arc::clone(&catalog_file),
+                                options.now,
+                            )
+                        })
                         .collect()
                 });
                 let sink_ref = &*sink;

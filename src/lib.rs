@@ -12,6 +12,7 @@ pub mod exit;
 pub mod export;
 pub mod feed;
 pub mod guards;
+pub mod init;
 pub mod load;
 pub mod model;
 pub mod push;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
         Command::Diff(args) => commands::diff::run(&cli.global, args),
         Command::Push(args) => commands::push::run(&cli.global, args, net),
         Command::Runs(args) => commands::runs::run(&cli.global, args),
+        Command::Init(args) => commands::init::run(&cli.global, args),
         Command::Sync(args) => commands::sync::run(&cli.global, args, net),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man(args) => commands::man::run(args),

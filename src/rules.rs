@@ -89,6 +89,9 @@ rules! {
     INDISTINCT_VARIANTS "indistinct-variants" Warning "variants of one group do not differ in any variant attribute",
         hint: "give each variant of a group its own colour, size, material, pattern, gender or age group",
         explain: "Variants that share a `group_id` are shown as one product with choices; channels tell\nthem apart by colour, size, material, pattern, gender and age group. Two variants with the\nsame values for all of these look identical to a shopper and are disapproved.";
+    ORPHAN_VARIANT "orphan-variant" Error "a shop export's variant names a parent product the export does not have",
+        hint: "export the parent product too (export all products, or the parent together with its variations)",
+        explain: "In WooCommerce and Magento 2 exports a variant points to its parent product: a\nWooCommerce variation by `Parent` (`id:NN` or the parent's SKU), a Magento simple product\nby the `configurable_variations` of its configurable parent. The parent gives the variant\nits group and what the variant leaves empty (name, description, images, category). An\nexport of only some products can leave a variant without its parent; the variant is then\nleft out. Export the parent with it.";
     INVALID_UTF8 "invalid-utf8" Error "a cell is not valid UTF-8",
         hint: "save the file as UTF-8 (in Excel: CSV UTF-8)",
         explain: "Catalog files must be UTF-8. A file saved as Latin-1 or Windows-1252 shows up here at the\nfirst byte that is not UTF-8. Re-save it as UTF-8; the row is left out until then.";
@@ -104,7 +107,7 @@ rules! {
 one of the units g, kg, lb, oz (`1.5 kg`).";
     FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
         hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
-        explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel, or availability_date for preorders). The\nitem is left out of this feed only; other feeds still get it. See `omnifeed preview FEED\n--sku SKU` for where the value would come from.";
+        explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel outside the exempt accessories, a field\nfor some target countries, or availability_date for preorders), or needs one of several\nattributes (Meta: brand, GTIN or MPN; the finding's field lists them as `brand|gtin|mpn`).\nThe item is left out of this feed only; other feeds still get it. See `omnifeed preview\nFEED --sku SKU` for where the value would come from.";
     FEED_FALLBACK "feed.fallback" Warning "an item without a value got the one the channel documents for such items",
         hint: "fill the catalog field if the item has one; to leave such items out instead, list the field in the feed's `no_fallback`",
         explain: "Some channels name a value for items that lack others: Google takes products with\nneither GTIN nor MPN (own-brand, handmade, custom goods) when they say\n`identifier_exists = no`. The spec's `fallback` sends it, and each item is counted here so\nthat a missing identifier on a branded product does not go unnoticed. A feed with\n`no_fallback = [\"identifier_exists\"]` sends such items as they are, and the channel's\nrequirements then reject them.";
@@ -113,7 +116,7 @@ one of the units g, kg, lb, oz (`1.5 kg`).";
         explain: "The channel accepts the item without this attribute but ranks or shows it better with it.";
     FEED_TOO_LONG "feed.too-long" Error "a value is longer than the channel allows",
         hint: "shorten the value in the catalog, or override it for this feed in [fields]",
-        explain: "The spec gives a maximum length in characters and says to reject longer values. The item\nis left out of this feed.";
+        explain: "The spec gives a maximum length in characters, or in UTF-8 bytes where the channel\ncounts bytes (Google instore_product_location: 20), and says to reject longer values. The\nitem is left out of this feed.";
     FEED_TRUNCATED "feed.truncated" Warning "a value was cut to the channel's maximum length",
         hint: "shorten the value in the catalog so the cut does not fall where shoppers see it",
         explain: "The spec allows cutting this attribute at its maximum length (Google titles at 150\ncharacters). omnifeed cuts at the last word boundary within the limit.";
@@ -122,7 +125,7 @@ one of the units g, kg, lb, oz (`1.5 kg`).";
         explain: "The spec gives a minimum length for this attribute.";
     FEED_INVALID_VALUE "feed.invalid-value" Error "a value is not one the channel accepts",
         hint: "use one of the channel's values, or map yours in the spec's `map`",
-        explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings. Numbers and booleans must be written as the channel expects. The item\nis left out of this feed.";
+        explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings; a value off the list is never written. Numbers and booleans must be\nwritten as the channel expects. The spec's value rules land here too: GTIN prefixes the\nchannel refuses (Google: restricted 2, 02, 04 and coupon 05, 98, 99), multi-part values\n(Google colour: at most 3 parts joined by `/`, each up to 40 characters, no commas), dates\ntoo far ahead (availability_date: one year) and image URLs of a file type the channel does\nnot take (TikTok: .jpeg, .jpg, .png). The item is left out of this feed; where the spec\nmarks the field unconfirmed it is a warning, the item stays and an invalid enum value goes\nout empty.";
     FEED_INVALID_URL "feed.invalid-url" Error "a value is not an absolute http(s) URL",
         hint: "write the full https:// address",
         explain: "URL attributes must be absolute http or https addresses.";

@@ -20,8 +20,8 @@ struct ExportReport<'a> {
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     let mut config = super::load_config(global)?;
     super::set_findings_policy(&mut config, args.max_per_rule, global.format);
-    // Checked even though no shipped spec writes a timestamp yet: a bad value is a mistake.
-    super::parse_now(args.now.as_deref())?;
+    // Date rules (`max_days_ahead`) count from it.
+    let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     // Writes feeds: never beside a push (or another export) of the same project.
@@ -34,6 +34,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
         write: true,
         out_dir: args.out.as_deref(),
         folder_per_feed: false,
+        now,
     };
     // When some feeds could not be put in place, the report still says which were.
     let (result, incomplete) =

@@ -3,8 +3,10 @@
 pub mod channels;
 pub mod completions;
 pub mod diff;
+mod dry_run;
 pub mod explain;
 pub mod export;
+pub mod init;
 pub mod man;
 pub mod preview;
 pub mod push;

@@ -30,7 +30,12 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
         &mut |items: &[CatalogItem<'_>], locations: &Locations| {
             for item in items.iter().filter(|item| item.variant.sku == args.sku) {
                 found = true;
-                let context = FeedContext::new(feed, locations, Arc::clone(&catalog_file));
+                let context = FeedContext::new(
+                    feed,
+                    locations,
+                    Arc::clone(&catalog_file),
+                    jiff::Timestamp::now(),
+                );
                 describe(&mut trace, feed, &context, item, locations)?;
             }
             Ok(())
@@ -172,5 +177,6 @@ fn derived_name(derived: &Derived) -> &'static str {
         Derived::FeedCurrency => "feed.currency",
         Derived::Shipping => "shipping (the feed's [shipping] rules, the item's shipping_price)",
         Derived::Tax => "tax (the feed's [tax] rules)",
+        Derived::GtinKind => "gtin_kind",
     }
 }

@@ -30,6 +30,14 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     let now = super::parse_now(args.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
+    let options = PushOptions {
+        now,
+        overrides: overrides(&args.overrides),
+        command: "push",
+    };
+    if args.dry_run {
+        return super::dry_run::run(global, &config, &feeds, &options, net);
+    }
     // Before the store is opened: migrating it is a write too.
     let lock = match ProjectLock::acquire(&config.state_path, "push") {
         Ok(lock) => lock,
@@ -37,11 +45,9 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
     };
     let mut store = SqliteStore::open(&config.state_path)?;
     let progress = Progress::new(!global.no_progress);
-    let options = PushOptions {
-        now,
-        overrides: overrides(&args.overrides),
-        command: "push",
-    };
+    if global.no_progress {
+        net.hide_progress();
+    }
     let pushed = crate::run::push(
         &config,
         feeds,

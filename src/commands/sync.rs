@@ -44,6 +44,9 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Re
         report: args.report.as_deref(),
     };
     let progress = Progress::new(!global.no_progress);
+    if global.no_progress {
+        net.hide_progress();
+    }
     let synced = sync(&config, &lock, &options, net, &progress);
     if global.format == OutputFormat::Json {
         let mut out = crate::report::stdout::stdout();

@@ -46,6 +46,10 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Exit> {
                 tally.errors,
                 tally.warnings
             )?;
+            if let Some(skipped) = counts.skipped_summary() {
+                // Shop exports hold drafts, grouped products and the like: counted, not lost.
+                writeln!(out, "{skipped} export rows skipped as not for sale")?;
+            }
         }
     }
     out.flush()?;

@@ -32,7 +32,11 @@ pub(super) fn check(
         }
     }
     for field in &spec.fields {
-        let ids = field.condition.iter().flat_map(|c| &c.category_under);
+        let ids = field
+            .condition
+            .iter()
+            .chain(field.fallback.as_ref().map(|f| &f.when))
+            .flat_map(|c| c.category_ids());
         for id in ids {
             if taxonomy.path(*id).is_none() {
                 unknown(format!(

@@ -27,9 +27,9 @@ pub struct RawFeed {
     /// Output file name without extension (default: the feed's file stem): a plain name,
     /// no folder, no leading dot. Split feeds add `-0001`, `-0002`, ….
     pub file: Option<String>,
-    /// Write `NAME.EXT.gz` instead of `NAME.EXT`.
-    #[serde(default)]
-    pub gzip: bool,
+    /// Write `NAME.EXT.gz` instead of `NAME.EXT`. Default: the format's `gzip` (on for
+    /// OpenAI, whose upload takes only gzipped files).
+    pub gzip: Option<bool>,
     /// RSS `<channel>` title, link and description.
     #[serde(default)]
     pub rss: RssChannel,
@@ -119,6 +119,12 @@ pub enum RawDestination {
     /// A local folder, relative to the config file or absolute; not empty, and not a
     /// folder omnifeed reads from (the catalog, feeds or specs folder).
     Dir { path: PathBuf },
+    /// An FTP server, with explicit TLS by default (see [`crate::push::ftp::FtpDestination`]).
+    Ftp(crate::push::ftp::FtpDestination),
+    /// A bucket or container: `url = "s3://bucket/prefix/"`, `gs://…` or `az://…`.
+    ObjectStore(crate::push::object_store::ObjectStoreDestination),
+    /// A web endpoint each file is sent to with PUT or POST (a presigned URL, a receiver).
+    Http(crate::push::http::HttpDestination),
 }
 
 impl RawDestination {
@@ -127,9 +133,42 @@ impl RawDestination {
     pub fn local_folder(&self) -> &std::path::Path {
         match self {
             RawDestination::Dir { path } => path,
+            RawDestination::Ftp(_) | RawDestination::ObjectStore(_) | RawDestination::Http(_) => {
+                std::path::Path::new(NETWORK_EXPORT_FOLDER)
+            }
+        }
+    }
+
+    /// Local paths in the settings (a CA file, a key, a token file) made relative to
+    /// `base`, the folder of omnifeed.toml, as `dir` paths are.
+    pub fn resolved(mut self, base: &std::path::Path) -> RawDestination {
+        match &mut self {
+            RawDestination::Dir { .. } | RawDestination::ObjectStore(_) => {}
+            RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
+            RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
+        }
+        self
+    }
+
+    /// Settings of a network kind that are wrong whatever the server says, as
+    /// `(key under [destination], problem)`; the `dir` kind's path is checked with the
+    /// other paths.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        // Object-store and HTTP problems are about the table as a whole: they point at
+        // its `kind` line.
+        let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("kind", p)).collect();
+        match self {
+            RawDestination::Dir { .. } => Vec::new(),
+            RawDestination::Ftp(ftp) => ftp.problems(),
+            RawDestination::ObjectStore(settings) => whole(settings.problems()),
+            RawDestination::Http(settings) => whole(settings.problems()),
         }
     }
 }
+
+/// Where `export` writes the files of a feed bound for a network destination, beside the
+/// config.
+const NETWORK_EXPORT_FOLDER: &str = "out";
 
 impl Default for RawDestination {
     fn default() -> RawDestination {

@@ -49,6 +49,12 @@ pub(super) fn definition_problems(raw: &RawFeed, id: &str, text: &str) -> Vec<St
             }
         }
     }
+    for (key, problem) in raw.destination.problems() {
+        problems.push(format!(
+            "{}[destination] {problem}",
+            line(&["destination", key])
+        ));
+    }
     let path = raw.destination.local_folder();
     if path.as_os_str().is_empty() {
         problems.push(format!(

@@ -355,17 +355,18 @@ fn compile(
         return Err(invalid(problems));
     }
     let out = raw.destination.local_folder();
+    let format = format.ok_or_else(|| invalid(vec!["no format".into()]))?;
     Ok(Feed {
         file_stem: raw.file.clone().unwrap_or_else(|| id.clone()),
         id,
         path: path.to_owned(),
         spec,
-        format: format.ok_or_else(|| invalid(vec!["no format".into()]))?,
+        gzip: raw.gzip.unwrap_or(format.gzip),
+        format,
         country: raw.country.or_else(|| config.defaults.country.clone()),
         language: raw.language.or_else(|| config.defaults.language.clone()),
         currency,
         time_zone,
-        gzip: raw.gzip,
         rss: raw.rss,
         filters: raw.filters,
         overrides,
@@ -377,7 +378,7 @@ fn compile(
         shipping: shipping_rules,
         tax: tax_rules,
         destination: config.base_dir.join(out),
-        delivery: raw.destination,
+        delivery: raw.destination.resolved(&config.base_dir),
         guards: raw.guards,
         taxonomy: Arc::clone(&config.taxonomy),
         warnings,
@@ -450,6 +451,16 @@ fn placeholders(spec: &ChannelSpec, format: &FormatSpec) -> BTreeSet<String> {
     names
 }
 
+/// Whether `text` is one optional placeholder (`{issue_locale?}`) that no param filled:
+/// the JSON member holding it is left out instead of sent empty.
+pub fn is_unfilled_optional(text: &str) -> bool {
+    text.strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix("?}"))
+        .is_some_and(|name| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
 impl Feed {
     /// Replaces `{name}` placeholders with feed params and market settings.
     pub fn fill(&self, text: &str) -> String {
@@ -459,6 +470,8 @@ impl Feed {
         let mut out = text.to_owned();
         for (name, value) in &self.params {
             out = out.replace(&format!("{{{name}}}"), value);
+            // `{name?}`: an optional param (Amazon's issueLocale), see `is_unfilled_optional`.
+            out = out.replace(&format!("{{{name}?}}"), value);
         }
         let builtins = [
             ("country", self.country.as_deref()),

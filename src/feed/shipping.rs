@@ -460,7 +460,7 @@ pub fn check_against_spec(
                     .map_or_else(String::new, |note| format!(": {note}")),
             ));
         }
-        let holds = |part: Part| field.parts.contains(&part);
+        let holds = |part: Part| field.group_parts.contains(&part);
         for (number, _, area) in &areas {
             let (kind, code, fits) = match area {
                 None => continue,

@@ -48,6 +48,27 @@ pub struct LoadCounts {
     pub rejected_rows: u64,
     pub inventory_rows: u64,
     pub locations: u64,
+    /// Rows of a shop export that are no sellable variant (drafts, grouped products…), by
+    /// why; not counted in `product_rows`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub skipped: std::collections::BTreeMap<String, u64>,
+}
+
+impl LoadCounts {
+    /// The skipped export rows as a summary names them: `3 (2 draft, 1 grouped)`, or
+    /// `None` when nothing was skipped.
+    pub fn skipped_summary(&self) -> Option<String> {
+        if self.skipped.is_empty() {
+            return None;
+        }
+        let total: u64 = self.skipped.values().sum();
+        let parts: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(why, count)| format!("{count} {why}"))
+            .collect();
+        Some(format!("{total} ({})", parts.join(", ")))
+    }
 }
 
 pub struct LoadOutcome {
@@ -535,9 +556,32 @@ fn read_products(
     progress: &Progress,
     sink: &mut Sink<'_>,
 ) -> anyhow::Result<ProductChecks> {
-    let reader = products.open()?;
+    let default_currency = config.defaults.currency.as_deref();
+    let (reader, table_config) = match products.config.preset {
+        None => (products.open()?, products.config.clone()),
+        Some(preset) => {
+            let prepared = super::preset::read(
+                preset,
+                &products.path,
+                &products.config,
+                &products.label,
+                default_currency,
+            )?;
+            counts.skipped = prepared.skipped.clone();
+            // The user's own mapping names columns of the prepared rows, and wins.
+            let mut table = products.config.clone();
+            let mut columns = prepared.columns.clone();
+            columns.extend(table.columns);
+            table.columns = columns;
+            table.prices = prepared.prices.clone();
+            table.list_separator = Some("|".into());
+            let reader =
+                TableReader::prepared(&products.path, Arc::clone(&products.label), prepared);
+            (reader, table)
+        }
+    };
     let plan_input = PlanInput {
-        table: &products.config,
+        table: &table_config,
         path: &products.path,
         label: Arc::clone(&products.label),
         required: &config.required,

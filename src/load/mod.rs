@@ -6,6 +6,7 @@ pub mod dates;
 pub mod keys;
 pub mod line_counter;
 pub mod locations;
+pub mod preset;
 pub mod products;
 pub mod quantity;
 pub mod table;

@@ -254,6 +254,11 @@ pub struct TableReader {
 }
 
 enum Source {
+    /// Rows a preset made from a shop export, with the export's findings to report first.
+    Prepared {
+        rows: std::vec::IntoIter<super::preset::PreparedRow>,
+        findings: Vec<Finding>,
+    },
     Delimited(csv::Reader<LineCounter<Box<dyn Read + Send>>>),
     JsonLines {
         input: BufReader<Box<dyn Read + Send>>,
@@ -378,6 +383,28 @@ impl TableReader {
         }
     }
 
+    /// A reader over the rows a preset made of a shop export.
+    pub fn prepared(
+        path: &Path,
+        label: Arc<str>,
+        prepared: super::preset::Prepared,
+    ) -> TableReader {
+        let mut header = Header::default();
+        for name in prepared.header {
+            header.push(Arc::from(name));
+        }
+        TableReader {
+            path: path.to_owned(),
+            label,
+            header: Arc::new(header),
+            source: Source::Prepared {
+                rows: prepared.rows.into_iter(),
+                findings: prepared.findings,
+            },
+            scratch: ByteRecord::new(),
+        }
+    }
+
     pub fn header(&self) -> &Arc<Header> {
         &self.header
     }
@@ -392,6 +419,21 @@ impl TableReader {
         out.rows.reserve(max);
         let mut findings = Vec::new();
         let ended = match &mut self.source {
+            Source::Prepared {
+                rows,
+                findings: pending,
+            } => {
+                findings.append(pending);
+                let mut ended = false;
+                while out.rows.len() < max {
+                    let Some(row) = rows.next() else {
+                        ended = true;
+                        break;
+                    };
+                    out.push(row.line, row.byte, row.cells.iter().map(String::as_bytes));
+                }
+                ended
+            }
             Source::Delimited(reader) => {
                 let width = self.header.names.len();
                 let record = &mut self.scratch;
@@ -542,7 +584,7 @@ const UTF16_PROBE: usize = 64;
 /// The encoding of a file starting with `head`, when it is one of the wide ones that spreadsheet
 /// tools save as "Unicode text": by its byte order mark, or, without one, by the zero byte
 /// that every ASCII character of a header then carries.
-fn wide_encoding(head: &[u8]) -> Option<&'static str> {
+pub fn wide_encoding(head: &[u8]) -> Option<&'static str> {
     let marked = [
         (&[0xFF, 0xFE, 0, 0][..], "UTF-32 (little-endian)"),
         (&[0, 0, 0xFE, 0xFF][..], "UTF-32 (big-endian)"),

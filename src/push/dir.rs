@@ -88,6 +88,57 @@ impl Transport for DirTransport {
         }
         Ok(false)
     }
+
+    /// The folder, or the nearest existing folder it would be created in, is one this
+    /// process may write into; asked of the system (`access(2)`), nothing is written.
+    fn check(&self, feed: &Feed) -> Result<Vec<String>, PushError> {
+        let io_err = |path: &Path, source| PushError::Io {
+            feed: feed.id.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        let mut existing = self.dir.as_path();
+        while !existing.exists()
+            && let Some(parent) = existing.parent()
+        {
+            existing = parent;
+        }
+        // A relative path with no existing part is created in the working folder.
+        let existing = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if !existing.is_dir() {
+            return Err(io_err(
+                existing,
+                io::Error::new(io::ErrorKind::NotADirectory, "not a folder"),
+            ));
+        }
+        writable(existing).map_err(|source| io_err(existing, source))?;
+        Ok(vec![if existing == self.dir {
+            format!("folder {} is writable", self.dir.display())
+        } else {
+            format!(
+                "folder {} would be created in {}, which is writable",
+                self.dir.display(),
+                existing.display()
+            )
+        }])
+    }
+}
+
+/// Whether this process may create files in `folder` (write and search permission).
+fn writable(folder: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(folder.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))?;
+    // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Moves `staged` to a new temporary file in the destination folder: a rename on the same

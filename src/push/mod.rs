@@ -6,7 +6,11 @@
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
 
+mod content_type;
 mod dir;
+pub mod ftp;
+pub mod http;
+pub mod object_store;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
@@ -35,14 +39,24 @@ pub enum PushError {
         #[source]
         source: secret::SecretError,
     },
+    /// The destination's settings cannot be used as written (a CA file that does not parse,
+    /// a URL that names no file for a feed in several parts): a configuration error.
+    #[error("feed `{feed}`: [destination] {message}")]
+    Destination { feed: String, message: String },
+    /// The remote side refused the files, or could not be reached in time. What it held
+    /// before is left as it was.
+    #[error("feed `{feed}`: {message}")]
+    Remote { feed: String, message: String },
 }
 
 impl PushError {
     /// What kind of failure this is, for the exit code.
     pub fn class(&self) -> crate::exit::ErrorClass {
         match self {
-            PushError::Secret { .. } => crate::exit::ErrorClass::Config,
-            PushError::Io { .. } => crate::exit::ErrorClass::Output,
+            PushError::Secret { .. } | PushError::Destination { .. } => {
+                crate::exit::ErrorClass::Config
+            }
+            PushError::Io { .. } | PushError::Remote { .. } => crate::exit::ErrorClass::Output,
         }
     }
 }
@@ -72,6 +86,19 @@ pub trait Transport {
     /// elsewhere): it cannot know what the channel holds.
     fn holds_feed(&self, feed: &Feed) -> Result<bool, PushError>;
 
+    /// The names `files` (staged feed files) get at the destination, for `push --dry-run`.
+    fn remote_names(&self, feed: &Feed, files: &[PathBuf]) -> Vec<String> {
+        let _ = feed;
+        files
+            .iter()
+            .map(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// For `push --dry-run`: connects and checks what a delivery would need (credentials,
     /// host keys, the target folder) without writing anything. Returns what it checked,
     /// one line each.
@@ -81,10 +108,34 @@ pub trait Transport {
     }
 }
 
+/// `err`'s message followed by those of its causes that it does not already contain: the
+/// HTTP clients' own messages stop at "error sending request" while the cause ("connection
+/// refused", "certificate expired") is what the user can act on.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The transport for a feed's `[destination]`. Network transports run on `net`.
 pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
-    let _ = net;
     match &feed.delivery {
         RawDestination::Dir { .. } => Box::new(DirTransport::new(feed.destination.clone())),
+        RawDestination::Ftp(ftp) => {
+            Box::new(ftp::FtpTransport::new(ftp.clone(), net.handle().clone()))
+        }
+        RawDestination::ObjectStore(settings) => Box::new(object_store::ObjectStoreTransport::new(
+            settings.clone(),
+            net,
+        )),
+        RawDestination::Http(settings) => Box::new(http::HttpTransport::new(settings.clone(), net)),
     }
 }

@@ -4,16 +4,31 @@
 //! [`NetRuntime::block_on`] from the engine's thread.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Default)]
 pub struct NetRuntime {
     runtime: OnceLock<tokio::runtime::Runtime>,
+    /// `--no-progress`: transports draw no byte progress bar. Progress is shown on a TTY
+    /// only in any case ([`crate::report::progress::Progress`]).
+    no_progress: AtomicBool,
 }
 
 impl NetRuntime {
     pub fn new() -> NetRuntime {
         NetRuntime::default()
+    }
+
+    /// Turns the transports' byte progress bars off (`--no-progress`).
+    pub fn hide_progress(&self) {
+        self.no_progress.store(true, Ordering::Relaxed);
+    }
+
+    /// A byte progress bar for one delivery: drawn on a TTY only, and not after
+    /// [`NetRuntime::hide_progress`].
+    pub fn progress(&self) -> crate::report::progress::Progress {
+        crate::report::progress::Progress::new(!self.no_progress.load(Ordering::Relaxed))
     }
 
     /// The runtime, built on first use.

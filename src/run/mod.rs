@@ -14,6 +14,7 @@
 
 pub mod deliver;
 mod diff_sink;
+pub mod dry_run;
 pub mod lock;
 pub mod plan;
 pub mod push;
@@ -22,6 +23,7 @@ mod spill;
 pub mod stage;
 pub mod sync;
 
+pub use dry_run::{DryRun, DryRunFeed, DryRunOutcome, dry_run};
 pub use lock::{LockError, ProjectLock};
 pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};
 pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, Rejection, push};

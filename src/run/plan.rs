@@ -132,6 +132,7 @@ fn analyze_with(
             out_dir: staging,
             // Feeds bound for different destinations may share a file name.
             folder_per_feed: true,
+            now: options.now,
         },
         progress,
     };

@@ -110,9 +110,18 @@ pub fn push(
     let now = options.now;
     store.interrupt_running()?;
     remove_stale_staging(config, lock)?;
+    // A destination that cannot be asked (unreachable, credentials refused) fails its feed
+    // only; the other feeds go on.
     let mut lost_history = Vec::new();
     for feed in &feeds {
-        lost_history.push(!options.overrides.force && history_lost(store, feed, transports)?);
+        lost_history.push(match options.overrides.force {
+            true => Ok(false),
+            false => match history_lost(store, feed, transports) {
+                // A secret that is not set is the config's fault: nothing goes anywhere.
+                Err(err) if is_config_error(&err) => return Err(err),
+                asked => asked,
+            },
+        });
     }
     let plan_options = PlanOptions {
         added_fields: false,
@@ -140,7 +149,13 @@ pub fn push(
         .zip(lost_history)
     {
         let blocking = options.overrides.blocking(feed_plan.trips.clone());
-        let outcome = if blocking.is_empty() && !lost {
+        let (lost, unreachable) = match lost {
+            Ok(lost) => (lost, None),
+            Err(err) => (false, Some(format!("{err:#}"))),
+        };
+        let outcome = if unreachable.is_some() {
+            FeedOutcome::Failed
+        } else if blocking.is_empty() && !lost {
             FeedOutcome::Ok
         } else {
             FeedOutcome::GuardTripped
@@ -159,13 +174,15 @@ pub fn push(
             recorded: None,
             channel_rejections: Vec::new(),
             sending: false,
-            error: lost.then(|| {
-                format!(
-                    "the state has no record of this feed, but {} already holds its files: the \
+            error: unreachable.or_else(|| {
+                lost.then(|| {
+                    format!(
+                        "the state has no record of this feed, but {} already holds its files: the \
                      state was lost or replaced, so what the channel holds is unknown. Push with \
                      --force to send the whole feed and start the state afresh",
-                    transports(&feed).target()
-                )
+                        transports(&feed).target()
+                    )
+                })
             }),
         });
         if outcome == FeedOutcome::Ok {
@@ -303,4 +320,10 @@ fn history_lost(
         return Ok(false);
     }
     Ok(transports(feed).holds_feed(feed)?)
+}
+
+/// Whether `err` is a configuration mistake (exit 2) rather than a failed delivery.
+pub(super) fn is_config_error(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<crate::push::PushError>()
+        .is_some_and(|err| err.class() == crate::exit::ErrorClass::Config)
 }

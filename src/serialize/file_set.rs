@@ -77,7 +77,8 @@ impl FeedFiles {
         self.is_output_name(name) || self.is_temp_name(name) || name == self.list_name()
     }
 
-    fn is_output_name(&self, name: &str) -> bool {
+    /// Whether `name` is this feed's single file or one of its numbered parts, gzipped or not.
+    pub fn is_output_name(&self, name: &str) -> bool {
         let bare = name.strip_suffix(".gz").unwrap_or(name);
         if bare == self.key() {
             return true;

@@ -464,6 +464,7 @@ fn fill_json(feed: &Feed, value: serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(map) => serde_json::Value::Object(
             map.into_iter()
                 .map(|(k, v)| (k, fill_json(feed, v)))
+                .filter(|(_, v)| !v.as_str().is_some_and(crate::feed::is_unfilled_optional))
                 .collect(),
         ),
         other => other,

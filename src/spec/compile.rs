@@ -7,7 +7,7 @@ use super::SpecOrigin;
 use super::parts::Part;
 use super::raw::{
     Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawCondition, RawField, RawFormat,
-    RawSpec, Requirement, TooLong,
+    RawOneOf, RawSpec, Requirement, TooLong,
 };
 use super::roles::{Role, RoleField, Roles};
 use crate::model::Field;
@@ -30,7 +30,18 @@ pub struct ChannelSpec {
     pub fields_by_name: Vec<usize>,
     /// The fields guards and diff ranking read prices and stock from.
     pub roles: Roles,
+    /// `[[at_least_one_of]]` groups.
+    pub at_least_one_of: Vec<OneOf>,
     pub origin: SpecOrigin,
+}
+
+/// Fields of which an item needs at least one, when `when` holds (or always).
+#[derive(Debug, Clone)]
+pub struct OneOf {
+    pub fields: Vec<usize>,
+    pub when: Option<Condition>,
+    pub confidence: Confidence,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +61,8 @@ pub struct FormatSpec {
     pub max_items: Option<u64>,
     pub on_limit: OnLimit,
     pub max_line_bytes: Option<u64>,
+    /// Files are gzipped unless the feed says otherwise.
+    pub gzip: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +80,8 @@ pub enum Derived {
     Shipping,
     /// The feed's `[tax]` rules.
     Tax,
+    /// The GTIN's kind by length: `gtin8`, `gtin12` (UPC), `gtin13` (EAN), `gtin14`.
+    GtinKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +104,32 @@ pub struct Condition {
     /// Fields that must all be empty.
     pub empty: Vec<usize>,
     pub category_under: Vec<u32>,
+    /// Exempt categories: the item's category must be none of these nor below one.
+    pub not_category_under: Vec<u32>,
+    /// The feed's target country must be one of these.
+    pub countries: Vec<String>,
+}
+
+impl Condition {
+    /// Every taxonomy id the condition names.
+    pub fn category_ids(&self) -> impl Iterator<Item = &u32> {
+        self.category_under.iter().chain(&self.not_category_under)
+    }
+}
+
+/// A value made of parts (`red/green/blue`), each checked on its own.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub separator: String,
+    pub max: Option<usize>,
+    pub max_length: Option<usize>,
+}
+
+/// GTIN prefixes a channel refuses, read on the GTIN-13 form, and the channel's reason.
+#[derive(Debug, Clone)]
+pub struct RefusedPrefixes {
+    pub prefixes: Vec<String>,
+    pub reason: String,
 }
 
 /// A field's value for items that have none, when `when` holds.
@@ -122,10 +163,17 @@ pub struct FieldSpec {
     pub with: Vec<(Vec<String>, String)>,
     pub role: Option<Role>,
     /// `group` fields: sub-attributes in text order.
-    pub parts: Vec<Part>,
+    pub group_parts: Vec<Part>,
     pub part_separator: String,
     pub rules_required_in: Vec<String>,
     pub note: Option<String>,
+    pub max_bytes: Option<usize>,
+    pub parts: Option<Parts>,
+    pub forbidden_chars: Option<String>,
+    pub refused_prefixes: Vec<RefusedPrefixes>,
+    pub max_days_ahead: Option<u32>,
+    /// Lower-cased endings of the URL path.
+    pub url_endings: Vec<String>,
 }
 
 impl FieldSpec {
@@ -154,6 +202,7 @@ pub fn parse_source(text: &str) -> Option<ValueSource> {
         "feed.currency" => Some(Derived::FeedCurrency),
         "shipping" => Some(Derived::Shipping),
         "tax" => Some(Derived::Tax),
+        "gtin_kind" => Some(Derived::GtinKind),
         _ => None,
     };
     if let Some(derived) = derived {
@@ -178,7 +227,13 @@ pub fn parse_pointer(pointer: &str) -> Option<Vec<String>> {
     )
 }
 
-pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSpec, Vec<String>> {
+/// Compiles `raw`, read from `text` (for the line numbers in problems).
+pub fn compile(
+    stem: &str,
+    raw: RawSpec,
+    text: &str,
+    origin: SpecOrigin,
+) -> Result<ChannelSpec, Vec<String>> {
     let mut problems = Vec::new();
     if raw.channel.id != stem {
         problems.push(format!(
@@ -198,23 +253,42 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
     if formats.is_empty() && raw.formats.is_empty() {
         problems.push("no [formats.*] table: a channel needs at least one output format".into());
     }
+    let line_of =
+        |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
     let mut seen = HashSet::new();
     for field in &raw.fields {
-        if !seen.insert(field.name.as_str()) {
-            problems.push(format!("field `{}` is listed twice", field.name));
+        if !seen.insert(field.get_ref().name.as_str()) {
+            problems.push(format!(
+                "line {}: field `{}` is listed twice",
+                line_of(field.span()),
+                field.get_ref().name
+            ));
         }
     }
-    let names: Vec<&str> = raw.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = raw
+        .fields
+        .iter()
+        .map(|f| f.get_ref().name.as_str())
+        .collect();
     let fields: Vec<FieldSpec> = raw
         .fields
         .iter()
-        .filter_map(|field| match compile_field(field, &names, &raw.formats) {
-            Ok(field) => Some(field),
-            Err(mut more) => {
-                problems.append(&mut more);
-                None
-            }
-        })
+        .filter_map(
+            |field| match compile_field(field.get_ref(), &names, &raw.formats) {
+                Ok(field) => Some(field),
+                Err(more) => {
+                    let line = line_of(field.span());
+                    problems.extend(more.into_iter().map(|p| format!("line {line}: {p}")));
+                    None
+                }
+            },
+        )
+        .collect();
+    let at_least_one_of = raw
+        .at_least_one_of
+        .iter()
+        .enumerate()
+        .map(|(n, group)| compile_one_of(n + 1, group, &names, &mut problems))
         .collect();
     let item_key = names.iter().position(|n| *n == raw.channel.item_key);
     if item_key.is_none() {
@@ -250,8 +324,46 @@ pub fn compile(stem: &str, raw: RawSpec, origin: SpecOrigin) -> Result<ChannelSp
         fields_by_name,
         fields,
         roles,
+        at_least_one_of,
         origin,
     })
+}
+
+fn compile_one_of(
+    number: usize,
+    group: &RawOneOf,
+    names: &[&str],
+    problems: &mut Vec<String>,
+) -> OneOf {
+    let label = format!("[[at_least_one_of]] #{number}");
+    if group.fields.len() < 2 {
+        problems.push(format!(
+            "{label}: `fields` needs at least two names; for one, make that field required"
+        ));
+    }
+    let fields = group
+        .fields
+        .iter()
+        .filter_map(|name| {
+            let index = names.iter().position(|n| n == name);
+            if index.is_none() {
+                problems.push(format!(
+                    "{label} names `{name}`, which is not a field of this spec"
+                ));
+            }
+            index
+        })
+        .collect();
+    let when = group
+        .when
+        .as_ref()
+        .map(|when| compile_condition(&format!("{label}.when"), when, names, problems));
+    OneOf {
+        fields,
+        when,
+        confidence: group.confidence,
+        note: group.note.clone(),
+    }
 }
 
 /// The role fields, each role at most once and on a field of a type that can hold it.
@@ -400,6 +512,7 @@ fn compile_format(id: &str, raw: &RawFormat) -> Result<FormatSpec, Vec<String>> 
         max_items: raw.max_items,
         on_limit: raw.on_limit.unwrap_or(OnLimit::Fail),
         max_line_bytes: raw.max_line_bytes,
+        gzip: raw.gzip,
     })
 }
 
@@ -436,6 +549,7 @@ fn compile_field(
             ));
         }
     }
+    super::value_rules::check(raw, &mut problems);
     let condition = match (&raw.required_when, raw.requirement) {
         (Some(when), Requirement::Conditional) => Some(compile_condition(
             &format!("field `{name}`: required_when"),
@@ -525,7 +639,7 @@ fn compile_field(
             )),
         }
     }
-    let parts = group_parts(raw, &source, &mut problems);
+    let group_parts = compile_group_parts(raw, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -555,16 +669,42 @@ fn compile_field(
         path,
         with,
         role: raw.role,
-        parts,
+        group_parts,
         part_separator: raw.part_separator.clone().unwrap_or_else(|| ":".into()),
         rules_required_in: raw.rules_required_in.clone(),
         note: raw.note.clone(),
+        max_bytes: raw.max_bytes,
+        parts: raw.parts.as_ref().map(|parts| Parts {
+            separator: parts.separator.clone(),
+            max: parts.max,
+            max_length: parts.max_length,
+        }),
+        forbidden_chars: raw.forbidden_chars.clone().filter(|c| !c.is_empty()),
+        refused_prefixes: raw
+            .refused_prefixes
+            .iter()
+            .map(|refused| RefusedPrefixes {
+                prefixes: refused.prefixes.clone(),
+                reason: refused.reason.clone(),
+            })
+            .collect(),
+        max_days_ahead: raw.max_days_ahead,
+        url_endings: raw
+            .url_endings
+            .iter()
+            .flatten()
+            .map(|ending| ending.to_ascii_lowercase())
+            .collect(),
     })
 }
 
 /// A `group` field's parts: only with a group source, each known to it, none twice. The
 /// group-only keys are refused elsewhere, so a misplaced one is not silently ignored.
-fn group_parts(raw: &RawField, source: &ValueSource, problems: &mut Vec<String>) -> Vec<Part> {
+fn compile_group_parts(
+    raw: &RawField,
+    source: &ValueSource,
+    problems: &mut Vec<String>,
+) -> Vec<Part> {
     let name = &raw.name;
     let group_source = match source {
         ValueSource::Derived(derived @ (Derived::Shipping | Derived::Tax)) => Some(derived),
@@ -577,7 +717,7 @@ fn group_parts(raw: &RawField, source: &ValueSource, problems: &mut Vec<String>)
             ));
         }
         for (key, set) in [
-            ("parts", !raw.parts.is_empty()),
+            ("group_parts", !raw.group_parts.is_empty()),
             ("part_separator", raw.part_separator.is_some()),
             ("rules_required_in", !raw.rules_required_in.is_empty()),
         ] {
@@ -589,13 +729,13 @@ fn group_parts(raw: &RawField, source: &ValueSource, problems: &mut Vec<String>)
         }
         return Vec::new();
     };
-    if raw.parts.is_empty() {
+    if raw.group_parts.is_empty() {
         problems.push(format!(
-            "field `{name}`: a group needs `parts`, the sub-attributes in the channel's text order"
+            "field `{name}`: a group needs `group_parts`, the sub-attributes in the channel's text order"
         ));
     }
     let mut parts = Vec::new();
-    for text in &raw.parts {
+    for text in &raw.group_parts {
         match Part::parse(text, derived) {
             Some(part) if parts.contains(&part) => {
                 problems.push(format!("field `{name}`: part `{text}` is listed twice"));
@@ -680,14 +820,41 @@ fn compile_condition(
     {
         problems.push(format!("{label}: `empty` names no field"));
     }
-    for id in when.category_under.iter().flatten() {
-        // Whether the id exists depends on the taxonomy the config names; feeds check that
-        // when they load.
-        match id.parse::<u32>() {
-            Ok(id) => condition.category_under.push(id),
-            Err(_) => problems.push(format!(
-                "{label}: `{id}` is not a Google taxonomy id (a number)"
-            )),
+    // Whether an id exists depends on the taxonomy the config names; feeds check that
+    // when they load.
+    let mut ids = |key: &str, given: &Option<Vec<String>>, into: &mut Vec<u32>| {
+        if given.as_ref().is_some_and(Vec::is_empty) {
+            problems.push(format!("{label}: `{key}` lists no category"));
+        }
+        for id in given.iter().flatten() {
+            match id.parse::<u32>() {
+                Ok(id) => into.push(id),
+                Err(_) => problems.push(format!(
+                    "{label}: {key} `{id}` is not a Google taxonomy id (a number)"
+                )),
+            }
+        }
+    };
+    ids(
+        "category_under",
+        &when.category_under,
+        &mut condition.category_under,
+    );
+    ids(
+        "not_category_under",
+        &when.not_category_under,
+        &mut condition.not_category_under,
+    );
+    if when.country_in.as_ref().is_some_and(Vec::is_empty) {
+        problems.push(format!("{label}: `country_in` lists no country"));
+    }
+    for country in when.country_in.iter().flatten() {
+        if country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) {
+            condition.countries.push(country.clone());
+        } else {
+            problems.push(format!(
+                "{label}: country_in `{country}` is not an ISO 3166-1 alpha-2 code such as DE"
+            ));
         }
     }
     condition
@@ -838,18 +1005,18 @@ fallback = {fallback}
             )
         };
         let valid = spec(
-            "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\nparts = [\"country\", \"region_or_postal_code\", \"price\"]\nrules_required_in = [\"DE\"]\n",
+            "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\ngroup_parts = [\"country\", \"region_or_postal_code\", \"price\"]\nrules_required_in = [\"DE\"]\n",
         );
         let compiled = parse_and_compile("demo", &valid, SpecOrigin::Shipped).expect("valid");
         let field = &compiled.fields[1];
-        assert_eq!(field.parts.len(), 3);
+        assert_eq!(field.group_parts.len(), 3);
         assert_eq!(
             (field.part_separator.as_str(), &field.rules_required_in[..]),
             (":", &["DE".to_owned()][..])
         );
         for (field, says) in [
             (
-                "name = \"tax\"\nsource = \"tax\"\ntype = \"group\"\nparts = [\"country\", \"service\"]\n",
+                "name = \"tax\"\nsource = \"tax\"\ntype = \"group\"\ngroup_parts = [\"country\", \"service\"]\n",
                 "`service` is not a part of tax",
             ),
             (
@@ -858,14 +1025,14 @@ fallback = {fallback}
             ),
             (
                 "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\n",
-                "a group needs `parts`",
+                "a group needs `group_parts`",
             ),
             (
-                "name = \"weight\"\ntype = \"text\"\nparts = [\"country\"]\n",
-                "parts is only for type = \"group\"",
+                "name = \"weight\"\ntype = \"text\"\ngroup_parts = [\"country\"]\n",
+                "group_parts is only for type = \"group\"",
             ),
             (
-                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\nparts = [\"region\", \"region_or_postal_code\"]\nrules_required_in = [\"de\"]\n",
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\ngroup_parts = [\"region\", \"region_or_postal_code\"]\nrules_required_in = [\"de\"]\n",
                 "region_or_postal_code already holds region and postal_code",
             ),
         ] {

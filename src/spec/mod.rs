@@ -7,12 +7,14 @@ pub mod parts;
 pub mod raw;
 pub mod roles;
 pub mod taxonomy;
+mod value_rules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use compile::{
-    ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, ValueSource, compile,
+    ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, OneOf, Parts,
+    RefusedPrefixes, ValueSource, compile,
 };
 pub use parts::Part;
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
@@ -103,7 +105,7 @@ pub fn parse_and_compile(
         origin: label.clone(),
         message: crate::config::render_toml_error(text, &err),
     })?;
-    compile(stem, raw, origin).map_err(|problems| SpecError::Invalid {
+    compile(stem, raw, text, origin).map_err(|problems| SpecError::Invalid {
         origin: label,
         problems,
     })

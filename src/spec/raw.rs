@@ -13,8 +13,25 @@ pub struct RawSpec {
     pub channel: RawChannel,
     /// Output formats by id (`xml`, `tsv`, `csv`, `jsonl`, `json`): a feed picks one.
     pub formats: BTreeMap<String, RawFormat>,
-    /// The channel's attributes, in output order.
-    pub fields: Vec<RawField>,
+    /// The channel's attributes, in output order. Spanned so that a problem found when the
+    /// spec compiles names the line of the field it is about.
+    pub fields: Vec<toml::Spanned<RawField>>,
+    /// Groups of fields of which an item needs at least one (Meta: brand, GTIN or MPN).
+    #[serde(default)]
+    pub at_least_one_of: Vec<RawOneOf>,
+}
+
+/// `[[at_least_one_of]]`: an item with every one of `fields` empty is refused (or warned
+/// about, for `unconfirmed`), when `when` holds or there is no `when`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOneOf {
+    pub fields: Vec<String>,
+    pub when: Option<RawCondition>,
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// Where the rule comes from.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +102,9 @@ pub struct RawFormat {
     pub on_limit: Option<OnLimit>,
     /// Longest line in bytes (Meta XML: 5,242,880); an item past it is rejected.
     pub max_line_bytes: Option<u64>,
+    /// Gzip the files unless the feed says `gzip = false` (OpenAI takes only `.gz` uploads).
+    #[serde(default)]
+    pub gzip: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -105,7 +125,7 @@ pub enum FieldType {
     Integer,
     Decimal,
     Boolean,
-    /// Records of sub-attributes (`source = "shipping"` or `"tax"`), laid out by `parts`.
+    /// Records of sub-attributes (`source = "shipping"` or `"tax"`), laid out by `group_parts`.
     Group,
 }
 
@@ -173,6 +193,12 @@ pub struct RawCondition {
     /// Required when the item's Google product category is one of these taxonomy ids or
     /// below one (`166` = Apparel & Accessories).
     pub category_under: Option<Vec<String>>,
+    /// Holds when the item's category is none of these ids nor below one: the
+    /// sub-categories a requirement exempts (Google `gender`: Keychains 175, …).
+    pub not_category_under: Option<Vec<String>>,
+    /// Holds when the feed's target country is one of these ISO 3166-1 alpha-2 codes
+    /// (Microsoft `shipping`: AT and DE).
+    pub country_in: Option<Vec<String>>,
 }
 
 /// One name, or a list of them.
@@ -263,7 +289,7 @@ pub struct RawField {
     /// `min_handling_time`, `max_handling_time`, `min_transit_time`, `max_transit_time`;
     /// for tax `rate` and `tax_ship`). RSS nests them as elements; text joins them.
     #[serde(default)]
-    pub parts: Vec<String>,
+    pub group_parts: Vec<String>,
     /// `group` fields in text formats: what joins the parts (default `:`).
     pub part_separator: Option<String>,
     /// `group` fields: ISO 3166-1 countries where the channel requires them. A feed for
@@ -273,4 +299,41 @@ pub struct RawField {
     pub rules_required_in: Vec<String>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
+    /// Largest value in UTF-8 bytes (Google `instore_product_location`: 20 bytes).
+    pub max_bytes: Option<usize>,
+    /// A value made of parts joined by a separator, each checked on its own (Google
+    /// `color`: up to 3 colours joined by `/`, each at most 40 characters).
+    pub parts: Option<RawParts>,
+    /// Characters the value must not hold (Google `color`: no commas).
+    pub forbidden_chars: Option<String>,
+    /// `gtin` fields: GTIN prefixes the channel refuses, with the channel's reason.
+    #[serde(default)]
+    pub refused_prefixes: Vec<RawRefusedPrefixes>,
+    /// `date` fields: the latest date accepted, in days after the run (Google
+    /// `availability_date`: at most one year ahead).
+    pub max_days_ahead: Option<u32>,
+    /// `url` fields: the endings (of the URL's path, any case) the channel accepts
+    /// (TikTok images: `.jpeg`, `.jpg`, `.png`).
+    pub url_endings: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParts {
+    pub separator: String,
+    /// Most parts.
+    pub max: Option<usize>,
+    /// Longest part, in characters.
+    pub max_length: Option<usize>,
+}
+
+/// GTIN prefixes refused for one reason. Prefixes are read on the GTIN-13 form of the
+/// value: a 12-digit UPC gets a leading 0 (so UPC `2…` is `02…`), a GTIN-14 loses its
+/// packaging indicator; GTIN-8 values are not checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefusedPrefixes {
+    pub prefixes: Vec<String>,
+    /// What the channel calls these numbers, for the message.
+    pub reason: String,
 }

@@ -112,7 +112,7 @@ pub(super) fn tax(rules: &[TaxRule], field: &FieldSpec) -> Option<Value<'static>
         .iter()
         .filter(|rule| fits(field, rule.area.as_ref()))
         .map(|rule| {
-            let parts = field.parts.iter().map(|&part| {
+            let parts = field.group_parts.iter().map(|&part| {
                 let (name, value) = area_part(part, rule.area.as_ref());
                 let value = match part {
                     Part::Country => rule.country.clone(),
@@ -130,7 +130,7 @@ pub(super) fn tax(rules: &[TaxRule], field: &FieldSpec) -> Option<Value<'static>
 
 /// Whether the field's parts can say where `area` is.
 fn fits(field: &FieldSpec, area: Option<&Area>) -> bool {
-    let holds = |part| field.parts.contains(&part);
+    let holds = |part| field.group_parts.contains(&part);
     match area {
         None => true,
         Some(Area::Region(_)) => holds(Part::Region) || holds(Part::RegionOrPostalCode),
@@ -150,7 +150,7 @@ struct ShippingValues<'r> {
 impl ShippingValues<'_> {
     fn build(&self, field: &FieldSpec) -> Group {
         let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
-        let parts = field.parts.iter().map(|&part| {
+        let parts = field.group_parts.iter().map(|&part| {
             let (name, value) = area_part(part, self.area);
             let value = match part {
                 Part::Country => self.country.to_owned(),

@@ -4,6 +4,7 @@
 
 mod groups;
 pub mod html;
+mod value_rules;
 mod values;
 
 use std::borrow::Cow;
@@ -120,10 +121,17 @@ pub struct FeedContext<'f> {
     /// For each of `own_fields`: which of its values are known to pass as they are.
     own_trust: Vec<OwnTrust>,
     has_inventory: bool,
+    /// When the run started: the reference for `max_days_ahead`.
+    now: jiff::Timestamp,
 }
 
 impl<'f> FeedContext<'f> {
-    pub fn new(feed: &'f Feed, locations: &Locations, catalog_file: Arc<str>) -> FeedContext<'f> {
+    pub fn new(
+        feed: &'f Feed,
+        locations: &Locations,
+        catalog_file: Arc<str>,
+        now: jiff::Timestamp,
+    ) -> FeedContext<'f> {
         let per_store = feed.spec.per_store;
         let listed = |id: &str| {
             feed.stock_locations
@@ -190,6 +198,7 @@ impl<'f> FeedContext<'f> {
             own_fields,
             own_trust,
             has_inventory: locations.inventory_table,
+            now,
         }
     }
 
@@ -417,9 +426,11 @@ impl<'f> FeedContext<'f> {
             // Every store's own values are checked: one store without a code must not slip
             // through because another had one. Repeats are folded by `transform`.
             if complete {
-                for (value, &index) in own_values[start..].iter_mut().zip(own) {
-                    if let Some(value) = value {
-                        self.check_present(item, index, value, &mut findings);
+                for (slot, &index) in own_values[start..].iter_mut().zip(own) {
+                    if let Some(value) = slot
+                        && !self.check_present(item, index, value, &mut findings)
+                    {
+                        *slot = None;
                     }
                 }
             } else {
@@ -492,9 +503,49 @@ impl<'f> FeedContext<'f> {
             if !present {
                 record.values[index] = None;
                 self.check_missing(item, field, record, findings);
-            } else if let Some(value) = &mut record.values[index] {
-                self.check_present(item, index, value, findings);
+            } else if let Some(value) = &mut record.values[index]
+                && !self.check_present(item, index, value, findings)
+            {
+                record.values[index] = None;
             }
+        }
+        for group in &spec.at_least_one_of {
+            if !group.fields.iter().all(|&index| which(index)) {
+                continue;
+            }
+            let any = group
+                .fields
+                .iter()
+                .any(|&index| record.values[index].as_ref().is_some_and(|v| !v.is_empty()));
+            let applies = group
+                .when
+                .as_ref()
+                .is_none_or(|when| self.holds(when, record, item));
+            if any || !applies {
+                continue;
+            }
+            let names: Vec<&str> = group
+                .fields
+                .iter()
+                .map(|&index| spec.fields[index].name.as_str())
+                .collect();
+            let because = group
+                .note
+                .as_deref()
+                .map_or(String::new(), |note| format!(" ({note})"));
+            findings.push(
+                self.finding(
+                    &rules::FEED_MISSING_REQUIRED,
+                    item,
+                    &names.join("|"),
+                    format!(
+                        "{} requires at least one of `{}`, and all are empty{because}",
+                        spec.id,
+                        names.join("`, `")
+                    ),
+                )
+                .downgrade(group.confidence == Confidence::Unconfirmed),
+            );
         }
     }
 
@@ -539,14 +590,16 @@ impl<'f> FeedContext<'f> {
         }
     }
 
-    /// Type, length and count checks of a field's (non-empty) value.
+    /// Type, length and count checks of a field's (non-empty) value. False when the value
+    /// must not be sent at all: an enum value outside the channel's list never goes out,
+    /// even where an unconfirmed rule keeps the item.
     fn check_present(
         &self,
         item: &CatalogItem<'_>,
         index: usize,
         value: &mut Value<'_>,
         findings: &mut Vec<Finding>,
-    ) {
+    ) -> bool {
         let spec = &self.feed.spec;
         let field = &spec.fields[index];
         let unconfirmed = field.confidence == Confidence::Unconfirmed;
@@ -576,16 +629,66 @@ impl<'f> FeedContext<'f> {
                 ValueSource::Field(Field::Link | Field::ImageLink | Field::AdditionalImageLinks)
             );
         value.for_each_mut(|text| check_text(field, text, checked_link, &mut problems));
-        for (rule, message) in problems {
+        if let Some(days) = field.max_days_ahead {
+            value.for_each_mut(|text| self.check_days_ahead(field, text, days, &mut problems));
+        }
+        let mut keep = true;
+        for (rule, mut message) in problems {
             let downgrade = unconfirmed && rule.severity == crate::rules::Severity::Error;
+            if downgrade
+                && field.kind == FieldType::Enum
+                && std::ptr::eq(rule, &rules::FEED_INVALID_VALUE)
+            {
+                keep = false;
+                message.push_str("; not sent (the rule is unconfirmed, so the item stays)");
+            }
             findings.push(
                 self.finding(rule, item, &field.name, message)
                     .downgrade(downgrade),
             );
         }
+        keep
+    }
+
+    /// A date past `days` after the run is refused (Google: availability_date at most one
+    /// year ahead). A value that does not read back in the field's format is left to the
+    /// channel: templates may write other forms.
+    fn check_days_ahead(
+        &self,
+        field: &FieldSpec,
+        text: &str,
+        days: u32,
+        problems: &mut Vec<(&'static Rule, String)>,
+    ) {
+        let Ok(when) = jiff::fmt::strtime::parse(field.date_format.as_bytes(), text)
+            .and_then(|parsed| parsed.to_timestamp())
+        else {
+            return;
+        };
+        let latest = self
+            .now
+            .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+            .unwrap_or(jiff::Timestamp::MAX);
+        if when > latest {
+            problems.push((
+                &rules::FEED_INVALID_VALUE,
+                format!(
+                    "`{}` value `{text}` is more than {days} days ahead; {} takes dates up to {}",
+                    field.name,
+                    self.feed.spec.id,
+                    latest.strftime("%Y-%m-%d")
+                ),
+            ));
+        }
     }
 
     fn holds(&self, condition: &Condition, record: &Record<'_>, item: &CatalogItem<'_>) -> bool {
+        if !condition.countries.is_empty() {
+            let country = self.feed.country.as_deref().unwrap_or("");
+            if !condition.countries.iter().any(|c| c == country) {
+                return false;
+            }
+        }
         if let Some(other) = condition.field {
             let value = record.text(other).unwrap_or("");
             let listed = condition.one_of.iter().any(|wanted| wanted == value);
@@ -600,14 +703,14 @@ impl<'f> FeedContext<'f> {
         {
             return false;
         }
-        if !condition.category_under.is_empty() {
+        if !condition.category_under.is_empty() || !condition.not_category_under.is_empty() {
             let category = values::category(self, item);
             let taxonomy = &self.feed.taxonomy;
-            if !condition
-                .category_under
-                .iter()
-                .any(|&id| taxonomy.is_under(&category, id))
-            {
+            let under = |ids: &[u32]| ids.iter().any(|&id| taxonomy.is_under(&category, id));
+            if !condition.category_under.is_empty() && !under(&condition.category_under) {
+                return false;
+            }
+            if under(&condition.not_category_under) {
                 return false;
             }
         }
@@ -681,6 +784,7 @@ fn check_text(
     checked_link: bool,
     problems: &mut Vec<(&'static Rule, String)>,
 ) {
+    value_rules::check(field, text, problems);
     match field.kind {
         FieldType::Url if checked_link => {}
         FieldType::Url => {

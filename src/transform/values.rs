@@ -115,7 +115,10 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                         ValueSource::Derived(Derived::Tax) => {
                             (super::groups::tax(&feed.tax, field), true)
                         }
-                        _ => (self.source(field, store), is_plain_source(field)),
+                        _ => (
+                            self.source(field, store).map(|value| listed(field, value)),
+                            is_plain_source(field),
+                        ),
                     },
                 };
                 value.map(|value| finish(field, value, plain))
@@ -172,6 +175,15 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
                 // Built with their findings in `record`.
                 Derived::Shipping | Derived::Tax => None,
+                Derived::GtinKind => v.gtin.as_ref().and_then(|gtin| {
+                    let kind = match gtin.len() {
+                        8 => "gtin8",
+                        12 => "gtin12",
+                        13 => "gtin13",
+                        _ => "gtin14",
+                    };
+                    map_value(field, kind)
+                }),
             },
             ValueSource::Field(canonical) => self.field(field, *canonical),
         }
@@ -473,13 +485,17 @@ struct TemplateOutputs {
     outputs: Option<HashMap<Vec<u8>, String>>,
 }
 
-/// What a store shows: a stated availability other than in_stock holds in every store;
-/// otherwise the store's own stock decides.
+/// What a store shows. Its own stock decides: a store with stock is in stock even when the
+/// online item is out of stock or on backorder (the warehouse is empty, the shelf is not).
+/// A preorder is not sold before release, so it holds in every store; a store without
+/// stock shows the stated availability (preorder, backorder) or out of stock, and the
+/// spec's `map` turns that into a value the channel takes.
 pub(super) fn store_availability(stated: Option<Availability>, quantity: u64) -> Availability {
     match (stated, quantity) {
-        (Some(stated), _) if stated != Availability::InStock => stated,
+        (Some(Availability::Preorder), _) => Availability::Preorder,
+        (_, 1..) => Availability::InStock,
+        (Some(stated), 0) if stated != Availability::InStock => stated,
         (_, 0) => Availability::OutOfStock,
-        _ => Availability::InStock,
     }
 }
 
@@ -532,6 +548,15 @@ pub(super) fn is_store_field(field: &FieldSpec) -> bool {
             Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
         )
     )
+}
+
+/// A repeated field's single value as a list of one, so JSON writes an array
+/// (`target_countries: ["US"]`) as the channel's schema says.
+fn listed<'a>(field: &FieldSpec, value: Value<'a>) -> Value<'a> {
+    match value {
+        Value::Text(text) if field.repeated && !text.is_empty() => Value::List(vec![text]),
+        other => other,
+    }
 }
 
 /// Applies the spec's `map` from canonical spelling to the channel's.
@@ -640,7 +665,20 @@ pub(super) fn category<'a>(context: &FeedContext<'_>, item: &CatalogItem<'a>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::has_control;
+    use super::{has_control, store_availability};
+    use crate::model::Availability::{Backorder, InStock, OutOfStock, Preorder};
+
+    #[test]
+    fn a_store_with_stock_sells_whatever_the_web_shop_says_except_a_preorder() {
+        for stated in [None, Some(InStock), Some(OutOfStock), Some(Backorder)] {
+            assert_eq!(store_availability(stated, 2), InStock, "{stated:?}");
+        }
+        assert_eq!(store_availability(Some(Preorder), 2), Preorder);
+        assert_eq!(store_availability(None, 0), OutOfStock);
+        assert_eq!(store_availability(Some(InStock), 0), OutOfStock);
+        assert_eq!(store_availability(Some(Backorder), 0), Backorder);
+        assert_eq!(store_availability(Some(Preorder), 0), Preorder);
+    }
 
     #[test]
     fn finds_every_control_byte_at_every_position() {

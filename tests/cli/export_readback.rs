@@ -440,7 +440,18 @@ fn jsonl_feed_reads_back_line_by_line() {
     let spec = Spec::shipped("openai");
     let mut lines = 0;
     for file in feed_files(&env, entry) {
-        let text = std::fs::read_to_string(&file).expect("read jsonl");
+        // OpenAI takes gzipped files only, so the spec gzips them by default (#15).
+        assert!(
+            file.to_string_lossy().ends_with(".jsonl.gz"),
+            "{}",
+            file.display()
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(&file).expect("open jsonl.gz")),
+            &mut text,
+        )
+        .expect("read jsonl.gz");
         for line in text.lines() {
             let item: serde_json::Value =
                 serde_json::from_str(line).unwrap_or_else(|err| panic!("line {line}: {err}"));

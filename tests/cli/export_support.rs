@@ -248,9 +248,9 @@ impl Spec {
     /// A group field's `parts`, in the channel's text order.
     pub(crate) fn parts(&self, field: &str) -> Vec<String> {
         self.field(field)
-            .and_then(|f| f.get("parts"))
+            .and_then(|f| f.get("group_parts"))
             .and_then(toml::Value::as_array)
-            .unwrap_or_else(|| panic!("field `{field}` has parts"))
+            .unwrap_or_else(|| panic!("field `{field}` has group_parts"))
             .iter()
             .map(|part| part.as_str().expect("part name").to_owned())
             .collect()

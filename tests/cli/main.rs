@@ -1,6 +1,7 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
 mod channel_guards;
+mod channel_rules;
 mod ci_formats;
 mod completions;
 mod config_mistakes;
@@ -18,17 +19,26 @@ mod export_stores;
 mod export_support;
 mod export_templates;
 mod findings_report;
+mod ftp_server;
 mod identifiers;
 mod load_timing;
 mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
 mod paths;
+mod push_dry_run;
+mod push_ftp;
+mod push_http;
+mod push_https;
+mod push_object_store;
 mod push_staging;
 mod record_hash;
 mod review_fixes;
 mod run_safety;
+mod s3_server;
+mod secrets;
 mod shipping_tax;
+mod shop_presets;
 mod shopper_text;
 mod support;
 mod sync;

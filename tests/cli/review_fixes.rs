@@ -99,7 +99,7 @@ fn an_item_over_the_line_limit_is_rejected() {
 }
 
 #[test]
-fn local_feeds_count_items_no_store_carries_and_keep_stated_availability() {
+fn local_feeds_count_items_no_store_carries_and_trust_a_stores_own_stock() {
     let env = project(&format!(
         "{}{}",
         product("IN", "10.00", "EUR"),
@@ -138,8 +138,11 @@ fn local_feeds_count_items_no_store_carries_and_keep_stated_availability() {
     );
     assert_eq!(report["feeds"][0]["items_written"], 1);
     let feed = std::fs::read_to_string(env.dir.path().join("out/local.tsv")).expect("feed");
+    // The web shop says out of stock; store A has five on the shelf (issue #15).
     assert!(
-        feed.contains("store-a\tIN\t5\t") && feed.contains("out_of_stock"),
+        feed.contains("store-a\tIN\t5\t")
+            && feed.contains("in_stock")
+            && !feed.contains("out_of_stock"),
         "{feed}"
     );
 }

@@ -88,9 +88,89 @@ impl TestEnv {
             .status()
             .expect("python3 runs gen_catalog.py");
         assert!(status.success(), "gen_catalog.py failed");
+        trade_item_gtins(&out.join("products.csv"));
         let defects = std::fs::read_to_string(out.join("defects.json")).expect("defects.json");
         serde_json::from_str(&defects).expect("defects.json is JSON")
     }
+}
+
+/// The generator draws a GTIN's 12 digits at random, so about one in seven lands in a GS1
+/// range no trade item has (restricted 2, 02, 04; coupons 05, 98, 99), which Google refuses.
+/// Real catalogs hold manufacturers' GTINs: such a value gets a trade-item prefix instead
+/// (2 -> 4, 02/04/05 -> 03, 98/99 -> 97), with its check digit recomputed and a planted wrong
+/// check digit kept wrong by the same amount, so the defect counts stay true.
+pub(crate) fn trade_item_gtins(products: &Path) {
+    let text = std::fs::read(products).expect("products.csv");
+    let crlf = text.windows(2).any(|pair| pair == b"\r\n");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_slice());
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    let mut gtin_column = None;
+    for record in reader.byte_records() {
+        let mut record = record.expect("products.csv row");
+        let Some(column) = gtin_column else {
+            gtin_column = record.iter().position(|cell| cell == b"gtin");
+            writer.write_byte_record(&record).expect("write");
+            continue;
+        };
+        let fixed = record
+            .get(column)
+            .and_then(|cell| std::str::from_utf8(cell).ok())
+            .and_then(trade_item_gtin);
+        if let Some(fixed) = fixed {
+            let cells: Vec<Vec<u8>> = record
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    if i == column {
+                        fixed.clone().into_bytes()
+                    } else {
+                        cell.to_vec()
+                    }
+                })
+                .collect();
+            record = csv::ByteRecord::from(cells);
+        }
+        writer.write_byte_record(&record).expect("write");
+    }
+    std::fs::write(products, writer.into_inner().expect("flush")).expect("rewrite products.csv");
+}
+
+fn trade_item_gtin(gtin: &str) -> Option<String> {
+    if gtin.len() != 13 || !gtin.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let body = &gtin[..12];
+    let new_body = if let Some(rest) = body.strip_prefix('2') {
+        format!("4{rest}")
+    } else if ["02", "04", "05"].iter().any(|p| body.starts_with(p)) {
+        format!("03{}", &body[2..])
+    } else if ["98", "99"].iter().any(|p| body.starts_with(p)) {
+        format!("97{}", &body[2..])
+    } else {
+        return None;
+    };
+    let check = |body: &str| {
+        let sum: u32 = body
+            .bytes()
+            .rev()
+            .enumerate()
+            .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+            .sum();
+        (10 - sum % 10) % 10
+    };
+    let given = u32::from(gtin.as_bytes()[12] - b'0');
+    let off_by = (given + 10 - check(body)) % 10;
+    Some(format!("{new_body}{}", (check(&new_body) + off_by) % 10))
 }
 
 /// A file of the reference material handed over beside the checkout (`shared/`, which CI
