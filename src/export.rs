@@ -600,6 +600,9 @@ pub fn record_hash(spec: &crate::spec::ChannelSpec, record: &Record<'_>) -> u128
                 Some(Some(Value::List(items))) => {
                     input.push_list(name, items.iter().map(|item| item.as_ref()));
                 }
+                Some(Some(Value::Groups(groups))) => {
+                    input.push_list(name, groups.iter().map(|group| group.text.as_str()));
+                }
                 _ => {}
             }
         }
