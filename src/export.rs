@@ -641,6 +641,7 @@ pub fn record_values(
             let values: Vec<String> = match value.as_ref()? {
                 Value::Text(text) => vec![text.to_string()],
                 Value::List(items) => items.iter().map(|item| item.to_string()).collect(),
+                Value::Groups(groups) => groups.iter().map(|group| group.text.clone()).collect(),
             };
             let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
             (!values.is_empty()).then(|| (field.name.clone(), values))
