@@ -3,7 +3,9 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|s3|sftp|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|s3|sftp|shipping|all] [--variants N] [--stores N] [--runs N]
+`shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
+rules, alternating.
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
@@ -106,7 +108,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "sftp", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "sftp", "shipping", "all"])
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -142,6 +144,8 @@ def main():
         bench_direct(a, cat)
     if a.what == "dirty":
         bench_dirty(a, cat)
+    if a.what == "shipping":
+        bench_shipping(a, cat)
     if a.what == "s3":
         bench_s3(a, cat)
     if a.what == "shopify":
@@ -230,6 +234,75 @@ def bench_push(a, cat):
           f"unchanged push {again / export:.2f}x")
 
 
+# Four shipping rules (one by postal code, two free above a threshold) and two US tax rules:
+# every item gets a group per rule in its currency, in RSS nested elements.
+SHIPPING_RULES = """
+[[shipping.rules]]
+country = "DE"
+service = "Standard"
+price = "4.95 EUR"
+free_above = "50.00 EUR"
+min_handling_time = 0
+max_handling_time = 1
+min_transit_time = 1
+max_transit_time = 3
+
+[[shipping.rules]]
+country = "DE"
+postal_code = "18565"
+service = "Standard"
+price = "9.95 EUR"
+
+[[shipping.rules]]
+country = "DE"
+service = "Standard"
+price = "4.50 GBP"
+free_above = "45.00 GBP"
+
+[[shipping.rules]]
+country = "DE"
+service = "Standard"
+price = "5.50 USD"
+
+[[tax.rules]]
+region = "CA"
+rate = 8.75
+tax_ship = true
+
+[[tax.rules]]
+postal_code = "10*"
+rate = 4
+"""
+
+
+def bench_shipping(a, cat):
+    """The Google RSS export without and with [shipping]/[tax] rules, alternating so both
+    see the same machine: what rendering shipping and tax groups for every item costs."""
+    import shutil
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as work:
+        configs = {}
+        for name, extra in (("without rules", ""), ("with 4 shipping + 2 tax rules", SHIPPING_RULES)):
+            folder = os.path.join(work, name.split()[0])
+            os.makedirs(os.path.join(folder, "feeds"))
+            shutil.copy(BENCH_TOML, os.path.join(folder, "omnifeed.toml"))
+            with open(os.path.join(ROOT, "benches", "feeds", "google-shopping.toml")) as f:
+                feed = f.read()
+            with open(os.path.join(folder, "feeds", "google-shopping.toml"), "w") as f:
+                f.write(feed + extra)
+            configs[name] = os.path.join(folder, "omnifeed.toml")
+        results = {name: [] for name in configs}
+        for _ in range(a.runs):
+            for name, config in configs.items():
+                out = os.path.join(work, "out")
+                results[name].append(timed([BIN, "--config", config, "export", "--catalog", cat,
+                                            "--out", out, "--no-progress", "google-shopping"]))
+                size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+                shutil.rmtree(out)
+                results[name][-1] += (size,)
+        for name, runs in results.items():
+            wall, rss, code, size = min(runs, key=lambda r: r[0])
+            line(f"export google RSS, {name}", wall, rss, a.variants)
+            print(f"{'':<34} {size / 1e9:7.2f} GB written{'' if code == 0 else f' (exit {code})'}")
 def bench_s3(a, cat):
     """The Google feed pushed to a local S3 server and to a folder, both into a fresh state;
     `cp` of the exported file as the floor. Peak RSS is omnifeed's alone (the server is

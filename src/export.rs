@@ -600,6 +600,9 @@ pub fn record_hash(spec: &crate::spec::ChannelSpec, record: &Record<'_>) -> u128
                 Some(Some(Value::List(items))) => {
                     input.push_list(name, items.iter().map(|item| item.as_ref()));
                 }
+                Some(Some(Value::Groups(groups))) => {
+                    input.push_list(name, groups.iter().map(|group| group.text.as_str()));
+                }
                 _ => {}
             }
         }
@@ -638,6 +641,7 @@ pub fn record_values(
             let values: Vec<String> = match value.as_ref()? {
                 Value::Text(text) => vec![text.to_string()],
                 Value::List(items) => items.iter().map(|item| item.to_string()).collect(),
+                Value::Groups(groups) => groups.iter().map(|group| group.text.clone()).collect(),
             };
             let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
             (!values.is_empty()).then(|| (field.name.clone(), values))

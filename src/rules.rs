@@ -103,7 +103,8 @@ rules! {
         explain: "In a JSON Lines file each non-empty line holds one JSON object whose keys are column\nnames. Nested objects are kept as JSON text; arrays of strings are joined with the list\nseparator.";
     INVALID_VALUE "invalid-value" Error "a value is not one the field allows",
         hint: "use one of the listed values",
-        explain: "Some fields take a fixed set of values: `availability` one of in_stock, out_of_stock,\npreorder, backorder; `availability_date` an ISO 8601 date-time.";
+        explain: "Some fields take a fixed set of values: `availability` one of in_stock, out_of_stock,\npreorder, backorder; `availability_date` an ISO 8601 date-time; `shipping_weight` a number and
+one of the units g, kg, lb, oz (`1.5 kg`).";
     FEED_MISSING_REQUIRED "feed.missing-required" Error "an item lacks a field the channel requires",
         hint: "fill the catalog field this attribute comes from, or set it for the feed in [fields]",
         explain: "The channel spec marks this attribute required (or required under a condition, such as\ncolour, size, gender and age group for apparel outside the exempt accessories, a field\nfor some target countries, or availability_date for preorders), or needs one of several\nattributes (Meta: brand, GTIN or MPN; the finding's field lists them as `brand|gtin|mpn`).\nThe item is left out of this feed only; other feeds still get it. See `omnifeed preview\nFEED --sku SKU` for where the value would come from.";

@@ -175,6 +175,8 @@ fn derived_name(derived: &Derived) -> &'static str {
         Derived::FeedCountry => "feed.country",
         Derived::FeedLanguage => "feed.language",
         Derived::FeedCurrency => "feed.currency",
+        Derived::Shipping => "shipping (the feed's [shipping] rules, the item's shipping_price)",
+        Derived::Tax => "tax (the feed's [tax] rules)",
         Derived::GtinKind => "gtin_kind",
     }
 }

@@ -51,6 +51,13 @@ pub struct RawFeed {
     /// Values for `{name}` placeholders in the spec (Amazon `seller_id`, `marketplace_id`…).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// Delivery rates: `[[shipping.rules]]` per country, region or postal range and
+    /// service, with an optional free-above threshold and handling and transit days.
+    #[serde(default)]
+    pub shipping: super::shipping::RawShipping,
+    /// US sales tax: `[[tax.rules]]` per state or postal range.
+    #[serde(default)]
+    pub tax: super::shipping::RawTax,
     #[serde(default)]
     pub stock: RawStock,
     #[serde(default)]
@@ -175,12 +182,12 @@ impl RawDestination {
     }
 
     /// Settings of a network kind that are wrong whatever the server says, as
-    /// `(key under [destination], problem)`; the `dir` kind's path is checked with the
-    /// other paths.
+    /// `(key under [destination], problem)`, key "" for the table as a whole; the `dir`
+    /// kind's path is checked with the other paths.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        // Object-store and HTTP problems are about the table as a whole: they point at
-        // its `kind` line.
-        let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("kind", p)).collect();
+        // Problems about the table as a whole (no one key) have the key "": they point
+        // at the `[destination]` line.
+        let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("", p)).collect();
         match self {
             RawDestination::Dir { .. } | RawDestination::GoogleMerchantApi(_) => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),

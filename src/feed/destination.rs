@@ -50,10 +50,12 @@ pub(super) fn definition_problems(raw: &RawFeed, id: &str, text: &str) -> Vec<St
         }
     }
     for (key, problem) in raw.destination.problems() {
-        problems.push(format!(
-            "{}[destination] {problem}",
-            line(&["destination", key])
-        ));
+        let keys: &[&str] = if key.is_empty() {
+            &["destination"]
+        } else {
+            &["destination", key]
+        };
+        problems.push(format!("{}[destination] {problem}", line(keys)));
     }
     let path = raw.destination.local_folder();
     if path.as_os_str().is_empty() {

@@ -3,7 +3,9 @@
 mod categories;
 pub mod definition;
 pub mod destination;
+mod lines;
 pub mod names;
+pub mod shipping;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -99,6 +101,10 @@ pub struct Feed {
     pub params: BTreeMap<String, String>,
     pub stock_locations: Option<Vec<String>>,
     pub stock_buffer: u32,
+    /// `[shipping]` rules, in the definition's order.
+    pub shipping: Vec<shipping::ShippingRule>,
+    /// `[tax]` rules (US sales tax).
+    pub tax: Vec<shipping::TaxRule>,
     /// The local folder `export` writes into (and `dir` pushes into).
     pub destination: PathBuf,
     /// Where `push` delivers, as configured.
@@ -152,7 +158,7 @@ pub fn load_feeds(
             message: render_toml_error(&text, &err),
         })?;
         let path_problems = destination::definition_problems(&raw, &id, &text);
-        let feed = compile(config, specs, id, &path, raw);
+        let feed = compile(config, specs, id, &path, raw, &text);
         if path_problems.is_empty() {
             feeds.push(feed?);
             continue;
@@ -173,6 +179,7 @@ fn compile(
     id: String,
     path: &Path,
     raw: RawFeed,
+    text: &str,
 ) -> Result<Feed, FeedError> {
     let mut problems = Vec::new();
     let invalid = |problems: Vec<String>| FeedError::Invalid {
@@ -247,6 +254,17 @@ fn compile(
             ));
             continue;
         };
+        if spec.fields[index].kind == crate::spec::FieldType::Group {
+            let table = match spec.fields[index].source {
+                crate::spec::ValueSource::Derived(crate::spec::Derived::Tax) => "tax",
+                _ => "shipping",
+            };
+            problems.push(format!(
+                "[fields] `{field}` is written from the feed's rules in {}'s own form; give them as [[{table}.rules]] instead",
+                spec.id
+            ));
+            continue;
+        }
         if !source.contains("{{") && !source.contains("{%") {
             overrides[index] = Some(Override::Const(source.clone()));
             continue;
@@ -303,6 +321,29 @@ fn compile(
             }
         }
     }
+    let market = shipping::Market {
+        country: raw
+            .country
+            .as_deref()
+            .or(config.defaults.country.as_deref()),
+        currency,
+        default_currency: config
+            .defaults
+            .currency
+            .as_deref()
+            .and_then(Currency::parse),
+        text,
+    };
+    let shipping_rules = shipping::compile_shipping(&raw.shipping, &market, &mut problems);
+    let tax_rules = shipping::compile_tax(&raw.tax, text, &mut problems);
+    shipping::check_against_spec(
+        &spec,
+        market.country,
+        &shipping_rules,
+        &tax_rules,
+        &mut problems,
+        &mut warnings,
+    );
     problems.extend(
         raw.guards
             .validate()
@@ -340,6 +381,8 @@ fn compile(
         params: raw.params,
         stock_locations: raw.stock.locations,
         stock_buffer: raw.stock.buffer,
+        shipping: shipping_rules,
+        tax: tax_rules,
         destination: config.base_dir.join(out),
         delivery: raw.destination.resolved(&config.base_dir),
         guards: raw.guards,

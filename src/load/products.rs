@@ -14,6 +14,7 @@ use crate::config::RawTable;
 use crate::diag::Finding;
 use crate::model::{
     AmountError, Availability, Currency, Field, Gtin, Money, Price, Sale, Variant, parse_amount,
+    parse_shipping_price, parse_weight,
 };
 use crate::rules::{self, Rule};
 
@@ -346,6 +347,33 @@ pub fn convert<'a>(
             parsed
         }
     };
+    let shipping_weight = match cell(Field::ShippingWeight) {
+        "" => None,
+        text => parse_weight(text)
+            .map_err(|problem| {
+                findings.push(
+                    &rules::INVALID_VALUE,
+                    Field::ShippingWeight,
+                    format!("shipping_weight {problem}"),
+                );
+            })
+            .ok(),
+    };
+    let shipping_price = match cell(Field::ShippingPrice) {
+        "" => None,
+        text => {
+            let row_currency = prices.first().map(|p| p.regular.currency);
+            parse_shipping_price(text, row_currency)
+                .map_err(|problem| {
+                    findings.push(
+                        &rules::INVALID_PRICE,
+                        Field::ShippingPrice,
+                        format!("shipping_price {problem}"),
+                    );
+                })
+                .ok()
+        }
+    };
     let has_errors = findings.errors;
     let custom = plan
         .custom
@@ -377,6 +405,8 @@ pub fn convert<'a>(
             material: cell(Field::Material),
             pattern: cell(Field::Pattern),
             weight: cell(Field::Weight),
+            shipping_weight,
+            shipping_price,
             availability,
             availability_date,
             stock,

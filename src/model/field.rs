@@ -47,6 +47,8 @@ fields! {
     Material => "material",
     Pattern => "pattern",
     Weight => "weight",
+    ShippingWeight => "shipping_weight",
+    ShippingPrice => "shipping_price",
     Availability => "availability",
     AvailabilityDate => "availability_date",
     Stock => "stock",

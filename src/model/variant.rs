@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Gtin, Money};
+use super::{Gtin, Money, ShippingPrice, Weight};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Availability {
@@ -84,6 +84,10 @@ pub struct Variant<'a> {
     pub material: &'a str,
     pub pattern: &'a str,
     pub weight: &'a str,
+    /// The parcel's weight for shipping, when the catalog gives one (`shipping_weight`).
+    pub shipping_weight: Option<Weight>,
+    /// The item's own shipping price: it replaces the feed's `[shipping]` rule prices.
+    pub shipping_price: Option<ShippingPrice>,
     /// Set only when the catalog states it (preorder, backorder); otherwise stock decides.
     pub availability: Option<Availability>,
     pub availability_date: Option<Timestamp>,
@@ -147,6 +151,19 @@ impl Variant<'_> {
             F::Material => self.material.into(),
             F::Pattern => self.pattern.into(),
             F::Weight => self.weight.into(),
+            F::ShippingWeight => self
+                .shipping_weight
+                .map(|w| w.to_string())
+                .unwrap_or_default()
+                .into(),
+            F::ShippingPrice => self
+                .shipping_price
+                .map(|p| match p.currency {
+                    Some(currency) => format!("{} {currency}", p.amount),
+                    None => p.amount.to_string(),
+                })
+                .unwrap_or_default()
+                .into(),
             F::Availability => self.availability.map(|a| a.as_str()).unwrap_or("").into(),
             F::AvailabilityDate => self
                 .availability_date

@@ -12,7 +12,7 @@ use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 
 use crate::feed::Feed;
 use crate::spec::{FieldType, FormatKind, PriceFormat};
-use crate::transform::{Record, Value};
+use crate::transform::{Group, Record, Value};
 
 pub struct Renderer<'f> {
     feed: &'f Feed,
@@ -258,6 +258,12 @@ impl<'f> Renderer<'f> {
                 match value {
                     Some(Value::Text(text)) => element(text),
                     Some(Value::List(items)) => items.iter().for_each(|item| element(item)),
+                    Some(Value::Groups(groups)) => {
+                        let prefix = format.namespace.as_ref().map(|(prefix, _)| prefix.as_str());
+                        groups
+                            .iter()
+                            .for_each(|group| group_element(name, prefix, group, out));
+                    }
                     None => {}
                 }
             }
@@ -267,7 +273,7 @@ impl<'f> Renderer<'f> {
                 }
                 match value {
                     Some(Value::Text(text)) => delimited_cell(text, format.delimiter, out),
-                    Some(value @ Value::List(_)) => {
+                    Some(value @ (Value::List(_) | Value::Groups(_))) => {
                         delimited_cell(&value.joined(&format.list_separator), format.delimiter, out)
                     }
                     None => {}
@@ -286,6 +292,22 @@ impl<'f> Renderer<'f> {
                     items
                         .iter()
                         .map(|item| scalar(field.kind, field.price_format, item))
+                        .collect(),
+                ),
+                Value::Groups(groups) => serde_json::Value::Array(
+                    groups
+                        .iter()
+                        .map(|group| {
+                            group
+                                .parts
+                                .iter()
+                                .filter(|(_, value)| !value.is_empty())
+                                .map(|(name, value)| {
+                                    ((*name).to_owned(), serde_json::Value::from(value.as_str()))
+                                })
+                                .collect::<serde_json::Map<_, _>>()
+                                .into()
+                        })
                         .collect(),
                 ),
             };
@@ -313,6 +335,30 @@ fn xml_text(text: &str, out: &mut Vec<u8>) {
     } else {
         out.extend_from_slice(quick_xml::escape::escape(text).as_bytes());
     }
+}
+
+/// One group as a nested element, its non-empty parts as child elements in the
+/// attribute's namespace: `<g:shipping><g:country>DE</g:country>…</g:shipping>`.
+fn group_element(name: &[u8], prefix: Option<&str>, group: &Group, out: &mut Vec<u8>) {
+    out.push(b'<');
+    out.extend_from_slice(name);
+    out.push(b'>');
+    for (part, value) in group.parts.iter().filter(|(_, value)| !value.is_empty()) {
+        let open = match prefix {
+            Some(prefix) => format!("{prefix}:{part}"),
+            None => (*part).to_owned(),
+        };
+        out.push(b'<');
+        out.extend_from_slice(open.as_bytes());
+        out.push(b'>');
+        xml_text(value, out);
+        out.extend_from_slice(b"</");
+        out.extend_from_slice(open.as_bytes());
+        out.push(b'>');
+    }
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(name);
+    out.push(b'>');
 }
 
 /// Rendered cells of one record: cell `i` is `bytes[ends[i - 1]..ends[i]]`.

@@ -137,8 +137,16 @@ impl ApiField {
         };
         let path = split_path(path)
             .ok_or_else(|| format!("api path {path:?} is not a dotted path like `a.b`"))?;
+        if matches!(kind, FieldType::Group) {
+            // Shipping and tax records are nested messages in the API; no encoding maps a
+            // group's parts onto them yet.
+            return Err(
+                "a `group` field (shipping, tax) cannot be sent through `api` yet".to_owned(),
+            );
+        }
         let encoding = encoding.unwrap_or(match kind {
             _ if repeated => ApiEncoding::List,
+            FieldType::Group => ApiEncoding::List,
             FieldType::Text | FieldType::Url | FieldType::Gtin => ApiEncoding::Text,
             FieldType::Price => ApiEncoding::Price,
             FieldType::Enum => ApiEncoding::Enum,

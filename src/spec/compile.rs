@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::SpecOrigin;
+use super::parts::Part;
 use super::raw::{
     Confidence, FieldType, FormatKind, OnLimit, PriceFormat, RawCondition, RawField, RawFormat,
     RawOneOf, RawSpec, Requirement, TooLong,
@@ -77,6 +78,10 @@ pub enum Derived {
     FeedCountry,
     FeedLanguage,
     FeedCurrency,
+    /// The feed's `[shipping]` rules, with the item's own price and free-above applied.
+    Shipping,
+    /// The feed's `[tax]` rules.
+    Tax,
     /// The GTIN's kind by length: `gtin8`, `gtin12` (UPC), `gtin13` (EAN), `gtin14`.
     GtinKind,
 }
@@ -161,6 +166,10 @@ pub struct FieldSpec {
     pub role: Option<Role>,
     /// Where an item-level destination sends the value (see [`super::api`]).
     pub api: Option<super::api::ApiField>,
+    /// `group` fields: sub-attributes in text order.
+    pub group_parts: Vec<Part>,
+    pub part_separator: String,
+    pub rules_required_in: Vec<String>,
     pub note: Option<String>,
     pub max_bytes: Option<usize>,
     pub parts: Option<Parts>,
@@ -195,6 +204,8 @@ pub fn parse_source(text: &str) -> Option<ValueSource> {
         "feed.country" => Some(Derived::FeedCountry),
         "feed.language" => Some(Derived::FeedLanguage),
         "feed.currency" => Some(Derived::FeedCurrency),
+        "shipping" => Some(Derived::Shipping),
+        "tax" => Some(Derived::Tax),
         "gtin_kind" => Some(Derived::GtinKind),
         _ => None,
     };
@@ -646,6 +657,7 @@ fn compile_field(
             .map_err(|problem| problems.push(format!("field `{name}`: {problem}")))
             .ok()
     });
+    let group_parts = compile_group_parts(raw, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -676,6 +688,9 @@ fn compile_field(
         with,
         role: raw.role,
         api,
+        group_parts,
+        part_separator: raw.part_separator.clone().unwrap_or_else(|| ":".into()),
+        rules_required_in: raw.rules_required_in.clone(),
         note: raw.note.clone(),
         max_bytes: raw.max_bytes,
         parts: raw.parts.as_ref().map(|parts| Parts {
@@ -700,6 +715,80 @@ fn compile_field(
             .map(|ending| ending.to_ascii_lowercase())
             .collect(),
     })
+}
+
+/// A `group` field's parts: only with a group source, each known to it, none twice. The
+/// group-only keys are refused elsewhere, so a misplaced one is not silently ignored.
+fn compile_group_parts(
+    raw: &RawField,
+    source: &ValueSource,
+    problems: &mut Vec<String>,
+) -> Vec<Part> {
+    let name = &raw.name;
+    let group_source = match source {
+        ValueSource::Derived(derived @ (Derived::Shipping | Derived::Tax)) => Some(derived),
+        _ => None,
+    };
+    let Some(derived) = group_source.filter(|_| raw.kind == FieldType::Group) else {
+        if raw.kind == FieldType::Group || group_source.is_some() {
+            problems.push(format!(
+                "field `{name}`: type = \"group\" goes with source = \"shipping\" or \"tax\", and they need each other"
+            ));
+        }
+        for (key, set) in [
+            ("group_parts", !raw.group_parts.is_empty()),
+            ("part_separator", raw.part_separator.is_some()),
+            ("rules_required_in", !raw.rules_required_in.is_empty()),
+        ] {
+            if set {
+                problems.push(format!(
+                    "field `{name}`: {key} is only for type = \"group\""
+                ));
+            }
+        }
+        return Vec::new();
+    };
+    if raw.group_parts.is_empty() {
+        problems.push(format!(
+            "field `{name}`: a group needs `group_parts`, the sub-attributes in the channel's text order"
+        ));
+    }
+    let mut parts = Vec::new();
+    for text in &raw.group_parts {
+        match Part::parse(text, derived) {
+            Some(part) if parts.contains(&part) => {
+                problems.push(format!("field `{name}`: part `{text}` is listed twice"));
+            }
+            Some(part) => parts.push(part),
+            None => problems.push(format!(
+                "field `{name}`: `{text}` is not a part of {}; known: {}",
+                raw.source.as_deref().unwrap_or(name),
+                Part::allowed(derived)
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    let area_slots = [Part::Region, Part::PostalCode, Part::RegionOrPostalCode]
+        .iter()
+        .filter(|part| parts.contains(part))
+        .count();
+    if parts.contains(&Part::RegionOrPostalCode) && area_slots > 1 {
+        problems.push(format!(
+            "field `{name}`: region_or_postal_code already holds region and postal_code; list it alone"
+        ));
+    }
+    if raw.part_separator.as_deref() == Some("") {
+        problems.push(format!("field `{name}`: part_separator must not be empty"));
+    }
+    for code in &raw.rules_required_in {
+        if let Some(problem) = crate::feed::names::check_country(code) {
+            problems.push(format!("field `{name}`: rules_required_in: {problem}"));
+        }
+    }
+    parts
 }
 
 /// Resolves a condition's field names to indexes; `label` starts every problem.
@@ -924,6 +1013,52 @@ fallback = {fallback}
             "field `flag`: fallback.when: `in` and `not_in` need `field`",
         ] {
             assert!(message.contains(needle), "{needle} in {message}");
+        }
+    }
+
+    #[test]
+    fn group_fields_need_a_group_source_and_known_parts() {
+        let spec = |field: &str| {
+            format!(
+                "[channel]\nid = \"demo\"\nname = \"x\"\nitem_key = \"id\"\n[formats.csv]\nkind = \"delimited\"\n[[fields]]\nname = \"id\"\nsource = \"sku\"\ntype = \"text\"\n[[fields]]\n{field}"
+            )
+        };
+        let valid = spec(
+            "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\ngroup_parts = [\"country\", \"region_or_postal_code\", \"price\"]\nrules_required_in = [\"DE\"]\n",
+        );
+        let compiled = parse_and_compile("demo", &valid, SpecOrigin::Shipped).expect("valid");
+        let field = &compiled.fields[1];
+        assert_eq!(field.group_parts.len(), 3);
+        assert_eq!(
+            (field.part_separator.as_str(), &field.rules_required_in[..]),
+            (":", &["DE".to_owned()][..])
+        );
+        for (field, says) in [
+            (
+                "name = \"tax\"\nsource = \"tax\"\ntype = \"group\"\ngroup_parts = [\"country\", \"service\"]\n",
+                "`service` is not a part of tax",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"text\"\n",
+                "type = \"group\" goes with source = \"shipping\" or \"tax\"",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\n",
+                "a group needs `group_parts`",
+            ),
+            (
+                "name = \"weight\"\ntype = \"text\"\ngroup_parts = [\"country\"]\n",
+                "group_parts is only for type = \"group\"",
+            ),
+            (
+                "name = \"shipping\"\nsource = \"shipping\"\ntype = \"group\"\ngroup_parts = [\"region\", \"region_or_postal_code\"]\nrules_required_in = [\"de\"]\n",
+                "region_or_postal_code already holds region and postal_code",
+            ),
+        ] {
+            let message = parse_and_compile("demo", &spec(field), SpecOrigin::Shipped)
+                .expect_err(field)
+                .to_string();
+            assert!(message.contains(says), "{says} in {message}");
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod compile;
+pub mod parts;
 pub mod raw;
 pub mod roles;
 pub mod taxonomy;
@@ -16,6 +17,7 @@ pub use compile::{
     ChannelSpec, Condition, Derived, Fallback, FieldSpec, FormatSpec, OneOf, Parts,
     RefusedPrefixes, ValueSource, compile,
 };
+pub use parts::Part;
 pub use raw::{Confidence, FieldType, FormatKind, OnLimit, PriceFormat, Requirement, TooLong};
 pub use roles::{Role, RoleField, Roles};
 

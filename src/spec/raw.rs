@@ -127,6 +127,8 @@ pub enum FieldType {
     Integer,
     Decimal,
     Boolean,
+    /// Records of sub-attributes (`source = "shipping"` or `"tax"`), laid out by `group_parts`.
+    Group,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -239,7 +241,8 @@ pub struct RawField {
     /// Where the value comes from: a canonical catalog field (`sku`, `title`, `gtin`, …), a
     /// derived value (`availability`, `description_text`, `quantity`, `sale_price`,
     /// `sale_price_effective_date`, `store_code`, `store_quantity`, `store_availability`,
-    /// `feed.country`, `feed.language`, `feed.currency`), or `custom.NAME` for an unmapped
+    /// `feed.country`, `feed.language`, `feed.currency`, and for `group` fields `shipping`
+    /// and `tax`, the feed's rules), or `custom.NAME` for an unmapped
     /// catalog column. Defaults to `name`. Feeds can override any field with a template.
     pub source: Option<String>,
     /// A constant instead of a source.
@@ -286,6 +289,19 @@ pub struct RawField {
     /// Where an item-level destination puts the value in its request body: a dotted path
     /// (`productAttributes.title`), or `{ path, as, values }` (see [`super::api`]).
     pub api: Option<super::api::RawApiField>,
+    /// `group` fields: the sub-attributes in the channel's text order (`country`,
+    /// `region`, `postal_code`, `region_or_postal_code`, `service`, `price`,
+    /// `min_handling_time`, `max_handling_time`, `min_transit_time`, `max_transit_time`;
+    /// for tax `rate` and `tax_ship`). RSS nests them as elements; text joins them.
+    #[serde(default)]
+    pub group_parts: Vec<String>,
+    /// `group` fields in text formats: what joins the parts (default `:`).
+    pub part_separator: Option<String>,
+    /// `group` fields: ISO 3166-1 countries where the channel requires them. A feed for
+    /// one of these countries must define `[[shipping.rules]]` (or `[[tax.rules]]`) for
+    /// it, or it is refused when it loads.
+    #[serde(default)]
+    pub rules_required_in: Vec<String>,
     /// Why the field is as it is; where a limit comes from.
     pub note: Option<String>,
     /// Largest value in UTF-8 bytes (Google `instore_product_location`: 20 bytes).

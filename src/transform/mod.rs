@@ -2,6 +2,7 @@
 //! and check them against the spec. An item with an error is left out of this feed (and
 //! reported); warnings keep it.
 
+mod groups;
 pub mod html;
 mod value_rules;
 mod values;
@@ -19,7 +20,7 @@ use crate::spec::{
 };
 
 use crate::model::links::plain_url;
-pub use values::Value;
+pub use values::{Group, Value};
 
 /// One output record: a value (or nothing) per spec field, in spec order.
 #[derive(Debug, Clone)]
@@ -843,7 +844,8 @@ fn check_text(
         | FieldType::Price
         | FieldType::Gtin
         | FieldType::Date
-        | FieldType::DateRange => {}
+        | FieldType::DateRange
+        | FieldType::Group => {}
     }
     // Byte length bounds the character count from above, so most values need no count.
     // (and a quarter of it from below: UTF-8 takes at most four bytes a character).

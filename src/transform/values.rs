@@ -17,6 +17,16 @@ pub enum Value<'a> {
     Text(Cow<'a, str>),
     /// A repeated field.
     List(Vec<Cow<'a, str>>),
+    /// A group field's records (shipping rates, tax rates), each one group of parts.
+    Groups(Vec<Group>),
+}
+
+/// One record of a group field: its parts by sub-attribute name (empty ones left out in
+/// RSS and JSON), and the channel's text form of the whole (`DE::Standard:4.95 EUR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub parts: Vec<(&'static str, String)>,
+    pub text: String,
 }
 
 impl<'a> Value<'a> {
@@ -24,6 +34,7 @@ impl<'a> Value<'a> {
         match self {
             Value::Text(text) => text.is_empty(),
             Value::List(items) => items.iter().all(|item| item.is_empty()),
+            Value::Groups(groups) => groups.is_empty(),
         }
     }
 
@@ -31,6 +42,8 @@ impl<'a> Value<'a> {
         match self {
             Value::Text(text) => f(text),
             Value::List(items) => items.iter_mut().for_each(f),
+            // Built from checked feed settings, not catalog text: nothing to clean.
+            Value::Groups(_) => {}
         }
     }
 
@@ -42,6 +55,13 @@ impl<'a> Value<'a> {
                 items
                     .iter()
                     .map(|item| item.as_ref())
+                    .collect::<Vec<_>>()
+                    .join(separator),
+            ),
+            Value::Groups(groups) => Cow::Owned(
+                groups
+                    .iter()
+                    .map(|group| group.text.as_str())
                     .collect::<Vec<_>>()
                     .join(separator),
             ),
@@ -81,10 +101,25 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     Some(Override::Template { name, variables }) => {
                         (self.render(index, field, name, variables, findings), false)
                     }
-                    None => (
-                        self.source(field, store).map(|value| listed(field, value)),
-                        is_plain_source(field),
-                    ),
+                    None => match &field.source {
+                        ValueSource::Derived(Derived::Shipping) => (
+                            super::groups::shipping(
+                                self.context,
+                                self.item,
+                                self.price,
+                                field,
+                                findings,
+                            ),
+                            true,
+                        ),
+                        ValueSource::Derived(Derived::Tax) => {
+                            (super::groups::tax(&feed.tax, field), true)
+                        }
+                        _ => (
+                            self.source(field, store).map(|value| listed(field, value)),
+                            is_plain_source(field),
+                        ),
+                    },
                 };
                 value.map(|value| finish(field, value, plain))
             })
@@ -138,6 +173,8 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::FeedCountry => feed.country.clone().and_then(owned),
                 Derived::FeedLanguage => feed.language.clone().and_then(owned),
                 Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
+                // Built with their findings in `record`.
+                Derived::Shipping | Derived::Tax => None,
                 Derived::GtinKind => v.gtin.as_ref().and_then(|gtin| {
                     let kind = match gtin.len() {
                         8 => "gtin8",
@@ -214,6 +251,18 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             }
             Field::Gtin => v.gtin.map(|g| Value::Text(Cow::Owned(g.to_string()))),
             Field::Stock => v.stock.map(|s| Value::Text(Cow::Owned(s.to_string()))),
+            // The parcel's own weight, else the product's `weight` as the catalog gives it.
+            Field::ShippingWeight => match v.shipping_weight {
+                Some(weight) => Some(Value::Text(Cow::Owned(weight.to_string()))),
+                None => Some(Value::Text(Cow::Borrowed(v.weight))),
+            },
+            Field::ShippingPrice => v.shipping_price.map(|own| {
+                let amount = Money {
+                    amount: own.amount,
+                    currency: own.currency.unwrap_or(self.price.regular.currency),
+                };
+                Value::Text(Cow::Owned(money(field, &amount)))
+            }),
             other => {
                 let text: &'a str = match other {
                     Field::Sku => v.sku,

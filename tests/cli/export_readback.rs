@@ -7,7 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::export_support::{
-    Catalog, Spec, export_json, feed_files, feed_report, is_amount_currency, records,
+    Catalog, ShippingGroup, Spec, expected_shipping, export_json, feed_files, feed_report,
+    is_amount_currency, records, shipping_text,
 };
 use crate::support::{TestEnv, python, shared};
 
@@ -61,6 +62,52 @@ fn read_rss(path: &Path) -> Vec<RssItem> {
         .collect()
 }
 
+/// Each item's `<g:shipping>` groups, by `<g:id>`, read with roxmltree: the nested elements
+/// in the g: namespace, by name.
+fn read_rss_shipping(path: &Path) -> HashMap<String, Vec<ShippingGroup>> {
+    let text = std::fs::read_to_string(path).expect("read xml");
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let g = |node: &roxmltree::Node<'_, '_>, name: &str| {
+        node.is_element()
+            && node.tag_name().namespace() == Some(G_NS)
+            && node.tag_name().name() == name
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|item| {
+            let id = item
+                .children()
+                .find(|n| g(n, "id"))
+                .and_then(|n| n.text())
+                .expect("g:id")
+                .to_owned();
+            let groups = item
+                .children()
+                .filter(|n| g(n, "shipping"))
+                .map(|shipping| {
+                    shipping
+                        .children()
+                        .filter(roxmltree::Node::is_element)
+                        .map(|part| {
+                            assert_eq!(part.tag_name().namespace(), Some(G_NS), "part in g:");
+                            let value = part.text().unwrap_or_default();
+                            (part.tag_name().name().to_owned(), value.to_owned())
+                        })
+                        .collect()
+                })
+                .collect();
+            (id, groups)
+        })
+        .collect()
+}
+
+/// The example feed definition `feeds/NAME.toml`, read with the toml crate.
+fn feed_definition(env: &TestEnv, name: &str) -> toml::Table {
+    env.read(&format!("feeds/{name}.toml"))
+        .parse()
+        .expect("feed definition is TOML")
+}
+
 fn one<'i>(item: &'i RssItem, name: &str) -> &'i str {
     let values = item
         .get(name)
@@ -98,6 +145,29 @@ fn google_rss_reads_back_with_roxmltree_and_matches_the_catalog() {
     }
     // Every catalog SKU is in the feed: it has no filters and the example has no errors.
     assert_eq!(ids.len(), catalog.products.len());
+    // Shipping: nested <g:shipping> groups, the feed's rules in each item's currency, free
+    // above the threshold; the example has free, paid and postal-code groups.
+    let definition = feed_definition(&env, "google-shopping");
+    let parts = Spec::shipped("google-merchant").parts("shipping");
+    let mut shipping = HashMap::new();
+    for file in feed_files(&env, entry) {
+        shipping.extend(read_rss_shipping(&file));
+    }
+    let mut prices = BTreeSet::new();
+    for id in &ids {
+        let expected = expected_shipping(&definition, catalog.product(id), &parts);
+        assert!(!expected.is_empty(), "{id} gets shipping");
+        assert_eq!(shipping[id], expected, "g:shipping of {id}");
+        prices.extend(expected.iter().map(|g| g["price"].starts_with("0.00 ")));
+    }
+    assert_eq!(prices.len(), 2, "free and paid shipping both occur");
+    assert!(
+        shipping
+            .values()
+            .flatten()
+            .any(|g| g.contains_key("postal_code")),
+        "a postal-code rule is written as g:postal_code"
+    );
     // Both availability values occur, so the check above is not vacuous.
     let availability: BTreeSet<&str> = items.iter().map(|i| one(i, "availability")).collect();
     assert_eq!(
@@ -117,6 +187,58 @@ for path in sys.argv[1:]:
     for e in d.entries:
         print(json.dumps([e.get("g_id"), e.get("g_price"), e.get("g_availability"), e.get("g_title")]))
 "#;
+
+/// feedparser flattens nested elements into the entry (`g_country`, `g_service`, …, the
+/// last group's value winning), which is what it can tell about `<g:shipping>`.
+const FEEDPARSER_SHIPPING: &str = r#"
+import json, sys
+import feedparser
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    if d.bozo:
+        sys.exit("feedparser: %s is not well-formed: %r" % (path, d.bozo_exception))
+    for e in d.entries:
+        print(json.dumps([e.get("g_id"), "g_shipping" in e, e.get("g_country"), e.get("g_service"), e.get("g_postal_code"), e.get("g_max_transit_time")]))
+"#;
+
+#[test]
+fn google_rss_shipping_reads_back_with_feedparser() {
+    let (env, report, catalog) = example();
+    let entry = feed_report(&report, "google-shopping");
+    let files = feed_files(&env, entry);
+    let args: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let definition = feed_definition(&env, "google-shopping");
+    let parts = Spec::shipped("google-merchant").parts("shipping");
+    let mut seen = 0;
+    for line in python(FEEDPARSER_SHIPPING, &args).lines() {
+        let (id, has_shipping, country, service, postal_code, max_transit): (
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = serde_json::from_str(line).expect("script prints JSON");
+        let expected = expected_shipping(&definition, catalog.product(&id), &parts);
+        let last = expected.last().expect("every item gets shipping");
+        assert!(has_shipping, "feedparser sees g:shipping in {id}");
+        assert_eq!(
+            country.as_deref(),
+            last.get("country").map(String::as_str),
+            "{id}"
+        );
+        assert_eq!(
+            service.as_deref(),
+            last.get("service").map(String::as_str),
+            "{id}"
+        );
+        let postal = expected.iter().find_map(|g| g.get("postal_code"));
+        assert_eq!(postal_code.as_ref(), postal, "{id}: g:postal_code");
+        assert_eq!(max_transit.as_ref(), last.get("max_transit_time"), "{id}");
+        seen += 1;
+    }
+    assert_eq!(seen, records(entry), "feedparser entries = records");
+}
 
 #[test]
 fn google_rss_reads_back_with_feedparser() {
@@ -184,6 +306,7 @@ fn read_delimited(path: &Path, delimiter: u8) -> (Vec<String>, Vec<Vec<String>>)
 fn delimited_feeds_read_back_with_csv_crate_and_python_csv() {
     let (env, report, catalog) = example();
     let mut checked = BTreeSet::new();
+    let mut shipped = BTreeSet::new();
     for entry in report["feeds"].as_array().expect("feeds") {
         let format = entry["format"].as_str().expect("format");
         if format != "csv" && format != "tsv" {
@@ -214,7 +337,27 @@ fn delimited_feeds_read_back_with_csv_crate_and_python_csv() {
             let id = column(&spec.field_from("sku").expect("a field from sku"));
             let price = column("price");
             let availability = spec.field_from("availability").map(|name| column(&name));
+            // Shipping in the channel's text form: groups joined with `,`, parts with `:`.
+            let shipping = header.iter().position(|h| h == "shipping").map(|index| {
+                let definition = feed_definition(&env, feed);
+                (index, definition, spec.parts("shipping"))
+            });
             for row in &rows {
+                if let Some((index, definition, parts)) = &shipping {
+                    let expected: Vec<String> =
+                        expected_shipping(definition, catalog.product(&row[id]), parts)
+                            .iter()
+                            .map(|group| shipping_text(group, parts))
+                            .collect();
+                    assert!(!expected.is_empty(), "{feed}: {} gets shipping", row[id]);
+                    assert_eq!(
+                        row[*index],
+                        expected.join(","),
+                        "{feed}: shipping of {}",
+                        row[id]
+                    );
+                    shipped.insert(feed.to_owned());
+                }
                 assert_eq!(row.len(), header.len(), "{feed}: row width");
                 let sku = &row[id];
                 assert!(!sku.is_empty(), "{feed}: row has an id");
@@ -249,6 +392,11 @@ fn delimited_feeds_read_back_with_csv_crate_and_python_csv() {
             .map(str::to_owned)
         ),
         "every delimited example feed was read back"
+    );
+    assert_eq!(
+        shipped,
+        BTreeSet::from(["meta-catalog", "microsoft-shopping"].map(str::to_owned)),
+        "the example feeds with shipping rules carry them in their text form"
     );
 }
 

@@ -243,3 +243,126 @@ impl Spec {
             .map(|f| f["name"].as_str().expect("name").to_owned())
     }
 }
+
+impl Spec {
+    /// A group field's `parts`, in the channel's text order.
+    pub(crate) fn parts(&self, field: &str) -> Vec<String> {
+        self.field(field)
+            .and_then(|f| f.get("group_parts"))
+            .and_then(toml::Value::as_array)
+            .unwrap_or_else(|| panic!("field `{field}` has group_parts"))
+            .iter()
+            .map(|part| part.as_str().expect("part name").to_owned())
+            .collect()
+    }
+}
+
+/// One shipping group: sub-attribute -> value, empty ones left out.
+pub(crate) type ShippingGroup = BTreeMap<String, String>;
+
+/// The groups a feed definition's `[[shipping.rules]]` give a catalog row, worked out here
+/// from the TOML and the row alone: the rules priced in the row's currency, in order, each
+/// at 0 when what the shopper pays (the sale price, if any) is at or above its
+/// `free_above`. Rules whose area the channel's `parts` cannot hold are left out.
+pub(crate) fn expected_shipping(
+    feed: &toml::Table,
+    row: &HashMap<String, String>,
+    parts: &[String],
+) -> Vec<ShippingGroup> {
+    use rust_decimal::Decimal;
+    let decimal = |text: &str| Decimal::from_str_exact(text).expect("decimal");
+    // `"4.95 EUR"`, or a bare TOML number in the feed's currency.
+    let split = |value: &toml::Value| match value {
+        toml::Value::String(text) => {
+            let (amount, currency) = text.split_once(' ').expect("price with currency");
+            (decimal(amount), currency.to_owned())
+        }
+        number => {
+            let amount = match number {
+                toml::Value::Integer(n) => Decimal::from(*n),
+                toml::Value::Float(f) => decimal(&f.to_string()),
+                other => panic!("price {other}"),
+            };
+            let currency = feed["currency"].as_str().expect("feed currency");
+            (amount, currency.to_owned())
+        }
+    };
+    let pays = match row.get("sale_price").map(String::as_str) {
+        Some(sale) if !sale.is_empty() => decimal(sale),
+        _ => decimal(&row["price"]),
+    };
+    let holds = |name: &str| {
+        parts
+            .iter()
+            .any(|p| p == name || p == "region_or_postal_code")
+    };
+    let rules = feed["shipping"]["rules"]
+        .as_array()
+        .expect("[[shipping.rules]]");
+    let mut groups = Vec::new();
+    for rule in rules.iter().map(|r| r.as_table().expect("rule table")) {
+        let text = |key: &str| rule.get(key).and_then(toml::Value::as_str);
+        let (price, currency) = split(&rule["price"]);
+        if currency != row["currency"] {
+            continue;
+        }
+        let free = rule
+            .get("free_above")
+            .is_some_and(|limit| pays >= split(limit).0);
+        let area = ["region", "postal_code"]
+            .into_iter()
+            .find_map(|key| text(key).map(|value| (key, value)));
+        if area.is_some_and(|(key, _)| !holds(key)) {
+            continue;
+        }
+        let mut group = ShippingGroup::new();
+        let mut put = |name: &str, value: String| {
+            if parts.iter().any(|p| p == name) {
+                group.insert(name.to_owned(), value);
+            }
+        };
+        put("country", text("country").expect("country").to_owned());
+        put("service", text("service").expect("service").to_owned());
+        let price = if free {
+            Decimal::ZERO.round_dp(2)
+        } else {
+            price
+        };
+        put("price", format!("{price:.2} {currency}"));
+        for key in [
+            "min_handling_time",
+            "max_handling_time",
+            "min_transit_time",
+            "max_transit_time",
+        ] {
+            if let Some(days) = rule.get(key).and_then(toml::Value::as_integer) {
+                put(key, days.to_string());
+            }
+        }
+        if let Some((key, value)) = area {
+            group.insert(key.to_owned(), value.to_owned());
+        }
+        groups.push(group);
+    }
+    groups
+}
+
+/// A group as the channel's text form writes it: `parts` joined with `:` (a postal code
+/// in the region slot), trailing empty parts left off.
+pub(crate) fn shipping_text(group: &ShippingGroup, parts: &[String]) -> String {
+    let values: Vec<&str> = parts
+        .iter()
+        .map(|part| match part.as_str() {
+            "region_or_postal_code" => group
+                .get("region")
+                .or_else(|| group.get("postal_code"))
+                .map_or("", String::as_str),
+            name => group.get(name).map_or("", String::as_str),
+        })
+        .collect();
+    let used = values
+        .iter()
+        .rposition(|v| !v.is_empty())
+        .map_or(0, |i| i + 1);
+    values[..used].join(":")
+}

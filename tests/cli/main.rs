@@ -39,6 +39,7 @@ mod review_fixes;
 mod run_safety;
 mod s3_server;
 mod secrets;
+mod shipping_tax;
 mod shop_presets;
 mod shopper_text;
 mod sshd;
