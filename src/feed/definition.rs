@@ -209,7 +209,7 @@ impl RawDestination {
                 .into_iter()
                 .map(|p| match p.starts_with("headers:") {
                     true => ("headers", p),
-                    false => ("kind", p),
+                    false => ("", p),
                 })
                 .collect(),
         }
