@@ -8,41 +8,35 @@ use super::raw::{FieldType, RawField};
 /// enum fed by availability must give every availability a value the channel takes.
 pub(super) fn check(raw: &RawField, problems: &mut Vec<String>) {
     let name = &raw.name;
-    let only_for = |key: &str, set: bool, fits: bool, kind: &str, problems: &mut Vec<String>| {
-        if set && !fits {
+    // (key, whether it is set, the one type it applies to)
+    let typed_keys = [
+        (
+            "refused_prefixes",
+            !raw.refused_prefixes.is_empty(),
+            FieldType::Gtin,
+            "gtin",
+        ),
+        (
+            "max_days_ahead",
+            raw.max_days_ahead.is_some(),
+            FieldType::Date,
+            "date",
+        ),
+        (
+            "url_endings",
+            raw.url_endings.is_some(),
+            FieldType::Url,
+            "url",
+        ),
+        ("parts", raw.parts.is_some(), FieldType::Text, "text"),
+    ];
+    for (key, set, kind, kind_name) in typed_keys {
+        if set && raw.kind != kind {
             problems.push(format!(
-                "field `{name}`: `{key}` applies to type `{kind}` only"
+                "field `{name}`: `{key}` applies to type `{kind_name}` only"
             ));
         }
-    };
-    only_for(
-        "refused_prefixes",
-        !raw.refused_prefixes.is_empty(),
-        raw.kind == FieldType::Gtin,
-        "gtin",
-        problems,
-    );
-    only_for(
-        "max_days_ahead",
-        raw.max_days_ahead.is_some(),
-        raw.kind == FieldType::Date,
-        "date",
-        problems,
-    );
-    only_for(
-        "url_endings",
-        raw.url_endings.is_some(),
-        raw.kind == FieldType::Url,
-        "url",
-        problems,
-    );
-    only_for(
-        "parts",
-        raw.parts.is_some(),
-        raw.kind == FieldType::Text,
-        "text",
-        problems,
-    );
+    }
     for refused in &raw.refused_prefixes {
         if refused.prefixes.is_empty() || refused.reason.trim().is_empty() {
             problems.push(format!(

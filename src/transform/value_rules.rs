@@ -55,7 +55,8 @@ pub(super) fn check(field: &FieldSpec, text: &str, problems: &mut Vec<(&'static 
         }
     }
     if !field.refused_prefixes.is_empty()
-        && let Some(gtin13) = gtin13_form(text)
+        && let Some(digits) = gtin13_form(text)
+        && let Ok(gtin13) = std::str::from_utf8(&digits)
     {
         for refused in &field.refused_prefixes {
             if let Some(prefix) = refused
@@ -74,16 +75,18 @@ pub(super) fn check(field: &FieldSpec, text: &str, problems: &mut Vec<(&'static 
         }
     }
     if !field.url_endings.is_empty() {
-        let path = url::Url::parse(text).map_or_else(
-            |_| text.split(['?', '#']).next().unwrap_or("").to_owned(),
-            |url| url.path().to_owned(),
+        let parsed = url::Url::parse(text).ok();
+        let path = parsed.as_ref().map_or_else(
+            || text.split(['?', '#']).next().unwrap_or(""),
+            |url| url.path(),
         );
-        let path = path.to_ascii_lowercase();
-        if !field
-            .url_endings
-            .iter()
-            .any(|ending| path.ends_with(ending.as_str()))
-        {
+        // The endings are stored lower-cased; compared without a lower-cased copy per item.
+        let ends_with = |ending: &str| {
+            let (path, ending) = (path.as_bytes(), ending.as_bytes());
+            path.len() >= ending.len()
+                && path[path.len() - ending.len()..].eq_ignore_ascii_case(ending)
+        };
+        if !field.url_endings.iter().any(|ending| ends_with(ending)) {
             problems.push((
                 &rules::FEED_INVALID_VALUE,
                 format!(
@@ -97,19 +100,30 @@ pub(super) fn check(field: &FieldSpec, text: &str, problems: &mut Vec<(&'static 
 
 /// The GTIN-13 form whose leading digits carry GS1 prefixes: a UPC (12 digits) with a
 /// leading 0, a GTIN-14 without its packaging indicator. GTIN-8 has prefixes of its own.
-fn gtin13_form(text: &str) -> Option<String> {
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    match digits.len() {
-        12 => Some(format!("0{digits}")),
-        13 => Some(digits),
-        14 => Some(digits[1..].to_owned()),
-        _ => None,
+/// Checked on every item's GTIN, so built on the stack.
+fn gtin13_form(text: &str) -> Option<[u8; 13]> {
+    let mut digits = [0u8; 14];
+    let mut len = 0;
+    for byte in text.bytes().filter(u8::is_ascii_digit) {
+        *digits.get_mut(len)? = byte;
+        len += 1;
     }
+    let mut form = [b'0'; 13];
+    match len {
+        12 => form[1..].copy_from_slice(&digits[..12]),
+        13 => form.copy_from_slice(&digits[..13]),
+        14 => form.copy_from_slice(&digits[1..14]),
+        _ => return None,
+    }
+    Some(form)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::gtin13_form;
+
+    fn gtin13_form(text: &str) -> Option<String> {
+        super::gtin13_form(text).map(|digits| String::from_utf8_lossy(&digits).into_owned())
+    }
 
     #[test]
     fn gs1_prefixes_are_read_on_the_gtin13_form() {
