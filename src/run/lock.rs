@@ -10,6 +10,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -44,7 +45,8 @@ impl ProjectLock {
     }
 
     /// Takes the lock of the project whose state store is `state_path`, or says who holds
-    /// it. Never waits: a second run must stop at once, not queue behind a long push.
+    /// it. Never waits for the holder's run: a second run must stop at once, not queue
+    /// behind a long push (it waits at most [`HOLDER_DETAILS_WAIT`] for the holder's name).
     pub fn acquire(state_path: &Path, command: &str) -> Result<ProjectLock, LockError> {
         let path = Self::path_for(state_path);
         let io_err = |source| LockError::Io {
@@ -65,12 +67,9 @@ impl ProjectLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                // Best effort: the holder may not have written its details yet.
-                let _ = file.read_to_string(&mut holder);
                 return Err(LockError::Held {
                     path: path.clone(),
-                    holder: describe_holder(&holder),
+                    holder: describe_holder(&read_holder_details(&mut file)),
                 });
             }
             Err(TryLockError::Error(source)) => return Err(io_err(source)),
@@ -92,6 +91,30 @@ impl ProjectLock {
     }
 }
 
+/// How long a refused run waits for a holder that has just taken the lock to write who it
+/// is: microseconds normally, but a loaded machine can pause the holder between its lock
+/// and its write, and a message naming the holder is what makes code 4 actionable.
+const HOLDER_DETAILS_WAIT: Duration = Duration::from_secs(2);
+
+/// The holder's details once complete (its last line, `command …`, written), or what is
+/// there after [`HOLDER_DETAILS_WAIT`]: a holder killed before writing leaves nothing.
+fn read_holder_details(file: &mut File) -> String {
+    let deadline = Instant::now() + HOLDER_DETAILS_WAIT;
+    loop {
+        let mut details = String::new();
+        // Best effort: an unreadable file only costs the message its details.
+        let _ = file
+            .rewind()
+            .and_then(|()| file.read_to_string(&mut details));
+        let complete =
+            details.ends_with('\n') && details.lines().any(|line| line.starts_with("command "));
+        if complete || Instant::now() >= deadline {
+            return details;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// "pid 123, started 2026-…, command push" from the lock file's lines.
 fn describe_holder(details: &str) -> String {
     let parts: Vec<String> = details
@@ -106,5 +129,58 @@ fn describe_holder(details: &str) -> String {
         "pid unknown: it is just starting".to_owned()
     } else {
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A holder paused between taking the lock and writing its details is still named,
+    /// as long as it writes them within the wait.
+    #[test]
+    fn a_refused_run_waits_for_the_holders_details() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state.db");
+        let lock_path = ProjectLock::path_for(&state);
+        let mut holder = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .expect("open");
+        holder.try_lock().expect("lock");
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            holder
+                .write_all(b"pid 4242\nstarted 2026-11-30T00:00:00Z\n")
+                .expect("write");
+            std::thread::sleep(Duration::from_millis(100));
+            holder.write_all(b"command sync\n").expect("write");
+            holder
+        });
+        let refused = ProjectLock::acquire(&state, "push").expect_err("held");
+        let message = refused.to_string();
+        assert!(
+            message.contains("pid 4242")
+                && message.contains("started at 2026-11-30T00:00:00Z")
+                && message.contains("command sync"),
+            "{message}"
+        );
+        drop(writer.join().expect("writer"));
+        ProjectLock::acquire(&state, "push").expect("free once the holder is gone");
+    }
+
+    #[test]
+    fn a_holder_that_never_writes_is_reported_as_starting() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state.db");
+        let holder = File::create(ProjectLock::path_for(&state)).expect("create");
+        holder.try_lock().expect("lock");
+        let message = ProjectLock::acquire(&state, "push")
+            .expect_err("held")
+            .to_string();
+        assert!(message.contains("pid unknown"), "{message}");
     }
 }
