@@ -312,3 +312,149 @@ fn streamed_magento_export_makes_the_same_feed_as_the_whole_file_reader() {
     );
     check("magento2", &env);
 }
+
+const SHOPIFY_HEADER: &str = "Handle,Title,Body (HTML),Vendor,Option1 Name,Option1 Value,Variant SKU,Variant Inventory Tracker,Variant Inventory Qty,Variant Inventory Policy,Variant Price,Variant Barcode,Image Src,Status\n";
+
+/// A project reading `export` (a Shopify product CSV) with a Google TSV feed.
+fn shopify_project(export: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write(
+        "omnifeed.toml",
+        "[catalog]\ndir = \"export\"\n[catalog.products]\nfile = \"products_export.csv\"\npreset = \"shopify\"\nbase_url = \"https://shop.example.com\"\n[defaults]\ncurrency = \"EUR\"\n",
+    );
+    env.write(
+        "feeds/google.toml",
+        crate::support::dir_feed(
+            "google-merchant",
+            "tsv",
+            "country = \"DE\"\nlanguage = \"en\"",
+        ),
+    );
+    env.write(
+        "export/products_export.csv",
+        format!("{SHOPIFY_HEADER}{export}"),
+    );
+    env
+}
+
+const IMAGE: &str = "https://cdn.example.com/p.jpg";
+
+fn shopify_row(handle: &str, first: bool, sku: &str, extra: &str) -> String {
+    let product = if first {
+        format!("{handle} tee,Soft.,Acme,Size")
+    } else {
+        ",,,".to_owned()
+    };
+    let status = if first { "active" } else { "" };
+    format!("{handle},{product},{sku},{sku},{extra},19.00,,{IMAGE},{status}\n")
+}
+
+/// Shopify writes a product's rows together. Rows of a handle that come back after other
+/// products cannot be joined without holding the whole export: a clear error naming both
+/// lines, before anything is checked or written.
+#[test]
+fn a_shopify_handle_that_comes_back_later_is_an_error_naming_both_lines() {
+    let env = shopify_project(&format!(
+        "{}{}{}",
+        shopify_row("tee", true, "TEE-S", "shopify,3,deny"),
+        shopify_row("cap", true, "CAP-M", "shopify,3,deny"),
+        shopify_row("tee", false, "TEE-L", "shopify,3,deny"),
+    ));
+    let run = env.run(&["validate"]);
+    run.expect_code(2);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("products_export.csv")
+            && stderr.contains("handle `tee` start at line 2")
+            && stderr.contains("at line 4"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sort the rows by Handle"), "{stderr}");
+    let run = env.run(&["export"]);
+    run.expect_code(2);
+    let written = std::fs::read_dir(env.path("out"))
+        .map(|dir| dir.count())
+        .unwrap_or(0);
+    assert_eq!(written, 0, "nothing written");
+}
+
+/// `Variant Inventory Policy = continue`: the shop sells the variant when none is left.
+/// The rows carry `backorder_allowed = true` (a feed can filter or template on it);
+/// availability still follows the stock, since Google takes `backorder` only with an
+/// availability date, which the export does not have.
+#[test]
+fn shopify_continue_policy_marks_backorder_allowed() {
+    let env = shopify_project(&format!(
+        "{}{}{}{}{}",
+        shopify_row("tee", true, "TEE-S", "shopify,0,continue"),
+        shopify_row("tee", false, "TEE-M", "shopify,-2,continue"),
+        shopify_row("tee", false, "TEE-L", "shopify,5,continue"),
+        shopify_row("tee", false, "TEE-XL", "shopify,0,deny"),
+        shopify_row("tee", false, "TEE-XXL", ",0,continue"),
+    ));
+    env.write(
+        "feeds/backorder.toml",
+        crate::support::dir_feed(
+            "google-merchant",
+            "tsv",
+            "country = \"DE\"\nlanguage = \"en\"\n[filters]\ncustom = { backorder_allowed = \"true\" }",
+        ),
+    );
+    env.run(&["export"]).expect_code(0);
+    let availability = |file: &str| -> BTreeMap<String, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .from_path(env.path(&format!("out/{file}")))
+            .expect("feed");
+        let header = reader.headers().expect("header").clone();
+        let id = header.iter().position(|h| h == "id").expect("id");
+        let availability = header
+            .iter()
+            .position(|h| h == "availability")
+            .expect("availability");
+        reader
+            .records()
+            .map(|r| {
+                let r = r.expect("record");
+                (r[id].to_owned(), r[availability].to_owned())
+            })
+            .collect()
+    };
+    let all = availability("google.tsv");
+    assert_eq!(all["TEE-S"], "out_of_stock", "{all:?}");
+    assert_eq!(all["TEE-M"], "out_of_stock", "{all:?}");
+    assert_eq!(all["TEE-L"], "in_stock", "{all:?}");
+    assert_eq!(all["TEE-XL"], "out_of_stock", "{all:?}");
+    // Untracked: sold as listed.
+    assert_eq!(all["TEE-XXL"], "in_stock", "{all:?}");
+    let allowed = availability("backorder.tsv");
+    assert_eq!(
+        allowed.keys().collect::<Vec<_>>(),
+        ["TEE-L", "TEE-M", "TEE-S", "TEE-XXL"],
+        "only the continue rows have backorder_allowed = true"
+    );
+}
+
+/// A preset reads its export more than once; an export given through a pipe (a FIFO) is
+/// copied aside first and read like a file.
+#[cfg(unix)]
+#[test]
+fn a_piped_shop_export_is_read_like_a_file() {
+    let env = shopify_project(&shopify_row("tee", true, "TEE-S", "shopify,3,deny"));
+    let export = std::fs::read(env.path("export/products_export.csv")).expect("export");
+    let file = env.read("export/products_export.csv");
+    env.run(&["export"]).expect_code(0);
+    let from_file = env.read("out/google.tsv");
+    std::fs::remove_file(env.path("export/products_export.csv")).expect("remove");
+    std::fs::remove_dir_all(env.path("out")).expect("remove out");
+    let fifo = env.path("export/products_export.csv");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let writer = std::thread::spawn(move || std::fs::write(fifo, export).expect("write fifo"));
+    env.run(&["export"]).expect_code(0);
+    writer.join().expect("writer");
+    assert_eq!(env.read("out/google.tsv"), from_file, "{file}");
+}

@@ -368,11 +368,10 @@ fn read_product(
         );
         row.derived(Field::Stock, stock(tracker, quantity));
         if lower(cell("Variant Inventory Policy")) == "continue" {
-            // The shop keeps selling the variant when none is left.
+            // The shop keeps selling the variant when none is left. Availability still
+            // follows the stock: channels that take `backorder` (Google) want an
+            // availability date with it, which a Shopify export does not have.
             row.custom(BACKORDER_ALLOWED, "true");
-            if sold_out(tracker, quantity) {
-                row.derived(Field::Availability, "backorder");
-            }
         }
         for (column, value) in file.cells(variant) {
             if read_columns.iter().any(|read| read == column) || column.starts_with("Included / ") {
@@ -392,11 +391,6 @@ fn read_product(
 /// The column that says a variant is sold on when none is left (Shopify's `Variant
 /// Inventory Policy` = `continue`): `true`, or empty.
 pub(super) const BACKORDER_ALLOWED: &str = "backorder_allowed";
-
-/// Whether Shopify tracks the variant's stock and none is left.
-fn sold_out(tracker: &str, quantity: &str) -> bool {
-    !tracker.is_empty() && quantity.parse::<i64>().is_ok_and(|n| n <= 0)
-}
 
 /// Regular and sale price from Shopify's price and compare-at price: a compare-at above
 /// the price is the regular price and the price the sale price; otherwise the price is
