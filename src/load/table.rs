@@ -254,8 +254,9 @@ pub struct TableReader {
 }
 
 enum Source {
-    /// Rows a preset makes from a shop export as it reads it.
-    Prepared(super::preset::PresetRows),
+    /// Rows a preset makes from a shop export as it reads it (boxed: its readers are
+    /// large, and every table reader would otherwise be as large).
+    Prepared(Box<super::preset::PresetRows>),
     Delimited(csv::Reader<LineCounter<Box<dyn Read + Send>>>),
     JsonLines {
         input: BufReader<Box<dyn Read + Send>>,
@@ -395,7 +396,7 @@ impl TableReader {
             path: path.to_owned(),
             label,
             header: Arc::new(names),
-            source: Source::Prepared(rows),
+            source: Source::Prepared(Box::new(rows)),
             scratch: ByteRecord::new(),
         }
     }
