@@ -135,12 +135,15 @@ pub(super) struct Reader {
     index: ParentIndex,
     parent_rows: HashSet<u64>,
     cache: ParentCache<Parent>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
 }
 
 impl Reader {
     pub(super) fn new(file: Arc<ShopFile>, settings: Arc<Settings>) -> Result<Reader, LoadError> {
         let index = ParentIndex::build(&file)?;
         let parent_rows = index.parents.iter().map(|at| at.byte).collect();
+        let unread = file.unread_columns(|column| COLUMNS.contains(&column));
         let image_base = settings.image_base_url.clone().or_else(|| {
             settings
                 .base_url
@@ -156,6 +159,7 @@ impl Reader {
             index,
             parent_rows,
             cache: ParentCache::new(),
+            unread,
         })
     }
 
@@ -232,6 +236,7 @@ impl Reader {
             self.image_base.as_deref(),
             record,
             parent,
+            &self.unread,
         ));
         Ok(true)
     }
@@ -271,6 +276,7 @@ fn item<'r>(
     image_base: Option<&str>,
     record: &'r ShopRecord,
     parent: Option<ParentOf<'r>>,
+    unread: &'r [usize],
 ) -> Row<'r> {
     let own = |column: &str| file.get(record, column);
     let inherited = |column: &str| {
@@ -365,10 +371,7 @@ fn item<'r>(
         }
     }
     row.derived(Field::Stock, stock(own("is_in_stock"), own("qty")));
-    for (column, value) in file.cells(record) {
-        if COLUMNS.contains(&column) {
-            continue;
-        }
+    for (column, value) in file.cells_at(record, unread) {
         let value = match parent {
             Some((parent, _)) if value.is_empty() => file.get(parent, column),
             _ => value,

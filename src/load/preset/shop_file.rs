@@ -258,15 +258,23 @@ impl ShopFile {
         self.index.contains_key(column)
     }
 
-    /// Every column with its cell, in header order.
-    pub(super) fn cells<'r>(
+    /// The positions of the columns `read` says no, in header order: the ones whose cells
+    /// become custom attributes. Worked out once, not per row.
+    pub(super) fn unread_columns(&self, read: impl Fn(&str) -> bool) -> Vec<usize> {
+        (0..self.header.len())
+            .filter(|&i| !read(&self.header[i]))
+            .collect()
+    }
+
+    /// The columns at `positions` with their cells in `record`.
+    pub(super) fn cells_at<'r>(
         &'r self,
         record: &'r ShopRecord,
+        positions: &'r [usize],
     ) -> impl Iterator<Item = (&'r str, &'r str)> + 'r {
-        self.header
+        positions
             .iter()
-            .enumerate()
-            .map(|(i, name)| (name.as_str(), record.cell(i)))
+            .map(|&i| (self.header[i].as_str(), record.cell(i)))
     }
 }
 

@@ -72,7 +72,8 @@ pub(super) struct Reader {
     file: Arc<ShopFile>,
     settings: Arc<Settings>,
     markets: Vec<Market>,
-    read_columns: Vec<String>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
     records: Records,
     /// The product being read: its rows are `product[..rows]`; `product[rows]`, when
     /// `ahead` is set, is the first row of the next product.
@@ -98,21 +99,19 @@ impl Reader {
                 sale_column: format!("sale_price / {market}"),
             })
             .collect();
-        let read_columns = COLUMNS
-            .iter()
-            .map(|column| (*column).to_owned())
-            .chain(
-                markets
+        let unread = file.unread_columns(|column| {
+            COLUMNS.contains(&column)
+                || column.starts_with("Included / ")
+                || markets
                     .iter()
-                    .flat_map(|m| [m.price.clone(), m.compare_at.clone(), m.included.clone()]),
-            )
-            .collect();
+                    .any(|m| column == m.price || column == m.compare_at)
+        });
         Ok(Reader {
             records: file.records()?,
             file,
             settings,
             markets,
-            read_columns,
+            unread,
             product: Vec::new(),
             ahead: false,
             seen: HashMap::new(),
@@ -202,7 +201,7 @@ impl Reader {
             file,
             &self.settings,
             &self.markets,
-            &self.read_columns,
+            &self.unread,
             file.get(first, "Handle"),
             &records,
             sink,
@@ -229,7 +228,7 @@ fn read_product(
     file: &ShopFile,
     settings: &Settings,
     markets: &[Market],
-    read_columns: &[String],
+    unread: &[usize],
     handle: &str,
     records: &[&ShopRecord],
     sink: &mut dyn Sink,
@@ -373,10 +372,7 @@ fn read_product(
             // availability date with it, which a Shopify export does not have.
             row.custom(BACKORDER_ALLOWED, "true");
         }
-        for (column, value) in file.cells(variant) {
-            if read_columns.iter().any(|read| read == column) || column.starts_with("Included / ") {
-                continue;
-            }
+        for (column, value) in file.cells_at(variant, unread) {
             let value = if value.is_empty() {
                 file.get(first, column)
             } else {

@@ -123,6 +123,8 @@ pub(super) struct Reader {
     cache: ParentCache<ShopRecord>,
     attribute_count: usize,
     weight_column: Option<String>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
 }
 
 impl Reader {
@@ -143,6 +145,11 @@ impl Reader {
             .iter()
             .find(|name| name.starts_with("Weight ("))
             .cloned();
+        let unread = file.unread_columns(|column| {
+            COLUMNS.contains(&column)
+                || column.starts_with("Attribute ")
+                || Some(column) == weight_column.as_deref()
+        });
         Ok(Reader {
             records: file.records()?,
             file,
@@ -153,6 +160,7 @@ impl Reader {
             cache: ParentCache::new(),
             attribute_count,
             weight_column,
+            unread,
         })
     }
 
@@ -234,6 +242,7 @@ impl Reader {
             parent,
             self.attribute_count,
             self.weight_column.as_ref(),
+            &self.unread,
         ));
         Ok(true)
     }
@@ -255,6 +264,7 @@ fn item<'r>(
     parent: Option<&'r ShopRecord>,
     attribute_count: usize,
     weight_column: Option<&String>,
+    unread: &'r [usize],
 ) -> Row<'r> {
     let own = |column: &str| file.get(record, column);
     // A variation leaves empty what it shares with its parent.
@@ -352,13 +362,7 @@ fn item<'r>(
         }
     }
     row.derived(Field::Stock, stock(own("In stock?"), own("Stock")));
-    let attribute_column = |column: &str| {
-        column.starts_with("Attribute ") || Some(column) == weight_column.map(String::as_str)
-    };
-    for (column, value) in file.cells(record) {
-        if COLUMNS.contains(&column) || attribute_column(column) {
-            continue;
-        }
+    for (column, value) in file.cells_at(record, unread) {
         let value = match parent {
             Some(parent) if value.is_empty() => file.get(parent, column),
             _ => value,
