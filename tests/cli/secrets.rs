@@ -256,7 +256,7 @@ fn start_amazon_sp(_env: &TestEnv, scenario: Scenario) -> Started {
         ],
         secret: REFRESH_TOKEN,
         feed_head: Some(
-            "channel = \"amazon-listings\"\nformat = \"json\"\ncurrency = \"EUR\"\n\
+            "channel = \"amazon-listings\"\nformat = \"json\"\ncurrency = \"USD\"\n\
              [params]\nseller_id = \"A1TESTSELLER\"\nmarketplace_id = \"A1PA6795UKMFR9\"\n\
              language_tag = \"de_DE\"\n[fields]\nproductType = \"PRODUCT\"\n"
                 .to_owned(),
