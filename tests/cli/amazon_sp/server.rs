@@ -129,6 +129,8 @@ pub(crate) struct State {
     /// Feeds created, and the messages of each document uploaded.
     pub(crate) feeds_created: usize,
     pub(crate) largest_document: usize,
+    /// Messages processed over every feed (FATAL ones excluded).
+    pub(crate) messages_processed: usize,
     pub(crate) most_messages: usize,
     /// Check each uploaded document against the listings feed schema (a benchmark may
     /// skip the schema and keep only the other checks).
@@ -178,6 +180,7 @@ impl SpApiServer {
             throttled: 0,
             feeds_created: 0,
             largest_document: 0,
+            messages_processed: 0,
             most_messages: 0,
             validate_documents: true,
             feeds_model,
@@ -235,7 +238,6 @@ impl SpApiServer {
             },
         );
     }
-
 }
 
 impl Drop for SpApiServer {
@@ -712,6 +714,7 @@ fn process(state: &mut State, feed_id: &str, content: &[u8]) -> Value {
     let mut issues = Vec::new();
     let (mut accepted, mut invalid, mut warnings) = (0, 0, 0);
     let messages = document["messages"].as_array().cloned().unwrap_or_default();
+    state.messages_processed += messages.len();
     for message in &messages {
         let id = message["messageId"].clone();
         let sku = message["sku"].as_str().unwrap_or_default().to_owned();
