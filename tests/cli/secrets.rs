@@ -80,7 +80,7 @@ const CASES: &[Case] = &[
     Case {
         kind: "amazon-sp-api",
         start: start_amazon_sp,
-        wrong_secret_exits: (3, 0),
+        wrong_secret_exits: (3, 3),
         refuses_dry_exit: 0,
     },
 ];

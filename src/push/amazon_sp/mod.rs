@@ -82,6 +82,14 @@ impl Transport for AmazonSpTransport {
         Ok(false)
     }
 
+    fn check(&self, feed: &Feed) -> Result<Vec<String>, PushError> {
+        self.connect(feed)?;
+        Ok(vec![format!(
+            "{}: Login with Amazon issued an access token",
+            Transport::target(self)
+        )])
+    }
+
     fn items(&self) -> Option<&dyn ItemTransport> {
         Some(self)
     }
@@ -130,6 +138,44 @@ impl ItemTransport for AmazonSpTransport {
                 .unwrap_or(config::DEFAULT_MAX_DOCUMENT_BYTES),
         )
         .map_err(config_error)?;
+        let api = self.connect(feed)?;
+        let deadline_after = self
+            .config
+            .deadline_seconds
+            .map_or(DEFAULT_DEADLINE, Duration::from_secs);
+        progress.start_items("items", total);
+        Ok(Box::new(Session {
+            runtime: &self.runtime,
+            feed,
+            api: Arc::new(api),
+            layout,
+            feed_type,
+            content_type,
+            marketplace_ids: &self.config.marketplace_ids,
+            poll_first: self
+                .config
+                .poll_interval_ms
+                .map_or(DEFAULT_POLL_FIRST, Duration::from_millis),
+            poll_max: self
+                .config
+                .poll_max_seconds
+                .map_or(DEFAULT_POLL_MAX, Duration::from_secs),
+            deadline: tokio::time::Instant::now() + deadline_after,
+            deadline_after,
+            fatal: OnceLock::new(),
+            progress,
+        }))
+    }
+}
+
+impl AmazonSpTransport {
+    /// The Feeds API client for `feed`, with a first access token: refused credentials
+    /// stop the feed before anything is sent.
+    fn connect(&self, feed: &Feed) -> Result<FeedsApi, PushError> {
+        let config_error = |message: String| PushError::Destination {
+            feed: feed.id.clone(),
+            message,
+        };
         let base = self
             .config
             .base_url()
@@ -192,39 +238,13 @@ impl ItemTransport for AmazonSpTransport {
             retry,
             &self.config.rate_limits,
         );
-        // The first token now: refused credentials stop the feed before anything is sent.
         self.runtime
             .block_on(api.tokens.get(None))
             .map_err(|err| PushError::Remote {
                 feed: feed.id.clone(),
                 message: format!("{}: {}", Transport::target(self), err.message),
             })?;
-        let deadline_after = self
-            .config
-            .deadline_seconds
-            .map_or(DEFAULT_DEADLINE, Duration::from_secs);
-        progress.start_items("items", total);
-        Ok(Box::new(Session {
-            runtime: &self.runtime,
-            feed,
-            api: Arc::new(api),
-            layout,
-            feed_type,
-            content_type,
-            marketplace_ids: &self.config.marketplace_ids,
-            poll_first: self
-                .config
-                .poll_interval_ms
-                .map_or(DEFAULT_POLL_FIRST, Duration::from_millis),
-            poll_max: self
-                .config
-                .poll_max_seconds
-                .map_or(DEFAULT_POLL_MAX, Duration::from_secs),
-            deadline: tokio::time::Instant::now() + deadline_after,
-            deadline_after,
-            fatal: OnceLock::new(),
-            progress,
-        }))
+        Ok(api)
     }
 }
 

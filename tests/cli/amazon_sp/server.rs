@@ -469,28 +469,28 @@ fn checked_body(
     headers: &HeaderMap,
     body: &[u8],
     definition: &str,
-) -> Result<Value, Response> {
+) -> Result<Value, Box<Response>> {
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.starts_with("application/json") {
-        return Err(refuse(
+        return Err(Box::new(refuse(
             state,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "InvalidInput",
             format!("Content-Type {content_type:?} is not application/json"),
-        ));
+        )));
     }
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(err) => {
-            return Err(refuse(
+            return Err(Box::new(refuse(
                 state,
                 StatusCode::BAD_REQUEST,
                 "InvalidInput",
                 format!("not JSON: {err}"),
-            ));
+            )));
         }
     };
     let schema = model_schema(&state.feeds_model, definition);
@@ -500,12 +500,12 @@ fn checked_body(
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     if !problems.is_empty() {
-        return Err(refuse(
+        return Err(Box::new(refuse(
             state,
             StatusCode::BAD_REQUEST,
             "InvalidInput",
             format!("{definition}: {}", problems.join("; ")),
-        ));
+        )));
     }
     Ok(value)
 }
@@ -523,7 +523,7 @@ fn create_document(
 ) -> Response {
     let spec = match checked_body(state, headers, body, "CreateFeedDocumentSpecification") {
         Ok(spec) => spec,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let id = next_id(state, "amzn1.tortuga.4.na.doc-");
     state.documents.insert(
@@ -574,7 +574,7 @@ fn upload(state: &mut State, id: &str, headers: &HeaderMap, body: &[u8]) -> Resp
 fn create_feed(state: &mut State, headers: &HeaderMap, body: &[u8]) -> Response {
     let spec = match checked_body(state, headers, body, "CreateFeedSpecification") {
         Ok(spec) => spec,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if spec["feedType"] != "JSON_LISTINGS_FEED" {
         return refuse(
