@@ -487,3 +487,27 @@ fn the_local_sp_api_refuses_what_amazon_refuses() {
         server.state().refusals
     );
 }
+
+#[test]
+fn documents_are_split_under_the_byte_limit() {
+    let project = Project::new(120);
+    project.env.write(
+        "feeds/amazon.toml",
+        feed(&project.server, "max_document_bytes = 4000\n").replace(
+            "rate_limits.create_feed = { per_second = 5, burst = 2 }",
+            "rate_limits.create_feed = { per_second = 1000, burst = 100 }",
+        ),
+    );
+    project.server.state().plans_off();
+    let expected = project.expected();
+    project.push().expect_code(0);
+    let state = project.server.state();
+    assert!(state.largest_document <= 4000, "{}", state.largest_document);
+    assert!(
+        state.feeds_created > expected.len().div_ceil(7),
+        "bytes, not the message count, split the documents"
+    );
+    drop(state);
+    project.assert_holds(&expected);
+    diff_is_clean(&project.diff());
+}

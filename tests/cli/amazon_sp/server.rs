@@ -251,6 +251,13 @@ impl Drop for SpApiServer {
     }
 }
 
+impl State {
+    /// No usage plan is enforced any more.
+    pub(crate) fn plans_off(&mut self) {
+        self.plans.clear();
+    }
+}
+
 fn json_response(status: StatusCode, body: &Value) -> Response {
     Response::builder()
         .status(status)
