@@ -62,6 +62,12 @@ pub trait ItemTransport {
     /// same reason, is held back (not sent again) until its content changes.
     fn hold_back_after(&self) -> u32;
 
+    /// Operations handed to one [`ItemSession::send`] (and recorded together) at most: a
+    /// channel that takes whole documents wants a document's worth.
+    fn batch_size(&self) -> usize {
+        4096
+    }
+
     /// Starts delivering `feed`, `total` operations in all (for the progress bar and the
     /// feed's deadline, which starts now).
     fn open<'a>(

@@ -8,6 +8,7 @@
 //! Destinations whose channel answers per item (the Google Merchant API) offer an
 //! [`ItemTransport`] through [`Transport::items`]: see [`items`].
 
+pub mod amazon_sp;
 pub mod api_body;
 mod content_type;
 mod dir;
@@ -172,6 +173,10 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
         RawDestination::GoogleMerchantApi(config) => Box::new(
             google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
         ),
+        RawDestination::AmazonSpApi(config) => Box::new(amazon_sp::AmazonSpTransport::new(
+            (**config).clone(),
+            net.handle().clone(),
+        )),
         RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }

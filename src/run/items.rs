@@ -25,10 +25,6 @@ use crate::push::{ItemOperation, ItemSession, ItemTransport, ItemVerdict, Operat
 use crate::report::progress::Progress;
 use crate::state::{PushSummary, PushedItem, RunId, SourceError, SqliteStore, StateStore, Verdict};
 
-/// Operations handed to the transport, and recorded, at a time: enough to keep every
-/// connection busy, few enough that a killed push re-sends little.
-const BATCH: usize = 4096;
-
 /// What item-level delivery did for one feed.
 #[derive(Debug, Default)]
 pub(super) struct ItemsDelivered {
@@ -73,6 +69,9 @@ pub(super) fn deliver_items(
         progress,
     } = *delivery;
     let limit = transport.hold_back_after();
+    // Operations handed to the transport, and recorded, at a time: enough to keep every
+    // connection busy (or fill a document), few enough that a killed push re-sends little.
+    let batch_size = transport.batch_size().max(1);
     let held: HashMap<String, (u128, String)> = store
         .pending_rejections(&feed.id)?
         .into_iter()
@@ -103,14 +102,14 @@ pub(super) fn deliver_items(
 
     let mut records = spill.read()?;
     loop {
-        let mut batch: Vec<Spilled> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<Spilled> = Vec::with_capacity(batch_size);
         for record in records.by_ref() {
             let record =
                 record.map_err(|err| anyhow::anyhow!("cannot read the spill file: {err}"))?;
             if !held_back(&record.key, record.hash, &mut out) {
                 batch.push(record);
             }
-            if batch.len() == BATCH {
+            if batch.len() == batch_size {
                 break;
             }
         }
@@ -164,7 +163,7 @@ pub(super) fn deliver_items(
         })
         .filter(|(key, hash)| !held_back(key, *hash, &mut out))
         .collect();
-    for chunk in removed.chunks(BATCH) {
+    for chunk in removed.chunks(batch_size) {
         let operations: Vec<ItemOperation> = chunk
             .iter()
             .map(|(key, _)| ItemOperation {

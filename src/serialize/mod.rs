@@ -455,6 +455,44 @@ pub fn set_pointer(root: &mut serde_json::Value, path: &[String], value: serde_j
     *current = value;
 }
 
+/// A json_document feed's envelope with the feed's params filled in and its items array
+/// left empty, for item APIs that send documents of their own (Amazon's Feeds API).
+pub fn json_envelope(feed: &Feed) -> Option<serde_json::Value> {
+    feed.format
+        .envelope
+        .clone()
+        .map(|envelope| fill_json(feed, envelope))
+}
+
+/// One item of a json_document feed built from its rendered values, as the file export
+/// writes it: each field at its `path`, its `with` constants beside it.
+pub fn json_item(feed: &Feed, values: &crate::push::ItemValues) -> serde_json::Value {
+    let mut root = serde_json::Value::Object(serde_json::Map::new());
+    for field in &feed.spec.fields {
+        let Some(list) = values.get(&field.name).filter(|list| !list.is_empty()) else {
+            continue;
+        };
+        let json = if field.repeated {
+            serde_json::Value::Array(
+                list.iter()
+                    .map(|item| scalar(field.kind, field.price_format, item))
+                    .collect(),
+            )
+        } else {
+            scalar(field.kind, field.price_format, &list[0])
+        };
+        set_pointer(&mut root, &field.path, json);
+        for (path, constant) in &field.with {
+            set_pointer(
+                &mut root,
+                path,
+                serde_json::Value::String(feed.fill(constant)),
+            );
+        }
+    }
+    root
+}
+
 fn fill_json(feed: &Feed, value: serde_json::Value) -> serde_json::Value {
     match value {
         serde_json::Value::String(text) => serde_json::Value::String(feed.fill(&text)),

@@ -22,6 +22,16 @@ pub struct RawApi {
     /// Where fields without an `api` path go, as `{name, value}` pairs (Google:
     /// `customAttributes`). Without it such fields are not sent.
     pub custom_attributes: Option<String>,
+    /// For a channel that takes whole documents through a feeds API (Amazon's SP-API
+    /// Feeds): the feed type each document is created as, e.g. `JSON_LISTINGS_FEED`. Its
+    /// items are built from the fields' `path`s, as the json_document export writes them.
+    pub feed_type: Option<String>,
+    /// The Content-Type such a document is declared and uploaded with.
+    pub document_content_type: Option<String>,
+    /// JSON pointer -> constant: what a delete message holds besides the item key and the
+    /// item counter (Amazon: `"/operationType" = "DELETE"`).
+    #[serde(default)]
+    pub delete: BTreeMap<String, String>,
 }
 
 /// A field's `api`: a dotted path in the request body, or a table with the encoding.
@@ -88,6 +98,10 @@ pub struct ApiSpec {
     pub requests_per_second: Option<u32>,
     pub requests_per_minute: Option<u32>,
     pub custom_attributes: Option<Vec<String>>,
+    pub feed_type: Option<String>,
+    pub document_content_type: Option<String>,
+    /// A delete message's constants, by JSON pointer split at the `/`s.
+    pub delete: Vec<(Vec<String>, String)>,
 }
 
 impl ApiSpec {
@@ -116,6 +130,18 @@ impl ApiSpec {
             },
             None => None,
         };
+        let mut delete = Vec::new();
+        for (pointer, constant) in &raw.delete {
+            match pointer.strip_prefix('/') {
+                Some(rest) if !rest.is_empty() => delete.push((
+                    rest.split('/').map(str::to_owned).collect(),
+                    constant.clone(),
+                )),
+                _ => problems.push(format!(
+                    "[api] delete: {pointer:?} is not a JSON pointer like \"/operationType\""
+                )),
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -124,6 +150,9 @@ impl ApiSpec {
             requests_per_second: raw.requests_per_second,
             requests_per_minute: raw.requests_per_minute,
             custom_attributes,
+            feed_type: raw.feed_type.clone(),
+            document_content_type: raw.document_content_type.clone(),
+            delete,
         })
     }
 }

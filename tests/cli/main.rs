@@ -1,5 +1,6 @@
 //! End-to-end tests of the `omnifeed` binary, one module per command or concern.
 
+mod amazon_sp;
 mod channel_guards;
 mod channel_rules;
 mod ci_formats;

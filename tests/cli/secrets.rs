@@ -33,6 +33,9 @@ struct Started {
     secret_var: &'static str,
     other_vars: Vec<(&'static str, &'static str)>,
     secret: &'static str,
+    /// The feed's lines before `[destination]`, when the kind needs a channel of its own
+    /// (default: a Google feed in XML).
+    feed_head: Option<String>,
 }
 
 /// A network destination kind under test: `start` brings up its server for a scenario.
@@ -74,6 +77,12 @@ const CASES: &[Case] = &[
         wrong_secret_exits: (3, 0),
         refuses_dry_exit: 0,
     },
+    Case {
+        kind: "amazon-sp-api",
+        start: start_amazon_sp,
+        wrong_secret_exits: (3, 3),
+        refuses_dry_exit: 0,
+    },
 ];
 
 const SECRET_VAR: &str = "OMNIFEED_TEST_SECRET";
@@ -102,6 +111,7 @@ fn start_ftp(env: &TestEnv, scenario: Scenario) -> Started {
         secret_var: SECRET_VAR,
         other_vars: Vec::new(),
         secret: ftp_server::PASSWORD,
+        feed_head: None,
     }
 }
 
@@ -143,6 +153,7 @@ fn start_sftp(env: &TestEnv, scenario: Scenario) -> Started {
         secret_var: SECRET_VAR,
         other_vars: Vec::new(),
         secret: KEY_PASSPHRASE,
+        feed_head: None,
     }
 }
 
@@ -163,6 +174,7 @@ fn start_object_store(_env: &TestEnv, scenario: Scenario) -> Started {
             ("AWS_REGION", "us-east-1"),
         ],
         secret: SECRET_KEY,
+        feed_head: None,
     }
 }
 
@@ -216,6 +228,39 @@ fn start_http(_env: &TestEnv, scenario: Scenario) -> Started {
         secret_var: SECRET_VAR,
         other_vars: Vec::new(),
         secret: HTTP_TOKEN,
+        feed_head: None,
+    }
+}
+
+/// The local SP-API with the refresh token as the secret (the LWA client secret travels
+/// beside it); when it refuses, every feed ends FATAL.
+fn start_amazon_sp(_env: &TestEnv, scenario: Scenario) -> Started {
+    use crate::amazon_sp::server::{CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, SpApiServer};
+    let server = SpApiServer::start();
+    if scenario == Scenario::Refuses {
+        server.state().fatal_feed = Some(1);
+    }
+    let destination = format!(
+        "[destination]\nkind = \"amazon-sp-api\"\nmarketplace_ids = [\"A1PA6795UKMFR9\"]\n\
+         endpoint = \"{url}\"\ntoken_url = \"{url}/auth/o2/token\"\npoll_interval_ms = 10\n\
+         retries = 0\nrefresh_token_env = \"{SECRET_VAR}\"\n",
+        url = server.url()
+    );
+    Started {
+        _server: Box::new(server),
+        destination,
+        secret_var: SECRET_VAR,
+        other_vars: vec![
+            ("SP_API_CLIENT_ID", CLIENT_ID),
+            ("SP_API_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+        secret: REFRESH_TOKEN,
+        feed_head: Some(
+            "channel = \"amazon-listings\"\nformat = \"json\"\ncurrency = \"USD\"\n\
+             [params]\nseller_id = \"A1TESTSELLER\"\nmarketplace_id = \"A1PA6795UKMFR9\"\n\
+             language_tag = \"de_DE\"\n[fields]\nproductType = \"PRODUCT\"\n"
+                .to_owned(),
+        ),
     }
 }
 
@@ -241,11 +286,11 @@ fn check_case(case: &Case, scenario: Scenario) {
         secret_var,
         other_vars,
         secret,
+        feed_head,
     } = (case.start)(&env, scenario);
-    env.write(
-        "feeds/remote.toml",
-        format!("channel = \"google-merchant\"\nformat = \"xml\"\n\n{destination}"),
-    );
+    let head =
+        feed_head.unwrap_or_else(|| "channel = \"google-merchant\"\nformat = \"xml\"\n".to_owned());
+    env.write("feeds/remote.toml", format!("{head}\n{destination}"));
     let value = match scenario {
         Scenario::WrongSecret => WRONG_SECRET,
         _ => secret,

@@ -61,7 +61,8 @@ impl GoogleMerchantConfig {
     /// Settings that cannot work, one line each with what to do.
     pub fn problems(&self, spec: &crate::spec::ChannelSpec) -> Vec<String> {
         let mut problems = Vec::new();
-        if spec.api.is_none() {
+        // A spec whose [api] names a feed type takes documents (Amazon), not single items.
+        if spec.api.as_ref().is_none_or(|api| api.feed_type.is_some()) {
             problems.push(format!(
                 "kind = \"google-merchant-api\" needs a channel whose spec has an [api] table; \
                  `{}` has none (use google-merchant or google-local-inventory)",

@@ -1,0 +1,162 @@
+//! The JSON listings processing report (schema v2): a header, issues per `messageId` and
+//! a summary. Each message's issues decide its item's verdict: an ERROR rejects it (code
+//! and message kept), WARNINGs and INFOs leave it accepted, a message without issues is
+//! accepted.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::push::items::ItemVerdict;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Report {
+    #[serde(default)]
+    issues: Vec<Issue>,
+    summary: Summary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Issue {
+    message_id: Option<u64>,
+    code: Option<String>,
+    severity: Severity,
+    message: Option<String>,
+    attribute_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    messages_accepted: u64,
+}
+
+/// A message's warnings, for the log.
+pub(super) struct Warning {
+    /// Index of the message in its document (messageId - 1).
+    pub(super) message: usize,
+    pub(super) text: String,
+}
+
+impl Report {
+    pub(super) fn parse(bytes: &[u8]) -> Result<Report, String> {
+        serde_json::from_slice(bytes).map_err(|err| {
+            format!("the processing report is not a JSON listings processing report: {err}")
+        })
+    }
+
+    /// One verdict per message of a document of `messages` messages, and the warnings.
+    pub(super) fn verdicts(&self, messages: usize) -> (Vec<ItemVerdict>, Vec<Warning>) {
+        let mut errors: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut warnings = Vec::new();
+        let mut whole_feed: Vec<String> = Vec::new();
+        for issue in &self.issues {
+            let text = issue.text();
+            let index = issue
+                .message_id
+                .and_then(|id| usize::try_from(id).ok())
+                .and_then(|id| id.checked_sub(1))
+                .filter(|index| *index < messages);
+            match (index, issue.severity) {
+                (Some(index), Severity::Error) => errors.entry(index).or_default().push(text),
+                (Some(index), _) => warnings.push(Warning {
+                    message: index,
+                    text,
+                }),
+                (None, Severity::Error) => whole_feed.push(text),
+                (None, _) => {}
+            }
+        }
+        // An error not tied to a message (the document's form) with no message accepted
+        // refuses them all; with some accepted it tells nothing about any one message.
+        let all_refused = !whole_feed.is_empty() && self.summary.messages_accepted == 0;
+        let verdicts = (0..messages)
+            .map(|index| match errors.remove(&index) {
+                Some(reasons) => ItemVerdict::Rejected(reasons.join("; ")),
+                None if all_refused => ItemVerdict::Rejected(whole_feed.join("; ")),
+                None => ItemVerdict::Accepted,
+            })
+            .collect();
+        (verdicts, warnings)
+    }
+
+    /// The errors not tied to a message, for a FATAL feed's reason.
+    pub(super) fn feed_errors(&self) -> Vec<String> {
+        self.issues
+            .iter()
+            .filter(|issue| issue.severity == Severity::Error && issue.message_id.is_none())
+            .map(Issue::text)
+            .collect()
+    }
+}
+
+impl Issue {
+    /// `code: message (attribute)`, as the seller sees it in Seller Central.
+    fn text(&self) -> String {
+        let mut text = match (&self.code, &self.message) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.clone(),
+            (None, Some(message)) => message.clone(),
+            (None, None) => "no message".to_owned(),
+        };
+        if let Some(attribute) = &self.attribute_name {
+            text.push_str(&format!(" (attribute {attribute})"));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_map_to_their_messages() {
+        let report = Report::parse(
+            br#"{"header":{"sellerId":"A1","version":"2.0","feedId":"7"},
+                "issues":[
+                  {"messageId":2,"sku":"b","code":"90220","severity":"ERROR","message":"'brand' is required"},
+                  {"messageId":2,"sku":"b","code":"99022","severity":"ERROR","message":"too few","attributeName":"purchasable_offer"},
+                  {"messageId":3,"sku":"c","code":"18027","severity":"WARNING","message":"image small"}],
+                "summary":{"errors":2,"warnings":1,"messagesProcessed":3,"messagesAccepted":2,"messagesInvalid":1}}"#,
+        )
+        .unwrap();
+        let (verdicts, warnings) = report.verdicts(3);
+        assert_eq!(verdicts[0], ItemVerdict::Accepted);
+        assert_eq!(
+            verdicts[1],
+            ItemVerdict::Rejected(
+                "90220: 'brand' is required; 99022: too few (attribute purchasable_offer)".into()
+            )
+        );
+        assert_eq!(verdicts[2], ItemVerdict::Accepted);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].message, 2);
+    }
+
+    #[test]
+    fn a_feed_level_error_with_nothing_accepted_refuses_every_message() {
+        let report = Report::parse(
+            br#"{"header":{"sellerId":"A1","version":"2.0","feedId":"7"},
+                "issues":[{"code":"4000003","severity":"ERROR","message":"bad document"}],
+                "summary":{"errors":1,"warnings":0,"messagesProcessed":0,"messagesAccepted":0,"messagesInvalid":0}}"#,
+        )
+        .unwrap();
+        let (verdicts, _) = report.verdicts(2);
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| *v == ItemVerdict::Rejected("4000003: bad document".into()))
+        );
+    }
+}
