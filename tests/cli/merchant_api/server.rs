@@ -251,7 +251,9 @@ fn handle(
             // The expensive part, parsing and checking the body, runs unlocked.
             let input = match checked_product(&schemas, &body) {
                 Ok(input) => input,
-                Err(refusal) => return refusal,
+                Err(problem) => {
+                    return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &problem);
+                }
             };
             insert_product(&mut state.lock().expect("server state"), input)
         }
@@ -485,41 +487,23 @@ fn dropped() -> Response {
 }
 
 /// The ProductInput in `body` if the real API would take it: valid JSON, every name and
-/// value as the discovery document says, the identifying fields present; else the 400.
-fn checked_product(schemas: &Value, body: &[u8]) -> Result<Value, Response> {
-    let input: Value = serde_json::from_slice(body).map_err(|err| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            &format!("Invalid JSON payload: {err}"),
-        )
-    })?;
-    if let Err(problem) = check_schema(schemas, "ProductInput", &input, "") {
-        return Err(error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &problem));
-    }
+/// value as the discovery document says, the identifying fields present; else the message
+/// of the 400 INVALID_ARGUMENT it answers.
+fn checked_product(schemas: &Value, body: &[u8]) -> Result<Value, String> {
+    let input: Value =
+        serde_json::from_slice(body).map_err(|err| format!("Invalid JSON payload: {err}"))?;
+    check_schema(schemas, "ProductInput", &input, "")?;
     let text = |field: &str| input.get(field).and_then(Value::as_str).unwrap_or_default();
     for field in ["offerId", "contentLanguage", "feedLabel"] {
         if text(field).is_empty() {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                &format!("[{field}] is required."),
-            ));
+            return Err(format!("[{field}] is required."));
         }
     }
     if text("contentLanguage").len() != 2 {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "[contentLanguage] must be an ISO 639-1 code.",
-        ));
+        return Err("[contentLanguage] must be an ISO 639-1 code.".to_owned());
     }
     if input.get("productAttributes").is_none() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "[productAttributes] is required.",
-        ));
+        return Err("[productAttributes] is required.".to_owned());
     }
     Ok(input)
 }
