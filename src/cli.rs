@@ -193,6 +193,10 @@ pub struct PushArgs {
     /// writing there. Records nothing; exits as the push would (1 guard, 3 check failed).
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run, for a destination that takes single items (an API): how many item
+    /// operations to list with their requests (bodies in --format json) after the counts.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "dry_run")]
+    pub show_items: usize,
 }
 
 /// Flags that let a push through a tripped guard.

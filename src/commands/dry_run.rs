@@ -11,10 +11,14 @@ use crate::feed::Feed;
 use crate::push::{NetRuntime, Transport, transport_for};
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
-use crate::run::{DryRunFeed, DryRunOutcome, PushOptions};
+use crate::run::{DryRunFeed, DryRunOutcome, PlannedItems, PushOptions};
 
 /// `--format json` prints `{ "dry_run": true, "outcome": …, "feeds": [DryRunFeed…] }`;
-/// `outcome` is `ok`, `guard_tripped` or `failed`, as the push would end.
+/// `outcome` is `ok`, `guard_tripped` or `failed`, as the push would end. A feed whose
+/// destination takes single items has `items`: the counts `insert`, `update`, `refresh`,
+/// `delete`, `held_back`, and `operations`, the first `--show-items` of them in sending
+/// order, each `{ "key", "operation", "request": { "method", "url", "body" }, "reason" }`
+/// (`body` only for inserts, `reason` instead of `request` for an item not sent).
 #[derive(Serialize)]
 struct DryRunReport<'a> {
     dry_run: bool,
@@ -28,6 +32,7 @@ pub(super) fn run(
     feeds: &[Feed],
     options: &PushOptions,
     net: &NetRuntime,
+    shown_items: usize,
 ) -> anyhow::Result<Exit> {
     let store = crate::run::open_existing_store(config)?;
     let progress = Progress::new(!global.no_progress);
@@ -38,6 +43,7 @@ pub(super) fn run(
         options,
         &|feed: &Feed| -> Box<dyn Transport> { transport_for(feed, net) },
         &progress,
+        shown_items,
     )?;
     super::report_rejected_items(&dry.findings)?;
     let outcome = |wanted: DryRunOutcome| dry.feeds.iter().any(|f| f.outcome == wanted);
@@ -53,6 +59,44 @@ pub(super) fn run(
     };
     print_report(global.format, outcome, &dry.feeds)?;
     Ok(exit)
+}
+
+/// The counts, then one line per listed operation; `--format json` has the bodies.
+fn print_items(out: &mut impl Write, items: &PlannedItems) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "    items: {} insert, {} update, {} refresh, {} delete, {} held back",
+        items.insert, items.update, items.refresh, items.delete, items.held_back
+    )?;
+    for operation in &items.operations {
+        match (&operation.request, &operation.reason) {
+            (Some(request), _) => writeln!(
+                out,
+                "    {:<9} {}: {} {}",
+                operation.operation.as_str(),
+                operation.key,
+                request.method,
+                request.url
+            )?,
+            (None, reason) => writeln!(
+                out,
+                "    {:<9} {}: {}",
+                operation.operation.as_str(),
+                operation.key,
+                reason.as_deref().unwrap_or("not sent")
+            )?,
+        }
+    }
+    let listed = items.operations.len() as u64;
+    let total = items.insert + items.update + items.refresh + items.delete + items.held_back;
+    if total > listed {
+        writeln!(
+            out,
+            "    and {} more (--show-items N; --format json shows the bodies)",
+            total - listed
+        )?;
+    }
+    Ok(())
 }
 
 fn print_report(
@@ -110,6 +154,9 @@ fn print_report(
                 writeln!(out, "    to {}", feed.target)?;
                 for file in &feed.files {
                     writeln!(out, "    {} ({} bytes)", file.name, file.bytes)?;
+                }
+                if let Some(items) = &feed.items {
+                    print_items(&mut out, items)?;
                 }
                 for check in &feed.checks {
                     writeln!(out, "    ok: {check}")?;

@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Re
         command: "push",
     };
     if args.dry_run {
-        return super::dry_run::run(global, &config, &feeds, &options, net);
+        return super::dry_run::run(global, &config, &feeds, &options, net, args.show_items);
     }
     // Before the store is opened: migrating it is a write too.
     let lock = match ProjectLock::acquire(&config.state_path, "push") {

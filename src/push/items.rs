@@ -45,6 +45,15 @@ pub enum ItemVerdict {
     NotSent(String),
 }
 
+/// The request a push would send for one operation, as `push --dry-run` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlannedRequest {
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
 /// One feed's delivery in progress: the credentials, client and deadline it opened with.
 pub trait ItemSession {
     /// Sends `batch` and returns one verdict per operation, in order. An `Err` is a failure
@@ -67,6 +76,15 @@ pub trait ItemTransport {
     fn batch_size(&self) -> usize {
         4096
     }
+
+    /// The request `operation` of `feed` would be sent as, built without credentials or
+    /// network; the inner `Err` says why the channel could not be sent this item at all.
+    /// The outer `Err` is a setting of the feed's destination that stops every item.
+    fn preview(
+        &self,
+        feed: &Feed,
+        operation: &ItemOperation,
+    ) -> Result<Result<PlannedRequest, String>, PushError>;
 
     /// Starts delivering `feed`, `total` operations in all (for the progress bar and the
     /// feed's deadline, which starts now).

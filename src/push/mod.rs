@@ -27,7 +27,9 @@ pub mod webhook;
 use std::path::PathBuf;
 
 pub use dir::DirTransport;
-pub use items::{ItemOperation, ItemSession, ItemTransport, ItemValues, ItemVerdict, Operation};
+pub use items::{
+    ItemOperation, ItemSession, ItemTransport, ItemValues, ItemVerdict, Operation, PlannedRequest,
+};
 pub use runtime::NetRuntime;
 
 use crate::feed::{Feed, RawDestination};

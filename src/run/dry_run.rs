@@ -2,6 +2,9 @@
 //! feed the files it would send and where, and the transport's [`check`] of the destination
 //! (connect, credentials, host keys, the target folder) without writing anything there.
 //!
+//! For a destination that takes single items, it lists the item operations instead of
+//! files: counts per kind, then the first few with their requests ([`super::dry_run_items`]).
+//!
 //! A dry run records nothing: no run in `omnifeed runs`, no item in the state. It reads the
 //! state as one read-only snapshot and does not take the project lock (a push going on
 //! meanwhile is not disturbed), and stages into a temporary folder of the system's, not next
@@ -14,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::deliver::Transports;
+use super::dry_run_items::{PlannedItems, plan_items};
 use super::plan::{self, PlanOptions};
 use super::push::{PushOptions, is_config_error};
 use crate::config::Config;
@@ -60,6 +64,9 @@ pub struct DryRunFeed {
     pub bytes: u64,
     /// Records the feed would carry.
     pub records: u64,
+    /// For a destination that takes single items (no files then): the operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<PlannedItems>,
     /// What the destination check verified, one line each.
     pub checks: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +80,7 @@ pub struct DryRun {
 
 /// Plans and stages `feeds` against `store` (none: no history yet) and checks each
 /// destination through the transport `transports` picks, sending and recording nothing.
+/// An item-level feed lists its first `shown_items` operations with their requests.
 pub fn dry_run(
     config: &Config,
     feeds: &[Feed],
@@ -80,6 +88,7 @@ pub fn dry_run(
     options: &PushOptions,
     transports: Transports<'_>,
     progress: &Progress,
+    shown_items: usize,
 ) -> anyhow::Result<DryRun> {
     let staging = tempfile::Builder::new()
         .prefix("omnifeed-dry-run-")
@@ -105,6 +114,16 @@ pub fn dry_run(
         .zip(staged)
     {
         let transport = transports(feed);
+        let items = match transport.items() {
+            Some(items) => {
+                match plan_items(items, feed, &feed_plan, staged.spill, store, shown_items) {
+                    Ok(planned) => Ok(Some(planned)),
+                    Err(err) if is_config_error(&err) => return Err(err),
+                    Err(err) => Err(format!("{err:#}")),
+                }
+            }
+            None => Ok(None),
+        };
         let blocking = options.overrides.blocking(feed_plan.trips.clone());
         let mut result = DryRunFeed {
             feed: feed.id.clone(),
@@ -118,11 +137,25 @@ pub fn dry_run(
             files: Vec::new(),
             bytes: 0,
             records: summary.records,
+            items: None,
             checks: Vec::new(),
             error: None,
         };
-        let names = transport.remote_names(feed, &staged.files);
-        for (path, name) in staged.files.iter().zip(names) {
+        // An item-level destination is sent items, not the staged files.
+        let files = match items {
+            Ok(None) => staged.files.as_slice(),
+            Ok(Some(planned)) => {
+                result.items = Some(planned);
+                &[]
+            }
+            Err(error) => {
+                result.outcome = DryRunOutcome::CheckFailed;
+                result.error = Some(error);
+                &[]
+            }
+        };
+        let names = transport.remote_names(feed, files);
+        for (path, name) in files.iter().zip(names) {
             let bytes = std::fs::metadata(path)
                 .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", path.display()))?
                 .len();
@@ -141,6 +174,9 @@ pub fn dry_run(
             Ok((checks, lost))
         };
         match checked() {
+            Err(err) if is_config_error(&err) => return Err(err),
+            // The items could not be planned: that error stands.
+            _ if result.outcome == DryRunOutcome::CheckFailed => {}
             Ok((checks, lost)) => {
                 result.checks = checks;
                 if lost {
@@ -154,7 +190,6 @@ pub fn dry_run(
                     result.outcome = DryRunOutcome::GuardTripped;
                 }
             }
-            Err(err) if is_config_error(&err) => return Err(err),
             Err(err) => {
                 result.outcome = DryRunOutcome::CheckFailed;
                 result.error = Some(format!("{err:#}"));

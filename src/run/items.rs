@@ -1,8 +1,8 @@
 //! Item-level delivery: a feed whose destination takes single items
 //! ([`ItemTransport`]) is sent the diff itself instead of files: upserts for the added,
 //! changed and refresh-due records the staging pass spilled, deletes for the removed keys.
-//! Each batch is recorded as soon as the channel has answered it, in its own transaction,
-//! from each item's verdict:
+//! Each batch is recorded once the channel has answered it, in its own transaction (on a
+//! thread of its own, while the next batch is sent), from each item's verdict:
 //! - accepted: the new content becomes the accepted state (a delete: the item is gone);
 //! - rejected: the old accepted content stays, with the channel's reason and how many runs
 //!   in a row refused this same content for this same reason;
@@ -10,10 +10,12 @@
 //!
 //! An item refused [`ItemTransport::hold_back_after`] runs in a row for the same content and
 //! reason is held back (reported, not sent) until its content changes. A push killed
-//! mid-way loses at most the batch in flight: the next one re-sends it (an insert
-//! replaces, a delete of a deleted item succeeds), so the channel converges.
+//! mid-way loses at most the batches in flight and waiting to be recorded: the next one
+//! re-sends them (an insert replaces, a delete of a deleted item succeeds), so the channel
+//! converges.
 
 use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use jiff::Timestamp;
 
@@ -55,11 +57,11 @@ pub(super) struct ItemDelivery<'a> {
 
 /// Sends the feed's spilled records and removals through `transport`, recording each
 /// batch as it is answered.
-pub(super) fn deliver_items(
+pub(super) fn deliver_items<'p>(
     store: &mut SqliteStore,
     transport: &dyn ItemTransport,
     spill: Spill,
-    delivery: &ItemDelivery<'_>,
+    delivery: &ItemDelivery<'p>,
 ) -> anyhow::Result<ItemsDelivered> {
     let ItemDelivery {
         feed,
@@ -101,96 +103,156 @@ pub(super) fn deliver_items(
     };
 
     let mut records = spill.read()?;
-    loop {
-        let mut batch: Vec<Spilled> = Vec::with_capacity(batch_size);
-        for record in records.by_ref() {
-            let record =
-                record.map_err(|err| anyhow::anyhow!("cannot read the spill file: {err}"))?;
-            if !held_back(&record.key, record.hash, &mut out) {
-                batch.push(record);
+    let mut send_all =
+        |out: &mut ItemsDelivered, answered: SyncSender<Answered<'p>>| -> anyhow::Result<()> {
+            loop {
+                let mut batch: Vec<Spilled> = Vec::with_capacity(batch_size);
+                for record in records.by_ref() {
+                    let record = record
+                        .map_err(|err| anyhow::anyhow!("cannot read the spill file: {err}"))?;
+                    if !held_back(&record.key, record.hash, out) {
+                        batch.push(record);
+                    }
+                    if batch.len() == batch_size {
+                        break;
+                    }
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let operations: Vec<ItemOperation> = batch
+                    .iter_mut()
+                    .map(|record| {
+                        let values = record.values.take().ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "item `{}` was staged without its values (a bug; please report it)",
+                                record.key
+                            )
+                        })?;
+                        Ok(ItemOperation {
+                            key: record.key.clone(),
+                            operation: Operation::Upsert(values),
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                let verdicts = send(session.as_mut(), &operations)?;
+                drop(operations);
+                let items: Vec<PushedItem> = batch
+                    .into_iter()
+                    .zip(verdicts)
+                    .filter_map(|(record, verdict)| {
+                        let verdict = tally(out, &record.key, verdict)?;
+                        Some(PushedItem {
+                            key: record.key,
+                            hash: record.hash,
+                            fields: match verdict {
+                                Verdict::Accepted => record.fields,
+                                // The state keeps the accepted content; the hash says what was sent.
+                                Verdict::Rejected(_) => None,
+                            },
+                            verdict,
+                        })
+                    })
+                    .collect();
+                if answered.send((items, Vec::new())).is_err() {
+                    // The recorder stopped on an error, which it returns: send no more.
+                    return Ok(());
+                }
             }
-            if batch.len() == batch_size {
-                break;
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let operations: Vec<ItemOperation> = batch
-            .iter_mut()
-            .map(|record| {
-                let values = record.values.take().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "item `{}` was staged without its values (a bug; please report it)",
-                        record.key
-                    )
-                })?;
-                Ok(ItemOperation {
-                    key: record.key.clone(),
-                    operation: Operation::Upsert(values),
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let verdicts = send(session.as_mut(), &operations)?;
-        drop(operations);
-        let items: Vec<PushedItem> = batch
-            .into_iter()
-            .zip(verdicts)
-            .filter_map(|(record, verdict)| {
-                let verdict = tally(&mut out, &record.key, verdict)?;
-                Some(PushedItem {
-                    key: record.key,
-                    hash: record.hash,
-                    fields: match verdict {
-                        Verdict::Accepted => record.fields,
-                        // The state keeps the accepted content; the hash says what was sent.
-                        Verdict::Rejected(_) => None,
-                    },
-                    verdict,
-                })
-            })
-            .collect();
-        record(store, &feed.id, run, items, &[], now, &mut out)?;
-    }
 
-    let removed: Vec<(&str, u128)> = plan
-        .diff
-        .removed
-        .iter()
-        .filter_map(|item| {
-            let hash = plan.accepted.get(&item.key)?.hash;
-            Some((item.key.as_str(), hash))
-        })
-        .filter(|(key, hash)| !held_back(key, *hash, &mut out))
-        .collect();
-    for chunk in removed.chunks(batch_size) {
-        let operations: Vec<ItemOperation> = chunk
-            .iter()
-            .map(|(key, _)| ItemOperation {
-                key: (*key).to_owned(),
-                operation: Operation::Delete,
-            })
-            .collect();
-        let verdicts = send(session.as_mut(), &operations)?;
-        let mut gone = Vec::new();
-        let mut refused = Vec::new();
-        for ((key, hash), verdict) in chunk.iter().zip(verdicts) {
-            match tally(&mut out, key, verdict) {
-                Some(Verdict::Accepted) => gone.push(*key),
-                // Still at the channel: recorded against its accepted content, so the
-                // streak that holds a refused delete back can count.
-                Some(Verdict::Rejected(reason)) => refused.push(PushedItem {
-                    key: (*key).to_owned(),
-                    hash: *hash,
-                    fields: None,
-                    verdict: Verdict::Rejected(reason),
-                }),
-                None => {}
+            let removed: Vec<(&str, u128)> = plan
+                .diff
+                .removed
+                .iter()
+                .filter_map(|item| {
+                    let hash = plan.accepted.get(&item.key)?.hash;
+                    Some((item.key.as_str(), hash))
+                })
+                .filter(|(key, hash)| !held_back(key, *hash, out))
+                .collect();
+            for chunk in removed.chunks(batch_size) {
+                let operations: Vec<ItemOperation> = chunk
+                    .iter()
+                    .map(|(key, _)| ItemOperation {
+                        key: (*key).to_owned(),
+                        operation: Operation::Delete,
+                    })
+                    .collect();
+                let verdicts = send(session.as_mut(), &operations)?;
+                let mut gone = Vec::new();
+                let mut refused = Vec::new();
+                for ((key, hash), verdict) in chunk.iter().zip(verdicts) {
+                    match tally(out, key, verdict) {
+                        Some(Verdict::Accepted) => gone.push(*key),
+                        // Still at the channel: recorded against its accepted content, so the
+                        // streak that holds a refused delete back can count.
+                        Some(Verdict::Rejected(reason)) => refused.push(PushedItem {
+                            key: (*key).to_owned(),
+                            hash: *hash,
+                            fields: None,
+                            verdict: Verdict::Rejected(reason),
+                        }),
+                        None => {}
+                    }
+                }
+                if answered.send((refused, gone)).is_err() {
+                    return Ok(());
+                }
             }
-        }
-        record(store, &feed.id, run, refused, &gone, now, &mut out)?;
-    }
+            Ok(())
+        };
+    // The state records one answered batch while the next one is on the wire: recording
+    // is SQLite work on one core, sending waits on the network, and in turns each waited
+    // for the other. At most RECORD_QUEUE answered batches wait, so a killed push re-sends
+    // little more than before.
+    let recorded = std::thread::scope(|scope| {
+        let (answered, to_record) = sync_channel::<Answered<'p>>(RECORD_QUEUE);
+        let feed_id = feed.id.as_str();
+        let recorder = scope.spawn(move || record_all(store, feed_id, run, now, to_record));
+        let sent = send_all(&mut out, answered);
+        // The sender is gone (dropped by `send_all`): the recorder records what was
+        // answered, then ends. Its error comes first: it may be why sending stopped.
+        let recorded = match recorder.join() {
+            Ok(recorded) => recorded?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        sent.map(|()| recorded)
+    })?;
+    out.recorded = recorded;
     Ok(out)
+}
+
+/// Answered items to record (accepted or rejected), and keys the channel deleted.
+type Answered<'a> = (Vec<PushedItem>, Vec<&'a str>);
+
+/// Answered batches waiting for the recorder beside the one it records.
+const RECORD_QUEUE: usize = 1;
+
+/// Records each answered batch in its own transaction, until the sender hangs up.
+fn record_all(
+    store: &mut SqliteStore,
+    feed: &str,
+    run: RunId,
+    now: Timestamp,
+    answered: Receiver<Answered<'_>>,
+) -> anyhow::Result<PushSummary> {
+    let mut total = PushSummary::default();
+    for (items, removed) in answered {
+        if items.is_empty() && removed.is_empty() {
+            continue;
+        }
+        let summary = store.record_push(
+            feed,
+            run,
+            items.into_iter().map(Ok::<_, SourceError>),
+            &removed,
+            now,
+        )?;
+        total.accepted += summary.accepted;
+        total.rejected += summary.rejected;
+        total.removed += summary.removed;
+    }
+    Ok(total)
 }
 
 fn send(
@@ -228,30 +290,4 @@ fn tally(out: &mut ItemsDelivered, key: &str, verdict: ItemVerdict) -> Option<Ve
             None
         }
     }
-}
-
-/// Records one answered batch in its own transaction.
-fn record(
-    store: &mut SqliteStore,
-    feed: &str,
-    run: RunId,
-    items: Vec<PushedItem>,
-    removed: &[&str],
-    now: Timestamp,
-    out: &mut ItemsDelivered,
-) -> anyhow::Result<()> {
-    if items.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    let summary = store.record_push(
-        feed,
-        run,
-        items.into_iter().map(Ok::<_, SourceError>),
-        removed,
-        now,
-    )?;
-    out.recorded.accepted += summary.accepted;
-    out.recorded.rejected += summary.rejected;
-    out.recorded.removed += summary.removed;
-    Ok(())
 }

@@ -17,6 +17,7 @@
 pub mod deliver;
 mod diff_sink;
 pub mod dry_run;
+mod dry_run_items;
 mod items;
 pub mod lock;
 pub mod plan;
@@ -27,6 +28,7 @@ pub mod stage;
 pub mod sync;
 
 pub use dry_run::{DryRun, DryRunFeed, DryRunOutcome, dry_run};
+pub use dry_run_items::{OperationKind, PlannedItems, PlannedOperation};
 pub use lock::{LockError, ProjectLock};
 pub use plan::{FeedPlan, Plan, PlanOptions, analyze, open_existing_store};
 pub use push::{FeedOutcome, FeedResult, PushOptions, PushRun, Rejection, push};

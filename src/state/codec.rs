@@ -18,7 +18,7 @@
 //! Deflate was measured and left out: its per-item state (over 100 KB that every reset
 //! clears) cost more than compressing a million small items.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Statement, params};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Fields;
@@ -115,16 +115,36 @@ pub(super) struct NewEntry {
     text: String,
 }
 
-/// Writes the dictionary rows queued by [`FieldCodec::encode`] (in the caller's transaction).
-pub(super) fn write_entries(conn: &Connection, entries: &[NewEntry]) -> rusqlite::Result<()> {
-    for entry in entries {
-        // Rare (a new field name, a value seen often enough): no statement kept for it.
-        conn.execute(
-            &format!("INSERT INTO {} (id, text) VALUES (?1, ?2)", entry.table),
-            params![i64::try_from(entry.id).unwrap_or(i64::MAX), entry.text],
-        )?;
+/// Writes the dictionary rows queued by [`FieldCodec::encode`] (in the caller's
+/// transaction). A first push of a big catalog shares tens of thousands of values, so
+/// both statements are prepared once per transaction, not once per row.
+pub(super) struct EntryWriter<'conn> {
+    names: Statement<'conn>,
+    values: Statement<'conn>,
+}
+
+impl<'conn> EntryWriter<'conn> {
+    pub(super) fn new(conn: &'conn Connection) -> rusqlite::Result<EntryWriter<'conn>> {
+        Ok(EntryWriter {
+            names: conn.prepare(&format!("INSERT INTO {NAMES} (id, text) VALUES (?1, ?2)"))?,
+            values: conn.prepare(&format!("INSERT INTO {VALUES} (id, text) VALUES (?1, ?2)"))?,
+        })
     }
-    Ok(())
+
+    pub(super) fn write(&mut self, entries: &[NewEntry]) -> rusqlite::Result<()> {
+        for entry in entries {
+            let statement = if entry.table == NAMES {
+                &mut self.names
+            } else {
+                &mut self.values
+            };
+            statement.execute(params![
+                i64::try_from(entry.id).unwrap_or(i64::MAX),
+                entry.text
+            ])?;
+        }
+        Ok(())
+    }
 }
 
 /// Encodes and decodes stored field values, with the store's dictionaries in memory.

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::codec::{FieldCodec, NewEntry, write_entries};
+use super::codec::{EntryWriter, FieldCodec, NewEntry};
 use super::error::{SourceError, StateError, sql};
 use super::sqlite::to_micros;
 use super::{Fields, PushSummary, PushedItem, RunId, Verdict};
@@ -103,7 +103,7 @@ struct EncodedBatch {
 /// The encoder thread: turns batches of items into [`EncodedBatch`]es, in order, until the
 /// input closes or the writer stops listening.
 fn encode_batches(
-    mut codec: FieldCodec,
+    codec: &mut FieldCodec,
     batches: Receiver<Vec<PushedItem>>,
     encoded: SyncSender<EncodedBatch>,
 ) {
@@ -135,8 +135,12 @@ fn encode_batches(
 /// Encoding the field values (a fifth of recording a first push) runs on its own thread, a
 /// batch ahead of the SQL statements on this one; new dictionary rows travel with the batch
 /// that needs them, so everything still lands in the one transaction.
+///
+/// `cached` is the dictionary of the previous committed call (`None`: loaded here); it
+/// holds this call's dictionary only once the transaction has committed.
 pub(super) fn record_push<I, E>(
     conn: &mut Connection,
+    cached: &mut Option<FieldCodec>,
     feed: &str,
     run: RunId,
     items: I,
@@ -153,7 +157,10 @@ where
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql(ACTION))?;
     let mut summary = PushSummary::default();
-    let codec = FieldCodec::load(&tx).map_err(sql(ACTION))?;
+    let mut codec = match cached.take() {
+        Some(codec) => codec,
+        None => FieldCodec::load(&tx).map_err(sql(ACTION))?,
+    };
     {
         let mut accept = tx
             .prepare(
@@ -203,8 +210,9 @@ where
                  ON CONFLICT (run_id, feed, key) DO UPDATE SET reason = excluded.reason",
             )
             .map_err(sql(ACTION))?;
+        let mut entries = EntryWriter::new(&tx).map_err(sql(ACTION))?;
         let mut write = |batch: EncodedBatch| -> Result<(), StateError> {
-            write_entries(&tx, &batch.new_entries).map_err(sql(ACTION))?;
+            entries.write(&batch.new_entries).map_err(sql(ACTION))?;
             for (item, stored) in batch.items {
                 let hash = hash_bytes(item.hash);
                 match (&item.verdict, stored) {
@@ -247,6 +255,7 @@ where
             // side ever waits on a full channel while the other waits on it.
             let (to_encoder, encoder_input) = sync_channel::<Vec<PushedItem>>(2);
             let (encoder_output, from_encoder) = sync_channel::<EncodedBatch>(2);
+            let codec = &mut codec;
             scope.spawn(move || encode_batches(codec, encoder_input, encoder_output));
             // Returning early drops both channel ends, which stops the encoder.
             let encoder_died = || StateError::ItemSource {
@@ -311,5 +320,6 @@ where
         .map_err(sql(ACTION))?;
     }
     tx.commit().map_err(sql(ACTION))?;
+    *cached = Some(codec);
     Ok(summary)
 }

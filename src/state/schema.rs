@@ -34,7 +34,7 @@
 use rusqlite::{Transaction, params};
 
 use super::Fields;
-use super::codec::{FieldCodec, write_entries};
+use super::codec::{EntryWriter, FieldCodec};
 
 /// One step of the schema: SQL, or code where rows must be rewritten.
 pub(crate) enum Migration {
@@ -140,6 +140,7 @@ fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         "UPDATE items SET accepted_hash = ?3
          WHERE feed = ?1 AND key = ?2 AND accepted_hash IS NOT NULL",
     )?;
+    let mut entries = EntryWriter::new(tx)?;
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
         let feed = row.get_ref(0)?.as_str()?;
@@ -159,7 +160,7 @@ fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             key,
             codec.encode(key, &fields, &mut new_entries)
         ])?;
-        write_entries(tx, &new_entries)?;
+        entries.write(&new_entries)?;
         rehash.execute(params![feed, key, hash])?;
     }
     tx.execute_batch(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::codec::FieldCodec;
 use super::error::{SourceError, StateError, sql};
 use super::items;
 use super::items::hash_from_bytes;
@@ -23,6 +24,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The field dictionary as of the last committed [`StateStore::record_push`], so an
+    /// item-level push that records every batch in its own transaction loads it once, not
+    /// once per batch. Taken out while a transaction runs and put back only after its
+    /// commit: a rolled-back transaction leaves `None` (the next one reloads), so ids the
+    /// store never kept cannot be handed out again. The project lock keeps other processes
+    /// from writing the dictionary meanwhile.
+    codec: Option<FieldCodec>,
 }
 
 impl SqliteStore {
@@ -66,6 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path: path.to_owned(),
+            codec: None,
         })
     }
 
@@ -111,6 +120,7 @@ impl SqliteStore {
             _ => Ok(Some(SqliteStore {
                 conn,
                 path: path.to_owned(),
+                codec: None,
             })),
         }
     }
@@ -356,7 +366,15 @@ impl StateStore for SqliteStore {
         I: IntoIterator<Item = Result<PushedItem, E>>,
         E: Into<SourceError>,
     {
-        items::record_push(&mut self.conn, feed, run, items, removed, now)
+        items::record_push(
+            &mut self.conn,
+            &mut self.codec,
+            feed,
+            run,
+            items,
+            removed,
+            now,
+        )
     }
 
     fn pending_rejections(&self, feed: &str) -> Result<Vec<PendingRejection>, StateError> {

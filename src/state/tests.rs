@@ -429,3 +429,43 @@ fn failing_source_after_some_batches_leaves_no_dictionary_rows() {
         assert_eq!(stored.get(key), Some(fields), "{key}");
     }
 }
+
+/// The store keeps its field dictionary between pushes (an item-level push records a
+/// transaction per batch); a push that rolls back must not leave the ids it made up in it,
+/// or the next push would refer to rows that were never stored.
+#[test]
+fn the_dictionary_kept_between_pushes_forgets_a_rolled_back_push() {
+    let (_dir, mut store) = store();
+    let run = seed(&mut store, 20);
+    let seeded_rows = dictionary_rows(&store);
+    let items = batch_crossing_items(3000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, fields))| {
+            if i == 2500 {
+                Err(std::io::Error::other("spill file cut off"))
+            } else {
+                accepted(format!("NEW-{key}"), fields)
+            }
+        });
+    store
+        .record_push("google", run, items, &[], t(3))
+        .expect_err("source error must fail the push");
+    assert_eq!(dictionary_rows(&store), seeded_rows);
+    let items = batch_crossing_items(1500);
+    let pushed = items
+        .iter()
+        .map(|(key, fields)| accepted(format!("NEW-{key}"), fields.clone()));
+    store
+        .record_push("google", run, pushed, &[], t(4))
+        .expect("record");
+    // Read back through a fresh connection: it knows only what was committed.
+    let reopened = SqliteStore::open(store.path()).expect("reopen");
+    let keys: Vec<String> = items.iter().map(|(key, _)| format!("NEW-{key}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let stored = reopened.accepted_fields("google", &keys).expect("fields");
+    assert_eq!(stored.len(), 1500);
+    for (key, fields) in &items {
+        assert_eq!(stored.get(&format!("NEW-{key}")), Some(fields), "{key}");
+    }
+}

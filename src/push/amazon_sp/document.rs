@@ -81,6 +81,16 @@ impl Layout {
         })
     }
 
+    /// The message `operation` becomes, without its number (given by its place in a
+    /// document, known only when sending): what `push --dry-run` shows.
+    pub(super) fn unnumbered_message(&self, feed: &Feed, operation: &ItemOperation) -> Value {
+        let mut message = self.message(feed, operation, 0);
+        if let Some(counter) = &self.counter {
+            remove_pointer(&mut message, counter);
+        }
+        message
+    }
+
     /// One message for `operation`, numbered `number` (from 1).
     fn message(&self, feed: &Feed, operation: &ItemOperation, number: usize) -> Value {
         let mut message = match &operation.operation {
@@ -159,4 +169,21 @@ fn unfilled(text: &str) -> Option<String> {
         rest = &rest[open + 1..];
     }
     None
+}
+
+/// Removes the value at `path` (object keys), if there is one.
+fn remove_pointer(root: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = root;
+    for key in parents {
+        match node.get_mut(key.as_str()) {
+            Some(child) => node = child,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = node {
+        map.remove(last.as_str());
+    }
 }

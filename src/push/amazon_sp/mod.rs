@@ -29,7 +29,7 @@ use self::auth::{Credentials, Tokens};
 use self::document::{Document, Layout};
 use self::report::Report;
 use self::service::FeedsApi;
-use super::items::{ItemOperation, ItemSession, ItemTransport, ItemVerdict};
+use super::items::{ItemOperation, ItemSession, ItemTransport, ItemVerdict, PlannedRequest};
 use super::retry::RetryPolicy;
 use super::{Delivery, PushError, Transport};
 use crate::feed::Feed;
@@ -110,6 +110,36 @@ impl ItemTransport for AmazonSpTransport {
     /// reported on it, and documents are large so that few feeds are spent.
     fn batch_size(&self) -> usize {
         self.max_messages()
+    }
+
+    /// The message the item becomes in a JSON_LISTINGS_FEED document, shown against the
+    /// `createFeed` call that submits the document: Amazon takes items only by document.
+    fn preview(
+        &self,
+        feed: &Feed,
+        operation: &ItemOperation,
+    ) -> Result<Result<PlannedRequest, String>, PushError> {
+        let config_error = |message: String| PushError::Destination {
+            feed: feed.id.clone(),
+            message,
+        };
+        let layout = Layout::new(
+            feed,
+            self.max_messages(),
+            self.config
+                .max_document_bytes
+                .unwrap_or(config::DEFAULT_MAX_DOCUMENT_BYTES),
+        )
+        .map_err(config_error)?;
+        let base = self
+            .config
+            .base_url()
+            .ok_or_else(|| config_error("set region or endpoint".to_owned()))?;
+        Ok(Ok(PlannedRequest {
+            method: "POST".to_owned(),
+            url: format!("{base}/feeds/2021-06-30/feeds"),
+            body: Some(layout.unnumbered_message(feed, operation)),
+        }))
     }
 
     fn open<'a>(

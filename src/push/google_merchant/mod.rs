@@ -12,6 +12,7 @@
 mod auth;
 mod config;
 pub mod names;
+mod request_builder;
 mod service;
 
 use std::num::NonZeroU32;
@@ -25,8 +26,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 pub use config::{DEFAULT_ENDPOINT, GoogleMerchantConfig};
 
 use self::auth::{ServiceAccount, Tokens};
-use self::service::{Answer, ApiRequest, attempt};
-use super::items::{ItemOperation, ItemSession, ItemTransport, ItemVerdict, Operation};
+use self::request_builder::Requests;
+use self::service::{Answer, attempt};
+use super::items::{ItemOperation, ItemSession, ItemTransport, ItemVerdict, PlannedRequest};
 use super::retry::RetryPolicy;
 use super::{Delivery, PushError, Transport};
 use crate::feed::Feed;
@@ -57,6 +59,43 @@ impl GoogleMerchantTransport {
             .as_deref()
             .unwrap_or(DEFAULT_ENDPOINT)
             .trim_end_matches('/')
+    }
+
+    /// How `feed`'s operations become requests: checked settings, no credentials.
+    fn requests<'a>(&self, feed: &'a Feed) -> Result<Requests<'a>, PushError> {
+        let config_error = |message: String| PushError::Destination {
+            feed: feed.id.clone(),
+            message,
+        };
+        let language = feed.language.clone().ok_or_else(|| {
+            config_error(
+                "the Merchant API needs the content language: set language in the feed or \
+                 [defaults] language"
+                    .to_owned(),
+            )
+        })?;
+        let feed_label = match (&self.config.feed_label, &feed.country) {
+            (Some(label), _) => label.clone(),
+            (None, Some(country)) => country.to_ascii_uppercase(),
+            (None, None) => {
+                return Err(config_error(
+                    "set feed_label in [destination], or a country for the feed".to_owned(),
+                ));
+            }
+        };
+        let endpoint = crate::push::endpoint::checked_url(self.endpoint())
+            .map_err(|why| config_error(format!("endpoint: {why}")))?;
+        Ok(Requests {
+            feed,
+            base: endpoint.as_str().trim_end_matches('/').to_owned(),
+            account: self.config.account.clone(),
+            data_source: format!(
+                "accounts/{}/dataSources/{}",
+                self.config.account, self.config.data_source
+            ),
+            language,
+            feed_label,
+        })
     }
 }
 
@@ -100,6 +139,21 @@ impl ItemTransport for GoogleMerchantTransport {
             .unwrap_or(DEFAULT_HOLD_BACK_AFTER)
     }
 
+    fn preview(
+        &self,
+        feed: &Feed,
+        operation: &ItemOperation,
+    ) -> Result<Result<PlannedRequest, String>, PushError> {
+        Ok(self
+            .requests(feed)?
+            .request(operation)
+            .map(|request| PlannedRequest {
+                method: request.method.to_string(),
+                url: request.url.to_string(),
+                body: request.body,
+            }))
+    }
+
     fn open<'a>(
         &'a self,
         feed: &'a Feed,
@@ -110,22 +164,7 @@ impl ItemTransport for GoogleMerchantTransport {
             feed: feed.id.clone(),
             message,
         };
-        let language = feed.language.clone().ok_or_else(|| {
-            config_error(
-                "the Merchant API needs the content language: set language in the feed or \
-                 [defaults] language"
-                    .to_owned(),
-            )
-        })?;
-        let feed_label = match (&self.config.feed_label, &feed.country) {
-            (Some(label), _) => label.clone(),
-            (None, Some(country)) => country.to_ascii_uppercase(),
-            (None, None) => {
-                return Err(config_error(
-                    "set feed_label in [destination], or a country for the feed".to_owned(),
-                ));
-            }
-        };
+        let requests = self.requests(feed)?;
         let key_path = match &self.config.credentials_file {
             Some(path) => path.clone(),
             None => {
@@ -148,8 +187,6 @@ impl ItemTransport for GoogleMerchantTransport {
         };
         let account = ServiceAccount::from_file(&key_path, self.config.token_url.as_deref())
             .map_err(config_error)?;
-        let endpoint = crate::push::endpoint::checked_url(self.endpoint())
-            .map_err(|why| config_error(format!("endpoint: {why}")))?;
         let timeout = self
             .config
             .request_timeout_seconds
@@ -179,7 +216,7 @@ impl ItemTransport for GoogleMerchantTransport {
         };
         let session = Session {
             runtime: &self.runtime,
-            feed,
+            requests,
             shared: Arc::new(Shared {
                 client,
                 tokens,
@@ -207,14 +244,6 @@ impl ItemTransport for GoogleMerchantTransport {
             concurrency,
             deadline: tokio::time::Instant::now() + deadline_after,
             deadline_after,
-            base: endpoint.as_str().trim_end_matches('/').to_owned(),
-            account: self.config.account.clone(),
-            data_source: format!(
-                "accounts/{}/dataSources/{}",
-                self.config.account, self.config.data_source
-            ),
-            language,
-            feed_label,
             progress,
         };
         // The first token now: refused credentials stop the feed before any item is sent.
@@ -243,17 +272,11 @@ struct Shared {
 
 struct Session<'a> {
     runtime: &'a tokio::runtime::Handle,
-    feed: &'a Feed,
+    requests: Requests<'a>,
     shared: Arc<Shared>,
     concurrency: usize,
     deadline: tokio::time::Instant,
     deadline_after: Duration,
-    /// The endpoint without a trailing `/`.
-    base: String,
-    account: String,
-    data_source: String,
-    language: String,
-    feed_label: String,
     progress: &'a Progress,
 }
 
@@ -287,7 +310,7 @@ impl Session<'_> {
         if let Some(fatal) = shared.fatal.get() {
             return ItemVerdict::NotSent(fatal.clone());
         }
-        let request = match self.request(operation) {
+        let request = match self.requests.request(operation) {
             Ok(request) => request,
             Err(why) => return ItemVerdict::Rejected(why),
         };
@@ -327,77 +350,4 @@ impl Session<'_> {
             )),
         }
     }
-
-    /// The HTTP request for one operation, or why the item cannot be sent.
-    fn request(&self, operation: &ItemOperation) -> Result<ApiRequest, String> {
-        let spec = &self.feed.spec;
-        let per_store = spec.per_store;
-        let (offer_id, store) = if per_store {
-            let (store, offer) = names::split_store_key(&operation.key)
-                .ok_or_else(|| format!("key {:?} is not `store/offer id`", operation.key))?;
-            (offer, Some(store))
-        } else {
-            (operation.key.as_str(), None)
-        };
-        let product = names::product_segment(&self.language, &self.feed_label, offer_id);
-        let data_source = url_query(&self.data_source);
-        let (method, path, body) = match (&operation.operation, store) {
-            (Operation::Upsert(values), None) => {
-                let mut body = super::api_body::build(spec, values, &[])?;
-                if let Some(object) = body.as_object_mut() {
-                    object.insert("offerId".into(), offer_id.into());
-                    object.insert("contentLanguage".into(), self.language.clone().into());
-                    object.insert("feedLabel".into(), self.feed_label.clone().into());
-                }
-                let path = format!(
-                    "/products/v1/accounts/{}/productInputs:insert?dataSource={data_source}",
-                    self.account
-                );
-                (reqwest::Method::POST, path, Some(body))
-            }
-            (Operation::Delete, None) => (
-                reqwest::Method::DELETE,
-                format!(
-                    "/products/v1/accounts/{}/productInputs/{product}?dataSource={data_source}",
-                    self.account
-                ),
-                None,
-            ),
-            (Operation::Upsert(values), Some(store)) => {
-                // The item key names the product in the URL, not in the body.
-                let mut body = super::api_body::build(spec, values, &[spec.item_key])?;
-                if let Some(object) = body.as_object_mut() {
-                    object.insert("storeCode".into(), store.into());
-                }
-                let path = format!(
-                    "/inventories/v1/accounts/{}/products/{product}/localInventories:insert",
-                    self.account
-                );
-                (reqwest::Method::POST, path, Some(body))
-            }
-            (Operation::Delete, Some(store)) => (
-                reqwest::Method::DELETE,
-                format!(
-                    "/inventories/v1/accounts/{}/products/{product}/localInventories/{}",
-                    self.account,
-                    names::escape_segment(store)
-                ),
-                None,
-            ),
-        };
-        let url = url::Url::parse(&format!("{}{path}", self.base))
-            .map_err(|err| format!("cannot build the request URL: {err}"))?;
-        Ok(ApiRequest {
-            not_found_is_done: body.is_none(),
-            not_found_rejects_item: per_store,
-            method,
-            url,
-            body,
-        })
-    }
-}
-
-/// A query value with `/` kept readable and everything else unusual escaped.
-fn url_query(value: &str) -> String {
-    names::escape_segment(value).replace("%2F", "/")
 }

@@ -802,3 +802,212 @@ fn local_inventory_goes_per_product_and_store_through_local_inventories() {
         );
     }
 }
+
+/// The operations of `push --dry-run --format json` for the one feed, by key.
+fn planned(run: &crate::support::Run) -> (Value, BTreeMap<String, Value>) {
+    let items = run.json()["feeds"][0]["items"].clone();
+    let operations = items["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|operation| {
+            let key = operation["key"].as_str().expect("key").to_owned();
+            (key, operation.clone())
+        })
+        .collect();
+    (items, operations)
+}
+
+/// Issue #11 point 6: `push --dry-run` lists the item operations with the very requests a
+/// push then sends, without credentials and without touching the server or the state.
+#[test]
+fn dry_run_lists_item_operations_with_the_requests_a_push_sends() {
+    let project = Project::new(30);
+    let expected = project.expected();
+    let ids: Vec<String> = expected.keys().cloned().collect();
+    let feed_file = project.env.read("feeds/google.toml");
+    // No key file at all: a dry run needs no credentials.
+    project.env.write(
+        "feeds/google.toml",
+        feed_file.replace("service-account.json", "no-such-key.json"),
+    );
+    let dry = project.env.run(&[
+        "push",
+        "--dry-run",
+        "--format",
+        "json",
+        "--no-progress",
+        "--show-items",
+        "5",
+    ]);
+    dry.expect_code(0);
+    project.assert_no_secret(&dry);
+    let (items, first) = planned(&dry);
+    assert_eq!(items["insert"], ids.len());
+    for kind in ["update", "refresh", "delete", "held_back"] {
+        assert_eq!(items[kind], 0, "{kind}: {items}");
+    }
+    assert_eq!(first.len(), 5);
+    assert_eq!(dry.json()["feeds"][0]["files"], serde_json::json!([]));
+    assert_eq!(
+        project.server.state().requests,
+        0,
+        "a dry run sent requests"
+    );
+    let runs = project.env.run(&["runs", "--format", "json"]);
+    assert!(
+        !runs.stdout().contains("\"id\""),
+        "a dry run left a run: {}",
+        runs.stdout()
+    );
+
+    // The push sends exactly the bodies the dry run showed.
+    project.env.write("feeds/google.toml", &feed_file);
+    project.push().expect_code(0);
+    {
+        let state = project.server.state();
+        for (key, operation) in &first {
+            assert_eq!(operation["operation"], "insert");
+            let request = &operation["request"];
+            assert_eq!(request["method"], "POST");
+            assert_eq!(
+                request["url"],
+                format!(
+                    "{}/products/v1/accounts/123456/productInputs:insert?dataSource=accounts/123456/dataSources/777",
+                    project.server.url()
+                )
+            );
+            assert_eq!(
+                &request["body"],
+                &state.products[&format!("de~DE~{key}")],
+                "{key}"
+            );
+        }
+    }
+
+    // Two items change, one leaves, one is refused three runs in a row (held back).
+    let (changed, gone, refused) = (&ids[0..2], &ids[2], &ids[3]);
+    project.edit_products(|rows, header| {
+        let sku = header.iter().position(|h| h == "sku").expect("sku");
+        rows.retain(|row| &row[sku] != gone.as_str());
+        for row in rows.iter_mut() {
+            if changed.iter().any(|id| id == &row[sku]) {
+                *row = set(row, header, "title", "A new title");
+            }
+            if &row[sku] == refused.as_str() {
+                *row = set(row, header, "title", "Refused title");
+            }
+        }
+    });
+    project
+        .server
+        .state()
+        .rejections
+        .insert(refused.clone(), "[title] Prohibited".into());
+    for _ in 0..3 {
+        project
+            .env
+            .run(&["push", "--no-progress", "--allow-removals"])
+            .expect_code(1);
+    }
+    project.edit_products(|rows, header| {
+        let sku = header.iter().position(|h| h == "sku").expect("sku");
+        for row in rows.iter_mut() {
+            if changed.iter().any(|id| id == &row[sku]) {
+                *row = set(row, header, "title", "A newer title");
+            }
+        }
+    });
+    let gone_sku = ids[4].clone();
+    project.edit_products(|rows, header| {
+        let sku = header.iter().position(|h| h == "sku").expect("sku");
+        rows.retain(|row| row[sku] != *gone_sku);
+    });
+    let requests = project.server.state().requests;
+    let dry = project.env.run(&[
+        "push",
+        "--dry-run",
+        "--format",
+        "json",
+        "--no-progress",
+        "--allow-removals",
+        "--show-items",
+        "100",
+    ]);
+    dry.expect_code(0);
+    let (items, all) = planned(&dry);
+    assert_eq!(items["insert"], 0, "{items}");
+    assert_eq!(items["update"], 2, "{items}");
+    assert_eq!(items["delete"], 1, "{items}");
+    assert_eq!(items["held_back"], 1, "{items}");
+    assert_eq!(items["refresh"], 0, "{items}");
+    assert_eq!(all.len(), 4);
+    for key in changed {
+        assert_eq!(all[key]["operation"], "update");
+        assert_eq!(
+            all[key]["request"]["body"]["productAttributes"]["title"],
+            "A newer title"
+        );
+    }
+    let delete = &all[&gone_sku];
+    assert_eq!(delete["operation"], "delete");
+    assert_eq!(delete["request"]["method"], "DELETE");
+    assert!(
+        delete["request"]["url"]
+            .as_str()
+            .is_some_and(|url| url.contains(&format!("/productInputs/de~DE~{gone_sku}?"))),
+        "{delete}"
+    );
+    assert!(delete["request"].get("body").is_none(), "{delete}");
+    let held = &all[refused];
+    assert_eq!(held["operation"], "held_back");
+    assert!(held.get("request").is_none(), "{held}");
+    assert!(
+        held["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("[title] Prohibited")),
+        "{held}"
+    );
+    assert_eq!(
+        project.server.state().requests,
+        requests,
+        "a dry run sent requests"
+    );
+
+    // Human form: the counts, then one line per operation.
+    let human = project.env.run(&[
+        "push",
+        "--dry-run",
+        "--no-progress",
+        "--allow-removals",
+        "--show-items",
+        "1",
+    ]);
+    human.expect_code(0);
+    let out = human.stdout();
+    assert!(
+        out.contains("items: 0 insert, 2 update, 0 refresh, 1 delete, 1 held back"),
+        "{out}"
+    );
+    assert!(out.contains("and 3 more"), "{out}");
+
+    // Past the refresh window every unchanged item is re-sent: refresh operations.
+    let later = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(28 * 24)).to_string();
+    let refresh = project.env.run(&[
+        "push",
+        "--dry-run",
+        "--format",
+        "json",
+        "--no-progress",
+        "--allow-removals",
+        "--now",
+        &later,
+    ]);
+    let (items, _) = planned(&refresh);
+    assert_eq!(
+        items["refresh"],
+        ids.len() - 2 - 2 - 1,
+        "{items}\n{}",
+        refresh.stderr()
+    );
+}

@@ -10,6 +10,9 @@
 //! Faults are injected per offer id: 429 with Retry-After, 500, a connection dropped in
 //! the middle of the answer (after the insert was applied, the worst case), and per-item
 //! rejections (400 with a reason).
+//!
+//! Requests are served concurrently, as Google's are: a body is parsed and checked against
+//! the schema without the state's lock, which is held only to look at tokens and to store.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -63,6 +66,9 @@ pub(crate) struct State {
     pub(crate) applied: Vec<Applied>,
     /// Requests of any kind, including refused ones.
     pub(crate) requests: usize,
+    /// When the first and the latest API call (not a token request) came in: the span a
+    /// benchmark divides the items by for the rate of sending alone.
+    pub(crate) api_calls_between: Option<(Instant, Instant)>,
     /// Each API call waits this long before it is handled (a slower server, so a test can
     /// kill a push mid-way).
     pub(crate) delay: Duration,
@@ -70,7 +76,8 @@ pub(crate) struct State {
     pub(crate) keep_bodies: bool,
     /// At this request number every issued token is revoked: the next call gets a 401.
     pub(crate) revoke_at_request: Option<usize>,
-    schemas: Value,
+    /// Shared, so a request checks its body against them without holding the lock.
+    schemas: Arc<Value>,
 }
 
 pub(crate) struct MerchantServer {
@@ -109,10 +116,11 @@ impl MerchantServer {
             rejections: HashMap::new(),
             applied: Vec::new(),
             requests: 0,
+            api_calls_between: None,
             revoke_at_request: None,
             delay: Duration::ZERO,
             keep_bodies: true,
-            schemas: discovery["schemas"].clone(),
+            schemas: Arc::new(discovery["schemas"].clone()),
         }));
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let shared_state = Arc::clone(&state);
@@ -193,10 +201,10 @@ fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = state.lock().expect("server state");
-    state.requests += 1;
-    if state.revoke_at_request == Some(state.requests) {
-        state.tokens.clear();
+    let mut guard = state.lock().expect("server state");
+    guard.requests += 1;
+    if guard.revoke_at_request == Some(guard.requests) {
+        guard.tokens.clear();
     }
     let path = uri.path().to_owned();
     let query: HashMap<String, String> =
@@ -204,15 +212,18 @@ fn handle(
             .into_owned()
             .collect();
     if path == "/token" && method == Method::POST {
-        return token(&mut state, &body);
+        return token(&mut guard, &body);
     }
+    let now = Instant::now();
+    let first = guard.api_calls_between.map_or(now, |(first, _)| first);
+    guard.api_calls_between = Some((first, now));
     // Every API call needs a token this server issued and that has not expired.
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let valid =
-        bearer.is_some_and(|t| state.tokens.get(t).is_some_and(|exp| Instant::now() < *exp));
+        bearer.is_some_and(|t| guard.tokens.get(t).is_some_and(|exp| Instant::now() < *exp));
     if !valid {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -232,10 +243,19 @@ fn handle(
                 "productInputs:insert",
             ],
         ) => {
-            if let Some(refusal) = check_account(&state, account, &query) {
+            if let Some(refusal) = check_account(&guard, account, &query) {
                 return refusal;
             }
-            insert_product(&mut state, &body)
+            let schemas = Arc::clone(&guard.schemas);
+            drop(guard);
+            // The expensive part, parsing and checking the body, runs unlocked.
+            let input = match checked_product(&schemas, &body) {
+                Ok(input) => input,
+                Err(problem) => {
+                    return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &problem);
+                }
+            };
+            insert_product(&mut state.lock().expect("server state"), input)
         }
         (
             Method::DELETE,
@@ -248,7 +268,7 @@ fn handle(
                 segment,
             ],
         ) => {
-            if let Some(refusal) = check_account(&state, account, &query) {
+            if let Some(refusal) = check_account(&guard, account, &query) {
                 return refusal;
             }
             let Some(name) = decode_segment(segment) else {
@@ -259,12 +279,12 @@ fn handle(
                 );
             };
             let offer = name.splitn(3, '~').nth(2).unwrap_or_default().to_owned();
-            if let Some(response) = fault(&mut state, &offer) {
+            if let Some(response) = fault(&mut guard, &offer) {
                 return response;
             }
-            match state.products.remove(&name) {
+            match guard.products.remove(&name) {
                 Some(_) => {
-                    state.applied.push(Applied {
+                    guard.applied.push(Applied {
                         method: "DELETE".into(),
                         name,
                     });
@@ -289,7 +309,7 @@ fn handle(
                 "localInventories:insert",
             ],
         ) => {
-            if *account != state.account {
+            if *account != guard.account {
                 return error(
                     StatusCode::FORBIDDEN,
                     "PERMISSION_DENIED",
@@ -303,7 +323,7 @@ fn handle(
                     "Invalid product name.",
                 );
             };
-            insert_inventory(&mut state, product, &body)
+            insert_inventory(&mut guard, product, &body)
         }
         (
             Method::DELETE,
@@ -318,7 +338,7 @@ fn handle(
                 store,
             ],
         ) => {
-            if *account != state.account {
+            if *account != guard.account {
                 return error(
                     StatusCode::FORBIDDEN,
                     "PERMISSION_DENIED",
@@ -333,9 +353,9 @@ fn handle(
                 );
             };
             let store = percent_decode(store);
-            match state.inventories.remove(&(product.clone(), store.clone())) {
+            match guard.inventories.remove(&(product.clone(), store.clone())) {
                 Some(_) => {
-                    state.applied.push(Applied {
+                    guard.applied.push(Applied {
                         method: "DELETE".into(),
                         name: format!("{product}/{store}"),
                     });
@@ -466,20 +486,30 @@ fn dropped() -> Response {
         .expect("response")
 }
 
-fn insert_product(state: &mut State, body: &[u8]) -> Response {
-    let input: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(err) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                &format!("Invalid JSON payload: {err}"),
-            );
+/// The ProductInput in `body` if the real API would take it: valid JSON, every name and
+/// value as the discovery document says, the identifying fields present; else the message
+/// of the 400 INVALID_ARGUMENT it answers.
+fn checked_product(schemas: &Value, body: &[u8]) -> Result<Value, String> {
+    let input: Value =
+        serde_json::from_slice(body).map_err(|err| format!("Invalid JSON payload: {err}"))?;
+    check_schema(schemas, "ProductInput", &input, "")?;
+    let text = |field: &str| input.get(field).and_then(Value::as_str).unwrap_or_default();
+    for field in ["offerId", "contentLanguage", "feedLabel"] {
+        if text(field).is_empty() {
+            return Err(format!("[{field}] is required."));
         }
-    };
-    if let Err(problem) = check_schema(&state.schemas, "ProductInput", &input, "") {
-        return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &problem);
     }
+    if text("contentLanguage").len() != 2 {
+        return Err("[contentLanguage] must be an ISO 639-1 code.".to_owned());
+    }
+    if input.get("productAttributes").is_none() {
+        return Err("[productAttributes] is required.".to_owned());
+    }
+    Ok(input)
+}
+
+/// Stores a [`checked_product`] input, after the faults and rejections set for its offer.
+fn insert_product(state: &mut State, input: Value) -> Response {
     let text = |field: &str| {
         input
             .get(field)
@@ -488,33 +518,6 @@ fn insert_product(state: &mut State, body: &[u8]) -> Response {
             .to_owned()
     };
     let (offer, language, label) = (text("offerId"), text("contentLanguage"), text("feedLabel"));
-    for (field, value) in [
-        ("offerId", &offer),
-        ("contentLanguage", &language),
-        ("feedLabel", &label),
-    ] {
-        if value.is_empty() {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                &format!("[{field}] is required."),
-            );
-        }
-    }
-    if language.len() != 2 {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "[contentLanguage] must be an ISO 639-1 code.",
-        );
-    }
-    if input.get("productAttributes").is_none() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "[productAttributes] is required.",
-        );
-    }
     if let Some(response) = fault(state, &offer) {
         return response;
     }
