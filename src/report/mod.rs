@@ -3,6 +3,7 @@
 //! errors go to stderr.
 
 mod fatal;
+pub mod check;
 pub mod findings;
 pub mod junit;
 pub mod logging;
