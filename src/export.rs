@@ -81,7 +81,12 @@ pub trait RecordSink: Sync {
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item;
     fn collect(&mut self, feed: usize, item: Self::Item);
     /// An item the feed left out; what it returns is collected like a record's item.
-    fn left_out(&self, _feed: usize, _item: &CatalogItem<'_>, _why: LeftOut<'_>) -> Option<Self::Item> {
+    fn left_out(
+        &self,
+        _feed: usize,
+        _item: &CatalogItem<'_>,
+        _why: LeftOut<'_>,
+    ) -> Option<Self::Item> {
         None
     }
     /// An item dropped from the feed because an earlier item has its key (`finding` says

@@ -225,7 +225,10 @@ fn parity(feeds: &[Feed], prices: &[(usize, Money)]) -> Option<PriceParity> {
             PriceValue {
                 feed: feeds[index].id.clone(),
                 sent: sent.to_string(),
-                rule: feeds[index].price_adjust.as_ref().map(PriceAdjust::to_string),
+                rule: feeds[index]
+                    .price_adjust
+                    .as_ref()
+                    .map(PriceAdjust::to_string),
                 expected: expected(index).map(|m| m.to_string()),
             }
         })

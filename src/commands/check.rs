@@ -98,7 +98,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit> {
             out.write_all(head.as_bytes())?;
             let tally_clean = tally.skus_with_mismatches == 0;
             result.write_all(&mut out, ",\n")?;
-            out.write_all(if tally_clean { b"  ]\n}\n" } else { b"\n  ]\n}\n" })?;
+            out.write_all(if tally_clean {
+                b"  ]\n}\n"
+            } else {
+                b"\n  ]\n}\n"
+            })?;
         }
         OutputFormat::Github => crate::report::check::print_github(
             &mut out,

@@ -175,7 +175,9 @@ mod tests {
 
     #[test]
     fn rules_must_have_a_sign_and_a_number() {
-        for bad in ["5%", "+", "+%", "+5,0%", "+1e3", "abc", "", "+-5%", "-100%", "-150%"] {
+        for bad in [
+            "5%", "+", "+%", "+5,0%", "+1e3", "abc", "", "+-5%", "-100%", "-150%",
+        ] {
             assert!(PriceAdjust::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

@@ -2,8 +2,8 @@
 //! stdout (through [`stdout::stdout`], which survives a closed pipe); progress and fatal
 //! errors go to stderr.
 
-mod fatal;
 pub mod check;
+mod fatal;
 pub mod findings;
 pub mod junit;
 pub mod logging;

@@ -2,6 +2,7 @@
 
 mod channel_guards;
 mod channel_rules;
+mod check;
 mod ci_formats;
 mod completions;
 mod config_mistakes;
