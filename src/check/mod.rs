@@ -42,16 +42,19 @@ pub struct CheckResult {
     pub tally: Tally,
     /// The first reports, in catalog order, as many as asked for.
     pub first: Vec<SkuReport>,
-    /// Every report, one JSON object per line, in catalog order.
-    all: File,
+    /// With `list_all`: every report, one JSON object per line, in catalog order.
+    all: Option<File>,
 }
 
 impl CheckResult {
     /// Copies every report to `out` as JSON values separated by `separator`.
     pub fn write_all(&mut self, out: &mut impl Write, separator: &str) -> std::io::Result<()> {
         use std::io::BufRead;
-        self.all.rewind()?;
-        let reader = std::io::BufReader::new(&self.all);
+        let Some(all) = &mut self.all else {
+            return Ok(());
+        };
+        all.rewind()?;
+        let reader = std::io::BufReader::new(&*all);
         for (number, line) in reader.lines().enumerate() {
             if number > 0 {
                 out.write_all(separator.as_bytes())?;
@@ -62,26 +65,36 @@ impl CheckResult {
     }
 }
 
-/// Runs the check over `feeds`; `keep` reports are kept in memory for printing.
+/// Runs the check over `feeds`; `keep` reports are kept in memory for printing, and with
+/// `list_all` every report goes to a temporary file for [`CheckResult::write_all`].
 pub fn run(
     config: &Config,
     feeds: &[Feed],
     now: jiff::Timestamp,
     keep: usize,
+    list_all: bool,
     progress: &Progress,
 ) -> anyhow::Result<CheckResult> {
-    let spill = tempfile::tempfile().map_err(|err| {
-        crate::exit::ClassedError::new(
-            crate::exit::ErrorClass::Output,
-            format!("cannot create a temporary file for the check's report: {err}\n  hint: set TMPDIR to a writable folder"),
-        )
-    })?;
+    let spill = if list_all {
+        Some(tempfile::tempfile().map_err(|err| {
+            crate::exit::ClassedError::new(
+                crate::exit::ErrorClass::Output,
+                format!("cannot create a temporary file for the check's report: {err}\n  hint: set TMPDIR to a writable folder"),
+            )
+        })?)
+    } else {
+        None
+    };
+    let out = match &spill {
+        Some(file) => Some(BufWriter::new(file.try_clone()?)),
+        None => None,
+    };
     let mut sink = CheckSink {
         feeds,
         roles: feeds.iter().map(FeedRoles::new).collect(),
         markets: compare::markets(feeds),
         pending: Vec::new(),
-        out: BufWriter::new(spill.try_clone()?),
+        out,
         failed: None,
         keep,
         first: Vec::new(),
@@ -98,7 +111,7 @@ pub fn run(
     sink.items_done();
     let written = match sink.failed.take() {
         Some(err) => Err(err),
-        None => sink.out.flush(),
+        None => sink.out.as_mut().map_or(Ok(()), Write::flush),
     };
     written.map_err(|err| {
         crate::exit::ClassedError::new(
@@ -122,7 +135,7 @@ struct CheckSink<'f> {
     markets: Vec<Market>,
     /// The current chunk's observations, by feed.
     pending: Vec<(usize, Seen)>,
-    out: BufWriter<File>,
+    out: Option<BufWriter<File>>,
     /// The first write error; the run reports it at the end.
     failed: Option<std::io::Error>,
     keep: usize,
@@ -225,10 +238,12 @@ impl CheckSink<'_> {
             for mismatch in &report.mismatches {
                 *self.tally.mismatches.entry(mismatch.kind()).or_default() += 1;
             }
-            if self.failed.is_none() {
-                let written = serde_json::to_writer(&mut self.out, &report)
+            if let Some(out) = &mut self.out
+                && self.failed.is_none()
+            {
+                let written = serde_json::to_writer(&mut *out, &report)
                     .map_err(std::io::Error::from)
-                    .and_then(|()| self.out.write_all(b"\n"));
+                    .and_then(|()| out.write_all(b"\n"));
                 if let Err(err) = written {
                     self.failed = Some(err);
                 }

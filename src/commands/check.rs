@@ -68,7 +68,8 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit> {
         OutputFormat::Json => 0,
         _ => args.limit.unwrap_or(HUMAN_LIMIT),
     };
-    let mut result = check::run(&config, &feeds, now, keep, &progress)?;
+    let list_all = global.format == OutputFormat::Json;
+    let mut result = check::run(&config, &feeds, now, keep, list_all, &progress)?;
     progress.finish();
     report_catalog_rows(&result.engine.catalog.counts)?;
     let mut out = crate::report::stdout::stdout();
