@@ -11,7 +11,7 @@ use crate::report::logging::LogFormat;
 const EXIT_CODES: &str = "Exit codes:
   0  ok (validation warnings allowed unless --deny warnings)
   1  data: the catalog or a feed's items have errors, a guard or a channel limit stopped a feed,
-     or diff --exit-code found changes
+     diff --exit-code found changes, or check found feeds that disagree
   2  usage or configuration: bad flags, or a config, spec, feed or catalog file that cannot be
      read as configured; nothing was written
   3  output or delivery failed: a feed file or the state could not be written, or a

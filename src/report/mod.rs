@@ -20,7 +20,7 @@ pub enum OutputFormat {
     Human,
     /// The command's report as one JSON object.
     Json,
-    /// GitHub workflow annotations (`validate` and `export`; others print human).
+    /// GitHub workflow annotations (`validate`, `export` and `check`; others print human).
     Github,
     /// SARIF 2.1.0, for code scanning (`validate` and `export`).
     Sarif,
