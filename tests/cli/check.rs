@@ -422,3 +422,15 @@ fn check_needs_no_state_and_refuses_bad_feeds_and_rules_with_exit_2() {
     let run = env.run(&["check", "--format", "sarif"]);
     run.expect_code(2);
 }
+
+#[test]
+fn a_closed_stdout_keeps_check_s_exit_code() {
+    let env = project(&priced_mugs());
+    three_feeds(&env, OVERRIDE_MUG_2);
+    for args in [&["check"][..], &["check", "--format", "json"]] {
+        let run = env.run_closed_stdout(args);
+        assert_eq!(run.code(), 1, "{args:?}: {}", run.stderr());
+    }
+    three_feeds(&env, "");
+    assert_eq!(env.run_closed_stdout(&["check", "--format", "json"]).code(), 0);
+}
