@@ -432,5 +432,8 @@ fn a_closed_stdout_keeps_check_s_exit_code() {
         assert_eq!(run.code(), 1, "{args:?}: {}", run.stderr());
     }
     three_feeds(&env, "");
-    assert_eq!(env.run_closed_stdout(&["check", "--format", "json"]).code(), 0);
+    assert_eq!(
+        env.run_closed_stdout(&["check", "--format", "json"]).code(),
+        0
+    );
 }
