@@ -437,3 +437,27 @@ fn a_closed_stdout_keeps_check_s_exit_code() {
         0
     );
 }
+
+/// An item dropped for repeating an earlier item's key is missing for that reason.
+#[test]
+fn an_item_whose_key_repeats_in_one_feed_is_missing_with_the_duplicate_key_rule() {
+    let env = project(&[
+        row("MUG-1", "Contoso", "", "10.00 EUR", "", "5"),
+        row("MUG-2", "Contoso", "", "10.00 EUR", "", "5"),
+    ]);
+    // Meta keys its items by brand: MUG-2 repeats MUG-1's key.
+    three_feeds(&env, "[fields]\nid = \"{{ brand }}\"\n");
+    let run = env.run(&["check", "--format", "json"]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(kinds(&report).keys().collect::<Vec<_>>(), ["MUG-2"]);
+    let missing = &report["skus"][0]["mismatches"][0];
+    assert_eq!(missing["kind"], "missing");
+    assert_eq!(missing["missing"][0]["feed"], "meta");
+    assert_eq!(missing["missing"][0]["reason"]["kind"], "rejected");
+    assert_eq!(
+        missing["missing"][0]["reason"]["rule"],
+        "feed.duplicate-key"
+    );
+    assert_eq!(strings(&missing["present"]), ["google", "pinterest"]);
+}
