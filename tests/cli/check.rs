@@ -204,6 +204,17 @@ fn with_the_rule_declared_the_feed_is_exported_by_it_and_check_reports_nothing()
     assert_eq!(google["MUG-2"]["price"], "19.99 EUR");
     assert_eq!(google["MUG-3"]["sale_price"], "8.00 EUR");
 
+    // `preview` shows the rule's step.
+    let preview = env.run(&["preview", "meta", "--sku", "MUG-3"]);
+    preview.expect_code(0);
+    assert!(
+        preview
+            .stdout()
+            .contains("price_adjust +5%: 10.00 EUR -> 10.50 EUR, sale 8.00 EUR -> 8.40 EUR"),
+        "{}",
+        preview.stdout()
+    );
+
     // The rule is the truth, not an exemption: an override on top of it is still reported,
     // against the price the rule gives.
     three_feeds(&env, &format!("price_adjust = \"+5%\"\n{OVERRIDE_MUG_2}"));
