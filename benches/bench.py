@@ -3,7 +3,7 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|check|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
 `shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
 rules, alternating.
 `push` times, next to each other: the export of the Google feed, its first push into an
@@ -25,6 +25,10 @@ difference is the upload. Printed next to `cp` of the same file, the floor.
 127.0.0.1 with throw-away keys), next to OpenSSH's own `sftp -b` upload of the same file and
 `cp` as the floor, with MB/s and peak RSS; the upload's share of the push is the push to sshd
 less the same push into a folder.
+`check` (not part of `all`): `omnifeed check` of the bundled project's 8 feeds (omnifeed.toml,
+feeds/) over the catalog, in text (20 SKUs shown) and JSON (every SKU that differs, spilled to
+a temporary file), next to `validate` of the same catalog: the cost of running every item
+through 8 feeds and comparing them.
 Catalogs are cached under target/bench-data/. Needs a release build (built here).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -111,7 +115,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "check", "all"])
     ap.add_argument("--compare", metavar="BIN", help="shop modes: also run this omnifeed binary (an earlier build) and compare the Google feeds byte for byte")
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
@@ -156,6 +160,32 @@ def main():
         bench_shop(a, cat, a.what)
     if a.what == "sftp":
         bench_sftp(a, cat)
+    if a.what == "check":
+        bench_check(a, cat, base)
+
+
+def bench_check(a, cat, base):
+    """check over the bundled project's 8 feeds, text and JSON, next to validate."""
+    cfg = ["--config", os.path.join(ROOT, "omnifeed.toml")]
+    wall, rss, code = best_of(a.runs, [BIN, *cfg, "validate", "--catalog", cat, "--no-progress"])
+    line("omnifeed validate", wall, rss, a.variants, base)
+    for fmt in ("human", "json"):
+        wall, rss, code = best_of(a.runs, [BIN, *cfg, "check", "--catalog", cat, "--no-progress",
+                                           "--format", fmt])
+        line(f"omnifeed check (8 feeds, {fmt})", wall, rss, a.variants, base)
+        print(f"  (exit {code}: {'differences found' if code == 1 else 'clean' if code == 0 else 'failed'})")
+    with tempfile.TemporaryFile() as out:
+        subprocess.run([BIN, *cfg, "check", "--catalog", cat, "--no-progress", "--format", "json"],
+                       stdout=out, check=False)
+        size = os.fstat(out.fileno()).st_size
+        out.seek(0)
+        # The counts come before the SKU list: read only the head of a report of many MB.
+        head = out.read(1 << 16).decode()
+        head = head[:head.index('"skus": [')] + '"skus": []}'
+        report = json.loads(head)
+        print(f"  checked {report['checked']} SKUs, {report['skus_with_mismatches']} differ: "
+              + ", ".join(f"{k} {v}" for k, v in report["mismatches"].items())
+              + f"; JSON report {size / 1e6:.0f} MB")
 
 
 def shop_rows(cat):

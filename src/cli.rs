@@ -11,7 +11,7 @@ use crate::report::logging::LogFormat;
 const EXIT_CODES: &str = "Exit codes:
   0  ok (validation warnings allowed unless --deny warnings)
   1  data: the catalog or a feed's items have errors, a guard or a channel limit stopped a feed,
-     or diff --exit-code found changes
+     diff --exit-code found changes, or check found feeds that disagree
   2  usage or configuration: bad flags, or a config, spec, feed or catalog file that cannot be
      read as configured; nothing was written
   3  output or delivery failed: a feed file or the state could not be written, or a
@@ -73,6 +73,12 @@ pub enum Command {
     /// Dry run: what a push would change per feed, against what each channel last accepted.
     /// Writes no feed files and leaves the state alone. Guards are shown, not enforced.
     Diff(DiffArgs),
+    /// Compare every feed's items for the same SKU and country: price and currency (up to
+    /// each feed's `price_adjust`), sale state and sale price, availability against each
+    /// feed's allocated stock, and SKUs one feed sends and another leaves out (with the
+    /// filter, rule or missing mapping that left it out). Needs no state and no
+    /// credentials. Exit 1 when anything differs.
+    Check(CheckArgs),
     /// Export, diff, check the guards and deliver each feed that passes (files, or item by
     /// item to an API destination); record what the channel accepted. Exit 1 when the
     /// channel rejected items (run `partial`; `diff` lists them). One export or push per
@@ -175,6 +181,19 @@ pub struct DiffArgs {
     #[arg(long)]
     pub exit_code: bool,
     /// The run's time (RFC 3339), for the refresh window; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub selection: FeedSelection,
+    /// In human and GitHub output, show at most N SKUs (default 20); the rest are counted.
+    /// JSON output lists them all.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// The run's time (RFC 3339), for anything time-dependent; default: now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
 }

@@ -9,7 +9,8 @@
 pub enum Exit {
     Ok = 0,
     /// Data: the catalog or a feed's items have errors, a channel limit or a guard stopped
-    /// a feed, or `diff --exit-code` found changes. Nothing invalid was pushed.
+    /// a feed, `diff --exit-code` found changes, or `check` found feeds that disagree.
+    /// Nothing invalid was pushed.
     Invalid = 1,
     /// Usage or configuration: bad flags, or a config, channel spec, feed definition or
     /// catalog file that cannot be read as configured. Nothing was written.

@@ -49,6 +49,20 @@ pub struct RecordView<'r, 'a> {
     pub key: String,
     pub hash: u128,
     pub record: &'r Record<'a>,
+    /// Which of the item's records this is (per-store channels make one per store).
+    pub number: usize,
+    /// The catalog item the record was made from, and the feed's context that made it
+    /// (its stock allocation, for `check`).
+    pub item: &'r CatalogItem<'r>,
+    pub context: &'r FeedContext<'r>,
+}
+
+/// Why a feed left an item out, as a [`RecordSink`] hears it.
+pub enum LeftOut<'f> {
+    /// The feed's filter (or the engine's: `currency`, `no_store_stock`) of this name.
+    Filtered(&'static str),
+    /// An error; the findings say which (the first error decides).
+    Rejected(&'f [Finding]),
 }
 
 /// Called on the worker threads for every written record, to collect what a command needs
@@ -59,8 +73,28 @@ pub trait RecordSink: Sync {
     fn wants_records(&self) -> bool {
         true
     }
+    /// Whether `record` needs [`RecordView::key`] and [`RecordView::hash`]; without, they
+    /// are left empty and not computed.
+    fn wants_keys(&self) -> bool {
+        true
+    }
     fn record(&self, feed: usize, view: &RecordView<'_, '_>) -> Self::Item;
     fn collect(&mut self, feed: usize, item: Self::Item);
+    /// An item the feed left out; what it returns is collected like a record's item.
+    fn left_out(
+        &self,
+        _feed: usize,
+        _item: &CatalogItem<'_>,
+        _why: LeftOut<'_>,
+    ) -> Option<Self::Item> {
+        None
+    }
+    /// An item dropped from the feed because an earlier item has its key (`finding` says
+    /// which); in catalog order, before the chunk's items are collected.
+    fn repeated(&mut self, _feed: usize, _finding: &Finding) {}
+    /// Every feed's records of the items handed over so far have been collected: an item
+    /// seen so far will not be seen again.
+    fn items_done(&mut self) {}
 }
 
 /// A sink that wants nothing.
@@ -289,7 +323,11 @@ pub fn run<S: RecordSink>(
                     for (index, mut chunk) in per_feed.into_iter().enumerate() {
                         // Chunks arrive in catalog order: the first item with a key keeps it.
                         let keyed = std::mem::take(&mut chunk.keyed);
-                        chunk.drop_repeats(unique_keys.repeats(index, keyed));
+                        let repeats = unique_keys.repeats(index, keyed);
+                        for repeat in &repeats {
+                            sink.repeated(index, &repeat.finding);
+                        }
+                        chunk.drop_repeats(repeats);
                         let summary = &mut summaries[index];
                         summary.items_in += chunk.items_in;
                         summary.items_written += chunk.written;
@@ -315,6 +353,8 @@ pub fn run<S: RecordSink>(
                             });
                         }
                     }
+                    // A chunk's items went through every feed in it.
+                    sink.items_done();
                 }
                 // Chunks list their findings feed by feed; by line (a stable sort) they read
                 // item by item again, each item's feeds in order, whatever the chunking.
@@ -483,12 +523,16 @@ fn render<S: RecordSink>(
     let (records, mut warnings) = match context.transform(item) {
         Outcome::Filtered(filter) => {
             out.filtered.push(filter);
+            out.seen
+                .extend(sink.left_out(index, item, LeftOut::Filtered(filter)));
             return;
         }
         Outcome::Rejected(findings) => {
             if let Some(first) = findings.iter().find(|f| f.is_error()) {
                 out.rejected.push(first.rule);
             }
+            out.seen
+                .extend(sink.left_out(index, item, LeftOut::Rejected(&findings)));
             out.warnings += findings.iter().filter(|f| !f.is_error()).count() as u64;
             out.findings.extend(findings);
             return;
@@ -528,10 +572,18 @@ fn render<S: RecordSink>(
         out.ends.push(out.bytes.len());
         if sink.wants_records() {
             let record = records.get(number);
+            let keys = sink.wants_keys();
             let view = RecordView {
-                key: record_key(context.feed, &record),
-                hash: record_hash(spec, &record),
+                key: if keys {
+                    record_key(context.feed, &record)
+                } else {
+                    String::new()
+                },
+                hash: if keys { record_hash(spec, &record) } else { 0 },
                 record: &record,
+                number,
+                item,
+                context,
             };
             out.seen.push(sink.record(index, &view));
         }
@@ -550,6 +602,8 @@ fn render<S: RecordSink>(
             ),
         ));
         out.rejected.push(crate::rules::FEED_ITEM_TOO_LARGE.code);
+        out.seen
+            .extend(sink.left_out(index, item, LeftOut::Rejected(&warnings)));
         out.warnings += warnings.iter().filter(|f| !f.is_error()).count() as u64;
         out.findings.extend(warnings);
         return;

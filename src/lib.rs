@@ -3,6 +3,7 @@
 //! Stages, one module each: [`load`] reads and checks the catalog into the typed [`model`];
 //! [`report`] prints findings; [`commands`] glue the stages behind the CLI.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
         Command::Channels => commands::channels::run(&cli.global),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
         Command::Diff(args) => commands::diff::run(&cli.global, args),
+        Command::Check(args) => commands::check::run(&cli.global, args),
         Command::Push(args) => commands::push::run(&cli.global, args, net),
         Command::Runs(args) => commands::runs::run(&cli.global, args),
         Command::Init(args) => commands::init::run(&cli.global, args),

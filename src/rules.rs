@@ -126,6 +126,9 @@ one of the units g, kg, lb, oz (`1.5 kg`).";
     FEED_INVALID_VALUE "feed.invalid-value" Error "a value is not one the channel accepts",
         hint: "use one of the channel's values, or map yours in the spec's `map`",
         explain: "Enumerated attributes (availability, condition, gender, age group…) accept only the\nchannel's spellings; a value off the list is never written. Numbers and booleans must be\nwritten as the channel expects. The spec's value rules land here too: GTIN prefixes the\nchannel refuses (Google: restricted 2, 02, 04 and coupon 05, 98, 99), multi-part values\n(Google colour: at most 3 parts joined by `/`, each up to 40 characters, no commas), dates\ntoo far ahead (availability_date: one year) and image URLs of a file type the channel does\nnot take (TikTok: .jpeg, .jpg, .png). The item is left out of this feed; where the spec\nmarks the field unconfirmed it is a warning, the item stays and an invalid enum value goes\nout empty.";
+    FEED_PRICE_ADJUST "feed.price-adjust" Error "the feed's price rule takes a price to zero or below",
+        hint: "check the feed's `price_adjust`, or the item's price in the catalog",
+        explain: "A feed's `price_adjust` (`-2.00`, `-30%`) is applied to the regular and the sale price\nbefore they are sent. A price it takes to zero or below cannot be sent, so the item is left\nout of this feed. Fix the rule, or the price in the catalog.";
     FEED_INVALID_URL "feed.invalid-url" Error "a value is not an absolute http(s) URL",
         hint: "write the full https:// address",
         explain: "URL attributes must be absolute http or https addresses.";

@@ -1,6 +1,7 @@
 //! Command glue: read the config, run the stages, print, pick the exit code.
 
 pub mod channels;
+pub mod check;
 pub mod completions;
 pub mod diff;
 mod dry_run;

@@ -108,6 +108,9 @@ fn describe(
         feed.stock_buffer,
         context.availability(item, quantity).as_str()
     )?;
+    if let Some(rule) = &feed.price_adjust {
+        describe_price_adjust(out, feed, rule, item)?;
+    }
     let records = match context.records(item) {
         Err(filter) => {
             writeln!(out, "filtered out by `{filter}`")?;
@@ -179,4 +182,35 @@ fn derived_name(derived: &Derived) -> &'static str {
         Derived::Tax => "tax (the feed's [tax] rules)",
         Derived::GtinKind => "gtin_kind",
     }
+}
+
+/// The feed's price rule on this item's prices (in the feed's currency, or each of them).
+fn describe_price_adjust(
+    out: &mut Vec<u8>,
+    feed: &Feed,
+    rule: &crate::feed::PriceAdjust,
+    item: &CatalogItem<'_>,
+) -> std::io::Result<()> {
+    let adjusted = |money: crate::model::Money| {
+        rule.apply(money)
+            .map_or("zero or below: not sent".to_owned(), |m| m.to_string())
+    };
+    for price in item
+        .variant
+        .prices
+        .iter()
+        .filter(|p| feed.currency.is_none_or(|c| c == p.regular.currency))
+    {
+        write!(
+            out,
+            "price_adjust {rule}: {} -> {}",
+            price.regular,
+            adjusted(price.regular)
+        )?;
+        if let Some(sale) = price.sale {
+            write!(out, ", sale {} -> {}", sale.price, adjusted(sale.price))?;
+        }
+        writeln!(out, " (rounded half away from zero)")?;
+    }
+    Ok(())
 }

@@ -22,6 +22,13 @@ pub struct RawFeed {
     /// Only items priced in this currency go into the feed. Without it, each item uses the
     /// first currency of its row.
     pub currency: Option<String>,
+    /// A price rule this channel is sent by: `"+5%"` or `"-10%"` (a share of the price),
+    /// `"+1.50"` or `"-2.00"` (an amount in the feed's currency). Applied to the regular and
+    /// the sale price before any field or template reads them, then rounded half away from
+    /// zero to the currency's minor units (19.99 +5% = 20.99). A price the rule takes to zero
+    /// or below leaves the item out (`feed.price-adjust`). `omnifeed check` takes a price
+    /// that differs from the other feeds by exactly this rule as agreeing.
+    pub price_adjust: Option<String>,
     /// IANA time zone dates are written in (default: `[defaults] time_zone`).
     pub time_zone: Option<String>,
     /// Output file name without extension (default: the feed's file stem): a plain name,

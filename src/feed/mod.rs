@@ -5,6 +5,7 @@ pub mod definition;
 pub mod destination;
 mod lines;
 pub mod names;
+pub mod price_adjust;
 pub mod shipping;
 mod templates;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 
 pub use definition::{RawDestination, RawFeed, RawFilters, RssChannel};
+pub use price_adjust::PriceAdjust;
 
 use crate::config::{Config, render_toml_error};
 use crate::guards::GuardConfig;
@@ -88,6 +90,8 @@ pub struct Feed {
     pub country: Option<String>,
     pub language: Option<String>,
     pub currency: Option<Currency>,
+    /// `price_adjust`: the rule every price of this feed is sent by.
+    pub price_adjust: Option<PriceAdjust>,
     pub time_zone: TimeZone,
     pub file_stem: String,
     pub gzip: bool,
@@ -228,6 +232,14 @@ fn compile(
                 problems.push(format!("currency `{code}` is not an ISO 4217 code"));
             }
             currency
+        }
+    };
+    let price_adjust = match raw.price_adjust.as_deref().map(PriceAdjust::parse) {
+        None => None,
+        Some(Ok(rule)) => Some(rule),
+        Some(Err(problem)) => {
+            problems.push(problem);
+            None
         }
     };
     problems.extend(raw.country.as_deref().and_then(names::check_country));
@@ -372,6 +384,7 @@ fn compile(
         country: raw.country.or_else(|| config.defaults.country.clone()),
         language: raw.language.or_else(|| config.defaults.language.clone()),
         currency,
+        price_adjust,
         time_zone,
         rss: raw.rss,
         filters: raw.filters,

@@ -2,6 +2,7 @@
 //! stdout (through [`stdout::stdout`], which survives a closed pipe); progress and fatal
 //! errors go to stderr.
 
+pub mod check;
 mod fatal;
 pub mod findings;
 pub mod junit;
@@ -19,7 +20,7 @@ pub enum OutputFormat {
     Human,
     /// The command's report as one JSON object.
     Json,
-    /// GitHub workflow annotations (`validate` and `export`; others print human).
+    /// GitHub workflow annotations (`validate`, `export` and `check`; others print human).
     Github,
     /// SARIF 2.1.0, for code scanning (`validate` and `export`).
     Sarif,

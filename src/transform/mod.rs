@@ -316,6 +316,31 @@ impl<'f> FeedContext<'f> {
         }
     }
 
+    /// The finding for an item whose price the feed's `price_adjust` takes to zero or below.
+    fn price_adjust_refused(
+        &self,
+        item: &CatalogItem<'_>,
+        rule: &crate::feed::PriceAdjust,
+        amount: crate::model::Money,
+    ) -> Finding {
+        let field = self
+            .feed
+            .spec
+            .roles
+            .price
+            .as_ref()
+            .map_or("price", |role| role.name.as_str());
+        self.finding(
+            &rules::FEED_PRICE_ADJUST,
+            item,
+            field,
+            format!(
+                "price_adjust `{rule}` takes {amount} to zero or below; {} is not sent this item",
+                self.feed.spec.id
+            ),
+        )
+    }
+
     /// Runs one item through this feed.
     pub fn transform<'a>(&'a self, item: &CatalogItem<'a>) -> Outcome<'a> {
         match self.records(item) {
@@ -361,6 +386,23 @@ impl<'f> FeedContext<'f> {
         // counted as filtered by currency, not errors.
         let price = self.price(item).ok_or("currency")?;
         let mut findings = Vec::new();
+        let adjusted;
+        let price = match &self.feed.price_adjust {
+            None => price,
+            Some(rule) => match rule.apply_price(price) {
+                Ok(price) => {
+                    adjusted = price;
+                    &adjusted
+                }
+                Err(amount) => {
+                    findings.push(self.price_adjust_refused(item, rule, amount));
+                    let nothing = Record {
+                        values: vec![None; self.feed.spec.fields.len()],
+                    };
+                    return Ok((Records::single(nothing), findings));
+                }
+            },
+        };
         let base = values::ItemValues {
             context: self,
             item,

@@ -3,6 +3,7 @@
 mod amazon_sp;
 mod channel_guards;
 mod channel_rules;
+mod check;
 mod ci_formats;
 mod completions;
 mod config_mistakes;
