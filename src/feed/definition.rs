@@ -128,6 +128,9 @@ pub enum RawDestination {
     /// The Google Merchant API v1, item by item (see
     /// [`crate::push::google_merchant::GoogleMerchantConfig`] for the keys).
     GoogleMerchantApi(Box<crate::push::google_merchant::GoogleMerchantConfig>),
+    /// A Meta catalog through the Graph API's `items_batch` (see
+    /// [`crate::push::meta_catalog::MetaCatalogConfig`] for the keys).
+    MetaCatalogApi(Box<crate::push::meta_catalog::MetaCatalogConfig>),
     /// An SFTP server; see [`crate::push::sftp::SftpDestination`] for the keys.
     Sftp(crate::push::sftp::SftpDestination),
 }
@@ -142,7 +145,8 @@ impl RawDestination {
             | RawDestination::Sftp(_)
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_)
-            | RawDestination::GoogleMerchantApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
+            | RawDestination::GoogleMerchantApi(_)
+            | RawDestination::MetaCatalogApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
         }
     }
 
@@ -155,7 +159,7 @@ impl RawDestination {
             | RawDestination::Sftp(_)
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_) => false,
-            RawDestination::GoogleMerchantApi(_) => true,
+            RawDestination::GoogleMerchantApi(_) | RawDestination::MetaCatalogApi(_) => true,
         }
     }
 
@@ -163,7 +167,9 @@ impl RawDestination {
     /// `base`, the folder of omnifeed.toml, as `dir` paths are.
     pub fn resolved(mut self, base: &std::path::Path) -> RawDestination {
         match &mut self {
-            RawDestination::Dir { .. } | RawDestination::ObjectStore(_) => {}
+            RawDestination::Dir { .. }
+            | RawDestination::ObjectStore(_)
+            | RawDestination::MetaCatalogApi(_) => {}
             RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
             RawDestination::Sftp(sftp) => *sftp = sftp.clone().with_base(base),
             RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
@@ -177,6 +183,7 @@ impl RawDestination {
     pub fn spec_problems(&self, spec: &crate::spec::ChannelSpec) -> Vec<String> {
         match self {
             RawDestination::GoogleMerchantApi(config) => config.problems(spec),
+            RawDestination::MetaCatalogApi(config) => config.problems(spec),
             _ => Vec::new(),
         }
     }
@@ -189,7 +196,9 @@ impl RawDestination {
         // at the `[destination]` line.
         let whole = |problems: Vec<String>| problems.into_iter().map(|p| ("", p)).collect();
         match self {
-            RawDestination::Dir { .. } | RawDestination::GoogleMerchantApi(_) => Vec::new(),
+            RawDestination::Dir { .. }
+            | RawDestination::GoogleMerchantApi(_)
+            | RawDestination::MetaCatalogApi(_) => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),
             // SFTP's problems carry their own `[destination]` prefix.
             RawDestination::Sftp(sftp) => whole(

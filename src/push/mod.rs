@@ -5,7 +5,7 @@
 //!
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
-//! Destinations whose channel answers per item (the Google Merchant API) offer an
+//! Destinations whose channel answers per item (the Google Merchant API, Meta catalogs) offer an
 //! [`ItemTransport`] through [`Transport::items`]: see [`items`].
 
 pub mod api_body;
@@ -16,6 +16,7 @@ pub mod ftp;
 pub mod google_merchant;
 pub mod http;
 pub mod items;
+pub mod meta_catalog;
 pub mod object_store;
 pub mod retry;
 pub mod runtime;
@@ -172,6 +173,10 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
         RawDestination::GoogleMerchantApi(config) => Box::new(
             google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
         ),
+        RawDestination::MetaCatalogApi(config) => Box::new(meta_catalog::MetaCatalogTransport::new(
+            (**config).clone(),
+            net.handle().clone(),
+        )),
         RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }
