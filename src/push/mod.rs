@@ -173,10 +173,9 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
         RawDestination::GoogleMerchantApi(config) => Box::new(
             google_merchant::GoogleMerchantTransport::new((**config).clone(), net.handle().clone()),
         ),
-        RawDestination::MetaCatalogApi(config) => Box::new(meta_catalog::MetaCatalogTransport::new(
-            (**config).clone(),
-            net.handle().clone(),
-        )),
+        RawDestination::MetaCatalogApi(config) => Box::new(
+            meta_catalog::MetaCatalogTransport::new((**config).clone(), net.handle().clone()),
+        ),
         RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }

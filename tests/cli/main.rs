@@ -26,6 +26,7 @@ mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
 mod merchant_api;
+mod meta_api;
 mod paths;
 mod push_dry_run;
 mod push_ftp;

@@ -302,8 +302,7 @@ impl ItemSession for Session<'_> {
                 Err(why) => verdicts[index] = Some(ItemVerdict::Rejected(why)),
             }
         }
-        let (calls, too_large) =
-            request::calls(entries, self.batch_size, request::MAX_CALL_BYTES);
+        let (calls, too_large) = request::calls(entries, self.batch_size, request::MAX_CALL_BYTES);
         for entry in too_large {
             verdicts[entry.index] = Some(ItemVerdict::Rejected(format!(
                 "the item takes {} bytes, more than the {} MB Meta takes in one call",
@@ -353,9 +352,11 @@ fn show_warnings(feed: &str, warnings: &[(String, String)]) {
     if warnings.is_empty() {
         return;
     }
+    let items: std::collections::HashSet<&str> =
+        warnings.iter().map(|(key, _)| key.as_str()).collect();
     let mut lines = vec![format!(
         "feed `{feed}`: Meta accepted {} item(s) with warnings:",
-        warnings.len()
+        items.len()
     )];
     for (key, message) in warnings.iter().take(WARNINGS_SHOWN) {
         lines.push(format!("  {key}: {message}"));
@@ -492,7 +493,12 @@ impl Session<'_> {
                 let key = problem
                     .id
                     .clone()
-                    .or_else(|| problem.line.and_then(|l| call.get(l)).map(|e| e.key.clone()))
+                    .or_else(|| {
+                        problem
+                            .line
+                            .and_then(|l| call.get(l))
+                            .map(|e| e.key.clone())
+                    })
                     .unwrap_or_default();
                 warnings.push((key, problem.message));
             }
@@ -503,6 +509,9 @@ impl Session<'_> {
                 ));
             }
         }
+        // Meta may repeat a warning in the validation status and in the batch status.
+        warnings.sort();
+        warnings.dedup();
         if !warnings.is_empty() {
             shared
                 .warnings

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::push::items::{ItemOperation, Operation};
 use crate::spec::ChannelSpec;
+use crate::spec::api::ApiEncoding;
 
 /// Meta refuses a call over 28 MB ("Please reduce the amount of data…"); the form's other
 /// fields (token, proof, flags) take well under the margin kept here.
@@ -57,8 +58,8 @@ pub(super) fn entry(
     })
 }
 
-/// Fields the spec maps that the item has no value for go as `""`, which clears them at
-/// Meta: a sale price that ended must not stay on the channel.
+/// Fields the spec maps that the item has no value for go empty (`""`, or `[]` for a list),
+/// which clears them at Meta: a sale price that ended must not stay on the channel.
 fn clear_missing(spec: &ChannelSpec, data: &mut Map<String, Value>) {
     for (index, field) in spec.fields.iter().enumerate() {
         if index == spec.item_key {
@@ -68,7 +69,11 @@ fn clear_missing(spec: &ChannelSpec, data: &mut Map<String, Value>) {
             && let [name] = api.path.as_slice()
             && !data.contains_key(name)
         {
-            data.insert(name.clone(), Value::String(String::new()));
+            let empty = match api.encoding {
+                ApiEncoding::List => Value::Array(Vec::new()),
+                _ => Value::String(String::new()),
+            };
+            data.insert(name.clone(), empty);
         }
     }
 }
@@ -127,9 +132,8 @@ pub(super) fn requests_json(call: &[Entry]) -> String {
 
 /// The form body of an `items_batch` call.
 pub(super) fn form_body(auth: &[(&str, &str)], requests: &str) -> String {
-    let mut form = url::form_urlencoded::Serializer::new(String::with_capacity(
-        form_len(requests) + 1024,
-    ));
+    let mut form =
+        url::form_urlencoded::Serializer::new(String::with_capacity(form_len(requests) + 1024));
     for (name, value) in auth {
         form.append_pair(name, value);
     }

@@ -220,7 +220,9 @@ fn classify(
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
 ) -> Failure {
-    let parsed = serde_json::from_slice::<ErrorBody>(body).ok().map(|b| b.error);
+    let parsed = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .map(|b| b.error);
     let wait = usage_wait(headers).or_else(|| {
         headers
             .get(reqwest::header::RETRY_AFTER)
@@ -334,7 +336,11 @@ mod tests {
             "c",
             bad,
             &headers,
-            &error(100, None, "Invalid appsecret_proof provided in the API argument"),
+            &error(
+                100,
+                None,
+                "Invalid appsecret_proof provided in the API argument",
+            ),
         );
         assert!(proof.is_fatal() && proof.message.contains("META_APP_SECRET"));
         let large = classify(
