@@ -159,9 +159,9 @@ mod tests {
     #[test]
     fn calls_respect_the_count_and_the_byte_budget() {
         let entries = (0..7).map(|i| entry_of(i, 10)).collect();
-        let (calls, too_large) = calls(entries, 3, MAX_CALL_BYTES);
+        let (grouped, too_large) = calls(entries, 3, MAX_CALL_BYTES);
         assert_eq!(
-            calls.iter().map(Vec::len).collect::<Vec<_>>(),
+            grouped.iter().map(Vec::len).collect::<Vec<_>>(),
             vec![3, 3, 1]
         );
         assert!(too_large.is_empty());
@@ -174,8 +174,8 @@ mod tests {
             entry_of(2, 10),
             entry_of(3, budget + 1),
         ];
-        let (calls, too_large) = calls(entries, 5000, MAX_CALL_BYTES);
-        let sizes: Vec<Vec<usize>> = calls
+        let (grouped, too_large) = calls(entries, 5000, MAX_CALL_BYTES);
+        let sizes: Vec<Vec<usize>> = grouped
             .iter()
             .map(|c| c.iter().map(|e| e.index).collect())
             .collect();
