@@ -6,15 +6,21 @@
 //! each push the rate of sending alone (the server's first to last API call), since the
 //! push's wall time also holds the diff pass over the whole catalog.
 //!
-//! `cargo bench --bench merchant_api -- [--variants N] [--changed N] [--stores N]`
-//! (defaults 1,000,000, 100,000 and 2). Catalogs are cached in `target/bench-data/`.
-//! The server's rate is unlimited here (`requests_per_second` raised): this measures
-//! omnifeed, not Google's quota.
+//! `cargo bench --bench merchant_api -- [--variants N] [--changed N] [--stores N]
+//! [--channel google|meta]` (defaults 1,000,000, 100,000, 2 and google). Catalogs are cached
+//! in `target/bench-data/`. The server's rate is unlimited here (`requests_per_second`
+//! raised): this measures omnifeed, not the channel's quota. `--channel meta` pushes the
+//! Meta catalog feed to the tests' local Graph API instead (token and appsecret_proof
+//! checked, every request validated, each handle polled once before it finishes).
 
 // The tests' server, shared: the faults it can inject are not used here.
 #[allow(dead_code)]
 #[path = "../tests/cli/merchant_api/server.rs"]
 mod server;
+
+#[allow(dead_code)]
+#[path = "../tests/cli/meta_api/server.rs"]
+mod meta_server;
 
 mod support {
     use std::path::{Path, PathBuf};
@@ -129,11 +135,30 @@ fn copy_catalog(from: &Path, to: &Path, changed: u64) {
     writer.flush().expect("flush");
 }
 
+/// Google or Meta, from `--channel`.
+fn meta_channel() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    match args
+        .iter()
+        .position(|a| a == "--channel")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+    {
+        None | Some("google") => false,
+        Some("meta") => true,
+        Some(other) => panic!("--channel {other}: google or meta"),
+    }
+}
+
 fn main() {
     let variants = arg("--variants", 1_000_000);
     let changed = arg("--changed", 100_000);
     let stores = arg("--stores", 2);
     let source = catalog(variants, stores);
+    if meta_channel() {
+        meta(&source, variants, changed, stores);
+        return;
+    }
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
     let server = server::MerchantServer::start(&key.public_key_pem(), CLIENT_EMAIL);
     server.state().keep_bodies = false;
@@ -206,5 +231,68 @@ fn main() {
     println!(
         "  of which sending           {sending:8.2} s  {:8.0} items/s  (first to last API call at the server)",
         sent as f64 / sending.max(f64::EPSILON)
+    );
+}
+
+const META_TOKEN: &str = "EAAbench-token";
+const META_APP_SECRET: &str = "bench-app-secret";
+
+/// The same measurement against the local Graph API, with the token and app secret in the
+/// environment as a user sets them.
+fn meta(source: &Path, variants: u64, changed: u64, stores: u64) {
+    let server = meta_server::GraphServer::start(META_TOKEN, Some(META_APP_SECRET));
+    {
+        let mut state = server.state();
+        state.keep_fields = false;
+        state.in_progress_polls = 1;
+    }
+    let project = tempfile::tempdir().expect("temp dir");
+    let dir = project.path();
+    std::fs::write(dir.join("omnifeed.toml"), "[catalog]\ndir = \"cat\"\n").expect("config");
+    std::fs::create_dir_all(dir.join("feeds")).expect("feeds");
+    std::fs::write(
+        dir.join("feeds/meta.toml"),
+        format!(
+            "channel = \"meta-catalog\"\nformat = \"csv\"\n\n[destination]\n\
+             kind = \"meta-catalog-api\"\ncatalog_id = \"{}\"\nendpoint = \"{}\"\n\
+             requests_per_minute = 1000000\npoll_interval_ms = 50\n",
+            meta_server::CATALOG,
+            server.url()
+        ),
+    )
+    .expect("feed");
+    // SAFETY: set before any thread of this process reads the environment.
+    unsafe {
+        std::env::set_var("META_ACCESS_TOKEN", META_TOKEN);
+        std::env::set_var("META_APP_SECRET", META_APP_SECRET);
+    }
+    copy_catalog(source, &dir.join("cat"), 0);
+    println!(
+        "Meta catalog: {variants} variants ({stores} stores), delta: {changed} changed titles; {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let push = ["push", "--no-progress", "--force"];
+    let (wall, rss, code) = timed(dir, &push);
+    let sent = server.state().applied.len();
+    println!(
+        "first push (all items)       {wall:8.2} s  {:8.0} items/s  peak RSS {rss:6.0} MiB  exit {code}",
+        sent as f64 / wall
+    );
+    copy_catalog(source, &dir.join("cat"), changed);
+    let (diff_wall, diff_rss, _) = timed(dir, &["diff", "--no-progress", "--limit", "0"]);
+    println!(
+        "diff of the change            {diff_wall:8.2} s  {:>8}          peak RSS {diff_rss:6.0} MiB",
+        ""
+    );
+    server.state().applied.clear();
+    let (wall, rss, code) = timed(dir, &push);
+    let (sent, calls) = {
+        let state = server.state();
+        (state.applied.len(), state.calls)
+    };
+    println!(
+        "delta push ({sent} items)   {wall:8.2} s  {:8.0} items/s  peak RSS {rss:6.0} MiB  exit {code}  ({:+.0} MiB over the diff; {calls} items_batch calls in both pushes)",
+        sent as f64 / wall,
+        rss - diff_rss
     );
 }

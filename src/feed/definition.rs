@@ -138,6 +138,9 @@ pub enum RawDestination {
     /// Amazon's SP-API Feeds API, as JSON_LISTINGS_FEED documents (see
     /// [`crate::push::amazon_sp::AmazonSpConfig`] for the keys).
     AmazonSpApi(Box<crate::push::amazon_sp::AmazonSpConfig>),
+    /// A Meta catalog through the Graph API's `items_batch` (see
+    /// [`crate::push::meta_catalog::MetaCatalogConfig`] for the keys).
+    MetaCatalogApi(Box<crate::push::meta_catalog::MetaCatalogConfig>),
     /// An SFTP server; see [`crate::push::sftp::SftpDestination`] for the keys.
     Sftp(crate::push::sftp::SftpDestination),
 }
@@ -153,7 +156,8 @@ impl RawDestination {
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_)
             | RawDestination::GoogleMerchantApi(_)
-            | RawDestination::AmazonSpApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
+            | RawDestination::AmazonSpApi(_)
+            | RawDestination::MetaCatalogApi(_) => std::path::Path::new(NETWORK_EXPORT_FOLDER),
         }
     }
 
@@ -166,7 +170,9 @@ impl RawDestination {
             | RawDestination::Sftp(_)
             | RawDestination::ObjectStore(_)
             | RawDestination::Http(_) => false,
-            RawDestination::GoogleMerchantApi(_) | RawDestination::AmazonSpApi(_) => true,
+            RawDestination::GoogleMerchantApi(_)
+            | RawDestination::AmazonSpApi(_)
+            | RawDestination::MetaCatalogApi(_) => true,
         }
     }
 
@@ -176,7 +182,8 @@ impl RawDestination {
         match &mut self {
             RawDestination::Dir { .. }
             | RawDestination::ObjectStore(_)
-            | RawDestination::AmazonSpApi(_) => {}
+            | RawDestination::AmazonSpApi(_)
+            | RawDestination::MetaCatalogApi(_) => {}
             RawDestination::Ftp(ftp) => ftp.resolve_paths(base),
             RawDestination::Sftp(sftp) => *sftp = sftp.clone().with_base(base),
             RawDestination::Http(settings) => *settings = settings.clone().with_base_dir(base),
@@ -191,6 +198,7 @@ impl RawDestination {
         match self {
             RawDestination::GoogleMerchantApi(config) => config.problems(spec),
             RawDestination::AmazonSpApi(config) => config.problems(spec),
+            RawDestination::MetaCatalogApi(config) => config.problems(spec),
             _ => Vec::new(),
         }
     }
@@ -205,7 +213,8 @@ impl RawDestination {
         match self {
             RawDestination::Dir { .. }
             | RawDestination::GoogleMerchantApi(_)
-            | RawDestination::AmazonSpApi(_) => Vec::new(),
+            | RawDestination::AmazonSpApi(_)
+            | RawDestination::MetaCatalogApi(_) => Vec::new(),
             RawDestination::Ftp(ftp) => ftp.problems(),
             // SFTP's problems carry their own `[destination]` prefix.
             RawDestination::Sftp(sftp) => whole(

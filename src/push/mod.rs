@@ -5,7 +5,7 @@
 //!
 //! One folder per destination kind beside [`DirTransport`] (a local folder); network
 //! transports run on the process's one [`NetRuntime`] and share [`retry`] and [`secret`].
-//! Destinations whose channel answers per item (the Google Merchant API) offer an
+//! Destinations whose channel answers per item (the Google Merchant API, Meta catalogs) offer an
 //! [`ItemTransport`] through [`Transport::items`]: see [`items`].
 
 pub mod amazon_sp;
@@ -17,6 +17,7 @@ pub mod ftp;
 pub mod google_merchant;
 pub mod http;
 pub mod items;
+pub mod meta_catalog;
 pub mod object_store;
 pub mod retry;
 pub mod runtime;
@@ -179,6 +180,9 @@ pub fn transport_for(feed: &Feed, net: &NetRuntime) -> Box<dyn Transport> {
             (**config).clone(),
             net.handle().clone(),
         )),
+        RawDestination::MetaCatalogApi(config) => Box::new(
+            meta_catalog::MetaCatalogTransport::new((**config).clone(), net.handle().clone()),
+        ),
         RawDestination::Sftp(config) => Box::new(sftp::SftpTransport::new(config.clone(), net)),
     }
 }

@@ -28,6 +28,7 @@ mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
 mod merchant_api;
+mod meta_api;
 mod paths;
 mod preset_streaming;
 mod push_dry_run;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode};
 
 use crate::ftp_server::{self, Behaviour, FtpServer};
+use crate::meta_api::server::{self as meta_server, GraphServer};
 use crate::push_object_store::{BUCKET, S3};
 use crate::s3_server::{ACCESS_KEY, SECRET_KEY};
 use crate::sshd::{self, Sshd};
@@ -41,6 +42,8 @@ struct Started {
 /// A network destination kind under test: `start` brings up its server for a scenario.
 struct Case {
     kind: &'static str,
+    /// The channel of the feed pushed there.
+    channel: &'static str,
     start: fn(&TestEnv, Scenario) -> Started,
     /// Exit codes of `push` and `push --dry-run` with the wrong secret: a login the server
     /// refuses is a delivery failure (3); a secret that does not open a local key file is
@@ -55,31 +58,43 @@ struct Case {
 const CASES: &[Case] = &[
     Case {
         kind: "ftp",
+        channel: "google-merchant",
         start: start_ftp,
         wrong_secret_exits: (3, 3),
         refuses_dry_exit: 0,
     },
     Case {
         kind: "sftp",
+        channel: "google-merchant",
         start: start_sftp,
         wrong_secret_exits: (2, 2),
         refuses_dry_exit: 3,
     },
     Case {
         kind: "object-store",
+        channel: "google-merchant",
         start: start_object_store,
         wrong_secret_exits: (3, 3),
         refuses_dry_exit: 0,
     },
     Case {
         kind: "http",
+        channel: "google-merchant",
         start: start_http,
         wrong_secret_exits: (3, 0),
         refuses_dry_exit: 0,
     },
     Case {
         kind: "amazon-sp-api",
+        channel: "amazon-listings",
         start: start_amazon_sp,
+        wrong_secret_exits: (3, 3),
+        refuses_dry_exit: 0,
+    },
+    Case {
+        kind: "meta-catalog-api",
+        channel: "meta-catalog",
+        start: start_meta,
         wrong_secret_exits: (3, 3),
         refuses_dry_exit: 0,
     },
@@ -264,6 +279,30 @@ fn start_amazon_sp(_env: &TestEnv, scenario: Scenario) -> Started {
     }
 }
 
+/// The Meta system-user token; the app secret is set too, so `appsecret_proof` is sent.
+const META_TOKEN: &str = "EAAsecret-Token-4hT9";
+
+/// The local Graph API: a wrong token is refused (code 190); when it refuses, the token
+/// lacks the catalog permission, which only a write shows.
+fn start_meta(_env: &TestEnv, scenario: Scenario) -> Started {
+    let server = GraphServer::start(META_TOKEN, Some("meta-App-secret-8Lw"));
+    server.state().refuse_writes = scenario == Scenario::Refuses;
+    let destination = format!(
+        "[destination]\nkind = \"meta-catalog-api\"\ncatalog_id = \"{}\"\nendpoint = \"{}\"\n\
+         token_env = \"{SECRET_VAR}\"\nretries = 0\npoll_interval_ms = 10\n",
+        meta_server::CATALOG,
+        server.url()
+    );
+    Started {
+        _server: Box::new(server),
+        destination,
+        secret_var: SECRET_VAR,
+        other_vars: vec![("META_APP_SECRET", "meta-App-secret-8Lw")],
+        secret: META_TOKEN,
+        feed_head: None,
+    }
+}
+
 #[test]
 fn no_output_and_no_state_file_holds_a_secret() {
     for case in CASES {
@@ -289,7 +328,7 @@ fn check_case(case: &Case, scenario: Scenario) {
         feed_head,
     } = (case.start)(&env, scenario);
     let head =
-        feed_head.unwrap_or_else(|| "channel = \"google-merchant\"\nformat = \"xml\"\n".to_owned());
+        feed_head.unwrap_or_else(|| format!("channel = \"{}\"\nformat = \"xml\"\n", case.channel));
     env.write("feeds/remote.toml", format!("{head}\n{destination}"));
     let value = match scenario {
         Scenario::WrongSecret => WRONG_SECRET,
