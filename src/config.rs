@@ -67,6 +67,9 @@ pub struct RawConfig {
     /// Who hears about `omnifeed sync` runs (see [`NotifyConfig`]).
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// How feeds share each SKU's stock (see [`crate::allocate::RawAllocation`]).
+    #[serde(default)]
+    pub allocation: crate::allocate::RawAllocation,
 }
 
 /// `omnifeed sync` settings.
@@ -205,6 +208,8 @@ pub struct Config {
     /// How many findings the run keeps, and whether it lists them all.
     pub findings: FindingsPolicy,
     pub sync: SyncSettings,
+    /// `[allocation] mode = "partition"`: the feeds that split each SKU's stock.
+    pub partition: Option<Arc<crate::allocate::Partition>>,
 }
 
 impl Config {
@@ -349,6 +354,12 @@ impl Config {
                 "set `webhook = \"https://…\"`, or `webhook_env = \"VAR\"` when the URL holds a token",
             ));
         }
+        let partition = raw.allocation.compile().map_err(|problems| {
+            invalid(
+                problems.join("\n  "),
+                "see `[allocation]` in the README: mode = \"partition\" with [[allocation.feeds]] feed = \"NAME\" and one of units, percent, weight",
+            )
+        })?;
         let state_path = base_dir.join(
             raw.state
                 .path
@@ -368,6 +379,7 @@ impl Config {
         Ok(Config {
             path,
             sync,
+            partition: partition.map(Arc::new),
             taxonomy: Arc::new(taxonomy),
             findings: FindingsPolicy {
                 max_per_rule: raw

@@ -333,6 +333,18 @@ pub fn convert<'a>(
             parsed
         }
     };
+    let backorder_allowed = match cell(Field::BackorderAllowed).to_ascii_lowercase().as_str() {
+        "" | "false" | "no" | "0" => false,
+        "true" | "yes" | "1" => true,
+        other => {
+            findings.push(
+                &rules::INVALID_VALUE,
+                Field::BackorderAllowed,
+                format!("backorder_allowed `{other}` is not true/false/yes/no/1/0"),
+            );
+            false
+        }
+    };
     let availability_date = match cell(Field::AvailabilityDate) {
         "" => None,
         text => {
@@ -410,6 +422,7 @@ pub fn convert<'a>(
             availability,
             availability_date,
             stock,
+            backorder_allowed,
             custom,
         }),
         has_errors,

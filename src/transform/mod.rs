@@ -121,6 +121,9 @@ pub struct FeedContext<'f> {
     /// For each of `own_fields`: which of its values are known to pass as they are.
     own_trust: Vec<OwnTrust>,
     has_inventory: bool,
+    /// Whether the channel's availability field has a value for `limited_availability`
+    /// (the spec says; see `[stock.thresholds]`).
+    limited_offered: bool,
     /// When the run started: the reference for `max_days_ahead`.
     now: jiff::Timestamp,
 }
@@ -189,6 +192,7 @@ impl<'f> FeedContext<'f> {
             .collect();
         FeedContext {
             feed,
+            limited_offered: offers_limited_availability(&feed.spec),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             catalog_file,
             feed_label: Arc::from(feed.id.as_str()),
@@ -216,39 +220,109 @@ impl<'f> FeedContext<'f> {
             .feed(&self.feed_label)
     }
 
-    /// Sellable quantity for this feed, less the feed's buffer: the stock at the counted
-    /// locations when the inventory table has rows for the SKU; otherwise the products'
-    /// stock column; otherwise none (0) with an inventory table, unknown without one. The
-    /// column is the fallback, never added to the table's stock: one count, not two.
-    pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
-        let stock = if !item.stock.is_empty() {
-            item.stock
-                .iter()
-                .filter(|level| {
-                    self.counted
-                        .get(usize::from(level.location))
-                        .copied()
-                        .unwrap_or(false)
-                })
-                .map(|level| u64::from(level.quantity))
-                .sum()
+    /// The physical stock this feed counts: the stock at the counted locations when the
+    /// inventory table has rows for the SKU (a counted location without a row adds 0);
+    /// otherwise the products' stock column; otherwise none (0) with an inventory table,
+    /// unknown without one. The column is the fallback, never added to the table's stock:
+    /// one count, not two.
+    pub fn counted_stock(&self, item: &CatalogItem<'_>) -> Option<u64> {
+        if !item.stock.is_empty() {
+            Some(
+                item.stock
+                    .iter()
+                    .filter(|level| {
+                        self.counted
+                            .get(usize::from(level.location))
+                            .copied()
+                            .unwrap_or(false)
+                    })
+                    .map(|level| u64::from(level.quantity))
+                    .sum(),
+            )
         } else if let Some(column) = item.variant.stock {
-            u64::from(column)
+            Some(u64::from(column))
         } else if self.has_inventory {
-            0
+            Some(0)
         } else {
-            return None;
-        };
-        Some(stock.saturating_sub(u64::from(self.feed.stock_buffer)))
+            None
+        }
     }
 
+    /// The quantity this feed publishes (see [`crate::allocate`]): the counted stock, the
+    /// feed's part of its partition, then `[stock]` buffer, share, cap and thresholds.
+    /// Unknown stock stays unknown. `trace` collects the steps for `preview`.
+    pub fn allocated(
+        &self,
+        item: &CatalogItem<'_>,
+        mut trace: Option<&mut crate::allocate::Trace>,
+    ) -> Option<u64> {
+        let stock = self.counted_stock(item)?;
+        let part = match &self.feed.partition {
+            None => stock,
+            Some((partition, slot)) => {
+                let parts = partition.split(stock);
+                let part = parts.get(*slot).copied().unwrap_or(0);
+                if let Some(trace) = trace.as_deref_mut() {
+                    trace.steps.push(crate::allocate::Step::Partition {
+                        feed_slot: *slot,
+                        parts: partition
+                            .members
+                            .iter()
+                            .map(|(name, _)| name.clone())
+                            .zip(parts)
+                            .collect(),
+                    });
+                }
+                part
+            }
+        };
+        Some(
+            self.feed
+                .stock_policy
+                .apply(part, self.limited_offered, trace)
+                .0,
+        )
+    }
+
+    /// Sellable quantity for this feed (see [`FeedContext::allocated`]).
+    pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
+        self.allocated(item, None)
+    }
+
+    /// Whether the channel has a `limited_availability` value this feed can send.
+    pub fn offers_limited(&self) -> bool {
+        self.limited_offered
+    }
+
+    /// The item's availability: what the catalog states wins (preorder, backorder, …);
+    /// otherwise the published quantity decides through the feed's thresholds, and an item
+    /// with none left is on backorder when the catalog allows backorders.
     pub fn availability(&self, item: &CatalogItem<'_>, quantity: Option<u64>) -> Availability {
         match (item.variant.availability, quantity) {
             (Some(stated), _) => stated,
             // No stock data at all: the catalog sells what it lists.
             (None, None) => Availability::InStock,
+            (None, Some(0)) if item.variant.backorder_allowed => Availability::Backorder,
             (None, Some(0)) => Availability::OutOfStock,
-            (None, Some(_)) => Availability::InStock,
+            (None, Some(quantity)) => self.level_of(quantity),
+        }
+    }
+
+    /// In stock or limited, for a published quantity above 0 (thresholds already made
+    /// anything below the lowest one 0).
+    fn level_of(&self, quantity: u64) -> Availability {
+        if self.limited_offered && quantity < self.feed.stock_policy.thresholds.in_stock_from {
+            Availability::LimitedAvailability
+        } else {
+            Availability::InStock
+        }
+    }
+
+    /// What a store shows (see `values::store_availability`), with the feed's thresholds.
+    fn store_availability(&self, stated: Option<Availability>, quantity: u64) -> Availability {
+        match values::store_availability(stated, quantity) {
+            Availability::InStock => self.level_of(quantity),
+            other => other,
         }
     }
 
@@ -393,13 +467,19 @@ impl<'f> FeedContext<'f> {
             let Some(quantity) = quantity else {
                 continue;
             };
+            // Each store's own stock goes through the feed's buffer, share, cap and
+            // thresholds.
+            let (quantity, _) =
+                self.feed
+                    .stock_policy
+                    .apply(u64::from(quantity), self.limited_offered, None);
+            let availability = self.store_availability(item.variant.availability, quantity);
             let store = values::StoreValues {
                 code,
-                quantity: u64::from(quantity).saturating_sub(u64::from(self.feed.stock_buffer)),
+                quantity,
+                availability,
             };
             count += 1;
-            let availability =
-                values::store_availability(item.variant.availability, store.quantity);
             let trusted = self
                 .own_trust
                 .iter()
@@ -716,6 +796,26 @@ impl<'f> FeedContext<'f> {
         }
         true
     }
+}
+
+/// Whether the spec's availability field takes a value for `limited_availability`: its
+/// mapped spelling is among the field's values. Channels without one never get it.
+fn offers_limited_availability(spec: &ChannelSpec) -> bool {
+    use crate::spec::Derived;
+    spec.fields.iter().any(|field| {
+        matches!(
+            field.source,
+            ValueSource::Derived(Derived::Availability | Derived::StoreAvailability)
+        ) && field.values.as_ref().is_some_and(|values| {
+            let canonical = Availability::LimitedAvailability.as_str();
+            let mapped = field
+                .map
+                .iter()
+                .find(|(from, _)| from == canonical)
+                .map_or(canonical, |(_, to)| to.as_str());
+            values.iter().any(|value| value == mapped)
+        })
+    })
 }
 
 /// Which values of one of a per-store channel's own fields pass as they are. They come from

@@ -72,6 +72,8 @@ impl<'a> Value<'a> {
 pub(super) struct StoreValues<'a> {
     pub code: &'a str,
     pub quantity: u64,
+    /// What the store shows, by its own stock and the feed's thresholds.
+    pub availability: Availability,
 }
 
 /// Everything one item's values are made from.
@@ -164,12 +166,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::Quantity => self.quantity.map(|q| Value::Text(count_text(q))),
                 Derived::StoreCode => store.and_then(|s| text(s.code)),
                 Derived::StoreQuantity => store.map(|s| Value::Text(count_text(s.quantity))),
-                Derived::StoreAvailability => store.and_then(|s| {
-                    map_value(
-                        field,
-                        store_availability(v.availability, s.quantity).as_str(),
-                    )
-                }),
+                Derived::StoreAvailability => {
+                    store.and_then(|s| map_value(field, s.availability.as_str()))
+                }
                 Derived::FeedCountry => feed.country.clone().and_then(owned),
                 Derived::FeedLanguage => feed.language.clone().and_then(owned),
                 Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
