@@ -90,24 +90,9 @@ fn describe(
         "SKU {} ({}:{}) in feed {} ({} {})",
         v.sku, context.catalog_file, v.line, feed.id, feed.spec.id, feed.format.id
     )?;
-    let stock: Vec<String> = item
-        .stock
-        .iter()
-        .map(|level| format!("{} {}", locations.get(level.location).id, level.quantity))
-        .collect();
-    let quantity = context.quantity(item);
-    writeln!(
-        out,
-        "stock: {} -> quantity {} (buffer {}), availability {}",
-        if stock.is_empty() {
-            "none".into()
-        } else {
-            stock.join(", ")
-        },
-        quantity.map_or("unknown".into(), |q| q.to_string()),
-        feed.stock_buffer,
-        context.availability(item, quantity).as_str()
-    )?;
+    for line in context.explain_stock(item, locations) {
+        writeln!(out, "{line}")?;
+    }
     let records = match context.records(item) {
         Err(filter) => {
             writeln!(out, "filtered out by `{filter}`")?;

@@ -320,7 +320,10 @@ pub fn convert<'a>(
     let availability = match cell(Field::Availability) {
         "" => None,
         text => {
-            let parsed = Availability::parse(text);
+            // Limited availability is the feeds' verdict from their thresholds, not a
+            // catalog state.
+            let parsed = Availability::parse(text)
+                .filter(|availability| *availability != Availability::LimitedAvailability);
             if parsed.is_none() {
                 findings.push(
                     &rules::INVALID_VALUE,

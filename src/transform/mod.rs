@@ -2,6 +2,7 @@
 //! and check them against the spec. An item with an error is left out of this feed (and
 //! reported); warnings keep it.
 
+mod explain;
 mod groups;
 pub mod html;
 mod value_rules;
@@ -289,6 +290,11 @@ impl<'f> FeedContext<'f> {
         self.allocated(item, None)
     }
 
+    /// Whether the stock at location `index` counts for this feed.
+    pub fn counts(&self, index: usize) -> bool {
+        self.counted.get(index).copied().unwrap_or(false)
+    }
+
     /// Whether the channel has a `limited_availability` value this feed can send.
     pub fn offers_limited(&self) -> bool {
         self.limited_offered
@@ -319,7 +325,7 @@ impl<'f> FeedContext<'f> {
     }
 
     /// What a store shows (see `values::store_availability`), with the feed's thresholds.
-    fn store_availability(&self, stated: Option<Availability>, quantity: u64) -> Availability {
+    pub(super) fn store_availability(&self, stated: Option<Availability>, quantity: u64) -> Availability {
         match values::store_availability(stated, quantity) {
             Availability::InStock => self.level_of(quantity),
             other => other,

@@ -43,6 +43,7 @@ mod shipping_tax;
 mod shop_presets;
 mod shopper_text;
 mod sshd;
+mod stock_allocation;
 mod support;
 mod sync;
 mod sync_notify;
