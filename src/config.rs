@@ -123,6 +123,10 @@ pub struct RawCatalog {
     pub inventory: RawTable,
     #[serde(default)]
     pub locations: RawTable,
+    /// Optional `store_prices.csv` (sku, location_id, currency, price, sale_price): a
+    /// store's own price where it differs from the online one, for local inventory feeds.
+    #[serde(default)]
+    pub store_prices: RawTable,
 }
 
 /// One input table. Every key is optional: the defaults read the canonical CSV layout.
@@ -198,6 +202,7 @@ pub struct Config {
     pub products: RawTable,
     pub inventory: RawTable,
     pub locations: RawTable,
+    pub store_prices: RawTable,
     pub defaults: Defaults,
     pub time_zone: jiff::tz::TimeZone,
     pub feeds_dir: PathBuf,
@@ -234,6 +239,7 @@ impl Config {
             self.products_path(),
             self.table_path(&self.inventory, "inventory.csv"),
             self.table_path(&self.locations, "locations.csv"),
+            self.table_path(&self.store_prices, "store_prices.csv"),
             self.state_path.clone(),
         ]);
         files
@@ -294,6 +300,7 @@ impl Config {
             &raw.catalog.products,
             &raw.catalog.inventory,
             &raw.catalog.locations,
+            &raw.catalog.store_prices,
         ] {
             for field in table.columns.keys() {
                 if Field::parse(field).is_none() && !is_table_field(field) {
@@ -392,6 +399,7 @@ impl Config {
             required,
             products: raw.catalog.products,
             inventory: raw.catalog.inventory,
+            store_prices: raw.catalog.store_prices,
             locations: raw.catalog.locations,
             defaults: raw.defaults,
             time_zone,
@@ -407,7 +415,13 @@ impl Config {
 fn is_table_field(name: &str) -> bool {
     matches!(
         name,
-        "location_id" | "quantity" | "kind" | "name" | "store_code"
+        "location_id"
+            | "quantity"
+            | "kind"
+            | "name"
+            | "store_code"
+            | "pickup_method"
+            | "pickup_sla"
     )
 }
 

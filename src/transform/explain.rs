@@ -24,20 +24,13 @@ impl FeedContext<'_> {
                 LocationKind::Warehouse => "warehouse",
                 LocationKind::Store => "store",
             };
-            let amount = level.map_or("no inventory row: 0".to_owned(), |l| {
-                l.quantity.to_string()
-            });
+            let amount = level.map_or("no inventory row: 0".to_owned(), |l| l.quantity.to_string());
             let verdict = if counted { "counted" } else { "not counted" };
-            lines.push(format!(
-                "  {} ({kind}): {amount}, {verdict}",
-                location.id
-            ));
+            lines.push(format!("  {} ({kind}): {amount}, {verdict}", location.id));
         }
         let policy = &self.feed.stock_policy;
         if per_store {
-            lines.push(
-                "  each store publishes its own stock, through the steps below".to_owned(),
-            );
+            lines.push("  each store publishes its own stock, through the steps below".to_owned());
             for level in item.stock {
                 let location = locations.get(level.location);
                 if !self.counts(usize::from(level.location)) || location.kind != LocationKind::Store
@@ -45,8 +38,11 @@ impl FeedContext<'_> {
                     continue;
                 }
                 let mut trace = Trace::default();
-                let (quantity, _) =
-                    policy.apply(u64::from(level.quantity), self.offers_limited(), Some(&mut trace));
+                let (quantity, _) = policy.apply(
+                    u64::from(level.quantity),
+                    self.offers_limited(),
+                    Some(&mut trace),
+                );
                 let availability = self.store_availability(item.variant.availability, quantity);
                 lines.push(format!(
                     "  store {}: {}{} -> quantity {quantity}, {}",
@@ -127,10 +123,7 @@ fn step_text(step: &Step) -> String {
                 .map(|(name, part)| format!("{name} {part}"))
                 .collect();
             let own = parts.get(*feed_slot).map_or(0, |(_, part)| *part);
-            format!(
-                "partition: {} -> this feed {own}",
-                all.join(", ")
-            )
+            format!("partition: {} -> this feed {own}", all.join(", "))
         }
         Step::Buffer { buffer, left } => format!("buffer {buffer}: {left}"),
         Step::Share { percent, left } => format!("share {percent} % (rounded down): {left}"),

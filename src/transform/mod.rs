@@ -115,6 +115,10 @@ pub struct FeedContext<'f> {
     counted: Vec<bool>,
     /// Per-store channels: the stores that get records, and their store codes.
     stores: Vec<(u16, String)>,
+    /// Stores' own prices (the store prices table).
+    store_prices: Arc<crate::load::store_prices::StorePrices>,
+    /// By store slot: the store's pickup method and SLA from the locations table.
+    store_pickup: Vec<(String, String)>,
     /// By location index: its position in `stores`.
     store_slot: Vec<Option<u16>>,
     /// Per-store channels: the fields whose values come from the store.
@@ -167,6 +171,13 @@ impl<'f> FeedContext<'f> {
             })
             .filter_map(|(i, l)| Some((u16::try_from(i).ok()?, l.store_code.clone())))
             .collect::<Vec<_>>();
+        let store_pickup: Vec<(String, String)> = stores
+            .iter()
+            .map(|(location, _)| {
+                let location = locations.get(*location);
+                (location.pickup_method.clone(), location.pickup_sla.clone())
+            })
+            .collect();
         let mut store_slot = vec![None; locations.list.len()];
         for (slot, (location, _)) in (0..).zip(&stores) {
             store_slot[usize::from(*location)] = Some(slot);
@@ -176,10 +187,22 @@ impl<'f> FeedContext<'f> {
             .fields
             .iter()
             .enumerate()
-            .filter(|&(_, field)| {
+            .filter(|&(index, field)| {
                 // Overridden ones too: they are checked per store, in field order, as the
-                // rest of the store's values are.
-                per_store && values::is_store_field(field)
+                // rest of the store's values are. A store setting the feed overrides, or
+                // that no store has, is the same everywhere, so it is shared.
+                let setting_everywhere_alike = values::is_store_setting(field)
+                    && (feed.overrides[index].is_some()
+                        || match field.source {
+                            ValueSource::Derived(crate::spec::Derived::StorePickupSla) => {
+                                store_pickup.iter().all(|(_, sla)| sla.is_empty())
+                            }
+                            ValueSource::Derived(crate::spec::Derived::StorePickupMethod) => {
+                                store_pickup.iter().all(|(method, _)| method.is_empty())
+                            }
+                            _ => locations.store_prices.is_empty(),
+                        });
+                per_store && values::is_store_field(field) && !setting_everywhere_alike
             })
             .map(|(index, _)| index)
             .collect::<Vec<_>>();
@@ -188,7 +211,7 @@ impl<'f> FeedContext<'f> {
             .iter()
             .map(|&index| match feed.overrides[index] {
                 Some(_) => OwnTrust::Unknown,
-                None => OwnTrust::new(&feed.spec.fields[index], &stores),
+                None => OwnTrust::new(&feed.spec.fields[index], &stores, &store_pickup),
             })
             .collect();
         FeedContext {
@@ -199,6 +222,8 @@ impl<'f> FeedContext<'f> {
             feed_label: Arc::from(feed.id.as_str()),
             counted,
             stores,
+            store_pickup,
+            store_prices: Arc::clone(&locations.store_prices),
             store_slot,
             own_fields,
             own_trust,
@@ -325,7 +350,11 @@ impl<'f> FeedContext<'f> {
     }
 
     /// What a store shows (see `values::store_availability`), with the feed's thresholds.
-    pub(super) fn store_availability(&self, stated: Option<Availability>, quantity: u64) -> Availability {
+    pub(super) fn store_availability(
+        &self,
+        stated: Option<Availability>,
+        quantity: u64,
+    ) -> Availability {
         match values::store_availability(stated, quantity) {
             Availability::InStock => self.level_of(quantity),
             other => other,
@@ -469,7 +498,7 @@ impl<'f> FeedContext<'f> {
                 at_store[usize::from(slot)].get_or_insert(level.quantity);
             }
         }
-        for (slot, ((_, code), quantity)) in self.stores.iter().zip(at_store).enumerate() {
+        for (slot, ((location, code), quantity)) in self.stores.iter().zip(at_store).enumerate() {
             let Some(quantity) = quantity else {
                 continue;
             };
@@ -480,10 +509,14 @@ impl<'f> FeedContext<'f> {
                     .stock_policy
                     .apply(u64::from(quantity), self.limited_offered, None);
             let availability = self.store_availability(item.variant.availability, quantity);
+            let (pickup_method, pickup_sla) = &self.store_pickup[slot];
             let store = values::StoreValues {
                 code,
                 quantity,
                 availability,
+                pickup_method,
+                pickup_sla,
+                own_price: self.store_prices.get(item.variant.sku, *location).copied(),
             };
             count += 1;
             let trusted = self
@@ -839,9 +872,21 @@ enum OwnTrust {
 }
 
 impl OwnTrust {
-    fn new(field: &FieldSpec, stores: &[(u16, String)]) -> OwnTrust {
+    fn new(field: &FieldSpec, stores: &[(u16, String)], pickup: &[(String, String)]) -> OwnTrust {
         use crate::spec::Derived;
         match field.source {
+            ValueSource::Derived(Derived::StorePickupMethod) => OwnTrust::Code(
+                pickup
+                    .iter()
+                    .map(|(method, _)| values::passes_as_is(field, method))
+                    .collect(),
+            ),
+            ValueSource::Derived(Derived::StorePickupSla) => OwnTrust::Code(
+                pickup
+                    .iter()
+                    .map(|(_, sla)| values::passes_as_is(field, sla))
+                    .collect(),
+            ),
             ValueSource::Derived(Derived::StoreCode) => OwnTrust::Code(
                 stores
                     .iter()

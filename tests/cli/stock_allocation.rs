@@ -21,7 +21,13 @@ fn column(feed: &str, delimiter: char, name: &str) -> Vec<String> {
         .position(|h| h.trim_matches('"') == name)
         .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
     lines
-        .map(|line| line.split(delimiter).nth(at).unwrap_or("").trim_matches('"').to_owned())
+        .map(|line| {
+            line.split(delimiter)
+                .nth(at)
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_owned()
+        })
         .collect()
 }
 
@@ -78,7 +84,10 @@ fn a_partition_by_equal_weights_splits_ten_units_four_three_three() {
     assert_eq!(quantities(&env, "b"), ["3", "0", "2", "1"]);
     assert_eq!(quantities(&env, "c"), ["3", "0", "2", "1"]);
     let availability = column(&env.read("out/a.csv"), ',', "availability");
-    assert_eq!(availability, ["in stock", "out of stock", "in stock", "in stock"]);
+    assert_eq!(
+        availability,
+        ["in stock", "out of stock", "in stock", "in stock"]
+    );
 }
 
 #[test]
@@ -143,7 +152,12 @@ fn limited_availability_only_where_the_spec_has_it() {
     assert_eq!(column(&local, '\t', "quantity"), ["6", "3", "0", "0"]);
     assert_eq!(
         column(&local, '\t', "availability"),
-        ["in_stock", "limited_availability", "out_of_stock", "out_of_stock"]
+        [
+            "in_stock",
+            "limited_availability",
+            "out_of_stock",
+            "out_of_stock"
+        ]
     );
     // Google's product feed has no limited_availability: S1's 3 units are in stock; the
     // others have no warehouse stock.
