@@ -194,12 +194,14 @@ impl<'f> FeedContext<'f> {
                 let setting_everywhere_alike = values::is_store_setting(field)
                     && (feed.overrides[index].is_some()
                         || match field.source {
-                            ValueSource::Derived(crate::spec::Derived::StorePickupSla) => {
-                                store_pickup.iter().all(|(_, sla)| sla.is_empty())
-                            }
-                            ValueSource::Derived(crate::spec::Derived::StorePickupMethod) => {
-                                store_pickup.iter().all(|(method, _)| method.is_empty())
-                            }
+                            // The SLA's requirement reads the method: both are the store's
+                            // own unless no store has either.
+                            ValueSource::Derived(
+                                crate::spec::Derived::StorePickupSla
+                                | crate::spec::Derived::StorePickupMethod,
+                            ) => store_pickup
+                                .iter()
+                                .all(|(method, sla)| method.is_empty() && sla.is_empty()),
                             _ => locations.store_prices.is_empty(),
                         });
                 per_store && values::is_store_field(field) && !setting_everywhere_alike
