@@ -160,6 +160,76 @@ impl Partition {
         self.members.iter().position(|(name, _)| name == feed)
     }
 
+    /// Member `slot`'s part of `stock`: the same as `split(stock)[slot]`, without building
+    /// every part (each feed asks for its own, for every item).
+    pub fn part_of(&self, stock: u64, slot: usize) -> u64 {
+        let Some(&(_, own)) = self.members.get(slot) else {
+            return 0;
+        };
+        let (left, fixed) = self.fixed_claims(stock, Some(slot));
+        let Claim::Weight(weight) = own else {
+            return fixed;
+        };
+        let total_weight = self.total_weight();
+        let share = |weight: u32| {
+            let exact = u128::from(left) * u128::from(weight);
+            (exact / total_weight, exact % total_weight)
+        };
+        let (floor, remainder) = share(weight);
+        let mut given = 0u128;
+        // How many weighted members come before this one in the leftover order.
+        let mut ahead = 0u128;
+        for (other, (_, claim)) in self.members.iter().enumerate() {
+            if let Claim::Weight(other_weight) = *claim {
+                let (other_floor, other_remainder) = share(other_weight);
+                given += other_floor;
+                if other_remainder > remainder || (other_remainder == remainder && other < slot) {
+                    ahead += 1;
+                }
+            }
+        }
+        let leftover = u128::from(left) - given;
+        // At most `left`: a part of it.
+        u64::try_from(floor + u128::from(ahead < leftover)).unwrap_or(left)
+    }
+
+    /// What the `units` and `percent` claims leave of `stock`, and what they give `slot`.
+    fn fixed_claims(&self, stock: u64, slot: Option<usize>) -> (u64, u64) {
+        let mut left = stock;
+        let mut own = 0;
+        for (index, (_, claim)) in self.members.iter().enumerate() {
+            if let Claim::Units(units) = *claim {
+                let part = units.min(left);
+                left -= part;
+                if Some(index) == slot {
+                    own = part;
+                }
+            }
+        }
+        for (index, (_, claim)) in self.members.iter().enumerate() {
+            if let Claim::Percent(percent) = *claim {
+                // Below u64::MAX: a percentage of at most 100 of a u64.
+                let floor = u128::from(stock) * u128::from(percent) / 100;
+                let part = u64::try_from(floor).unwrap_or(u64::MAX).min(left);
+                left -= part;
+                if Some(index) == slot {
+                    own = part;
+                }
+            }
+        }
+        (left, own)
+    }
+
+    fn total_weight(&self) -> u128 {
+        self.members
+            .iter()
+            .map(|(_, claim)| match claim {
+                Claim::Weight(weight) => u128::from(*weight),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Each member's part of `stock`, in member order; the parts never add up to more.
     ///
     /// `units` claims are served first, in the order listed; then each `percent` claim
@@ -170,30 +240,14 @@ impl Partition {
     /// over weights 1:1:1 give 4/3/3, and each weighted part is within one unit of its
     /// exact share. With no weight claim, what the others leave is published nowhere.
     pub fn split(&self, stock: u64) -> Vec<u64> {
-        let mut parts = vec![0u64; self.members.len()];
-        let mut left = stock;
-        for (part, (_, claim)) in parts.iter_mut().zip(&self.members) {
-            if let Claim::Units(units) = *claim {
-                *part = units.min(left);
-                left -= *part;
-            }
-        }
-        for (part, (_, claim)) in parts.iter_mut().zip(&self.members) {
-            if let Claim::Percent(percent) = *claim {
-                // Below u64::MAX: a percentage of at most 100 of a u64.
-                let floor = u128::from(stock) * u128::from(percent) / 100;
-                *part = u64::try_from(floor).unwrap_or(u64::MAX).min(left);
-                left -= *part;
-            }
-        }
-        let total_weight: u128 = self
-            .members
-            .iter()
-            .map(|(_, claim)| match claim {
-                Claim::Weight(weight) => u128::from(*weight),
-                _ => 0,
+        let mut parts: Vec<u64> = (0..self.members.len())
+            .map(|slot| match self.members[slot].1 {
+                Claim::Weight(_) => 0,
+                _ => self.fixed_claims(stock, Some(slot)).1,
             })
-            .sum();
+            .collect();
+        let (left, _) = self.fixed_claims(stock, None);
+        let total_weight = self.total_weight();
         if total_weight == 0 {
             return parts;
         }

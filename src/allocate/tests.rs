@@ -262,6 +262,19 @@ proptest! {
         }
     }
 
+    /// One feed's part, worked out alone, is its part of the whole split.
+    #[test]
+    fn one_part_alone_equals_the_split(
+        stock in prop_oneof![0u64..100, 0u64..1_000_000, Just(u64::MAX)],
+        claims in prop::collection::vec(claim(), 2..6),
+    ) {
+        let partition = partition(&claims);
+        let parts = partition.split(stock);
+        for (slot, part) in parts.iter().enumerate() {
+            prop_assert_eq!(partition.part_of(stock, slot), *part, "slot {}", slot);
+        }
+    }
+
     /// A feed's own steps only ever lower the quantity.
     #[test]
     fn the_feed_steps_never_publish_more_than_they_get(

@@ -287,6 +287,7 @@ impl<'f> FeedContext<'f> {
         let stock = self.counted_stock(item)?;
         let part = match &self.feed.partition {
             None => stock,
+            Some((partition, slot)) if trace.is_none() => partition.part_of(stock, *slot),
             Some((partition, slot)) => {
                 let parts = partition.split(stock);
                 let part = parts.get(*slot).copied().unwrap_or(0);
