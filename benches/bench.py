@@ -3,7 +3,7 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|s3|sftp|shipping|all] [--variants N] [--stores N] [--runs N]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
 `shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
 rules, alternating.
 `allocation` (not part of `all`): four feeds (Google RSS, Meta CSV, TikTok CSV, Google local
@@ -15,9 +15,12 @@ alternating, with wall time and peak RSS of each and the ratio.
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
 cache path), alternating, and prints both with their CPU time; not part of `all`.
-`shopify` (not part of `all`): the catalog's products as a Shopify product CSV export (product
-columns on a handle's first row only), validated with `preset = "shopify"`, next to a csv-crate
-parse of that export and a plain validate of the catalog.
+`shopify`, `woocommerce`, `magento2` (not part of `all`): the catalog's products as that shop's
+product CSV export (Shopify: product columns on a handle's first row only; WooCommerce: each
+variable product before its variations; Magento: simple children before their configurable
+parent), validated with the preset, next to a csv-crate parse of that export. `--compare BIN`
+runs the same with another omnifeed binary (say a build of an earlier commit) and exports the
+Google feed with both, printing whether the two feeds are byte-identical.
 `dirty` (not part of `all`): peak RSS of export with a finding on every item, from a copy of
 the catalog with `brand` blanked on every row (Google recommends it).
 `s3` (not part of `all`): the Google feed pushed into a fresh state to a local S3 server
@@ -113,7 +116,8 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "s3", "sftp", "shipping", "allocation", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "allocation", "all"])
+    ap.add_argument("--compare", metavar="BIN", help="shop modes: also run this omnifeed binary (an earlier build) and compare the Google feeds byte for byte")
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
@@ -155,33 +159,46 @@ def main():
         bench_allocation(a, cat)
     if a.what == "s3":
         bench_s3(a, cat)
-    if a.what == "shopify":
-        bench_shopify(a, cat)
+    if a.what in SHOPS:
+        bench_shop(a, cat, a.what)
     if a.what == "sftp":
         bench_sftp(a, cat)
 
 
-def bench_shopify(a, cat):
-    """The products as Shopify exports them, read through the preset."""
+def shop_rows(cat):
+    """The catalog's rows grouped by product (group_id, else the SKU), in file order."""
+    import csv
+    with open(os.path.join(cat, "products.csv"), newline="") as src:
+        group, rows = None, []
+        for row in csv.DictReader(src):
+            key = row["group_id"] or row["sku"]
+            if key != group and rows:
+                yield group, rows
+                rows = []
+            group = key
+            rows.append(row)
+        if rows:
+            yield group, rows
+
+
+def regular_and_sale(row):
+    return (row["price"], row["sale_price"]) if row["sale_price"] else (row["price"], "")
+
+
+def write_shopify(cat, export):
     import csv, zlib
-    shop = cat + "-shopify"
-    export = os.path.join(shop, "products_export.csv")
-    if not os.path.exists(export):
-        os.makedirs(shop, exist_ok=True)
-        header = ["Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published",
-                  "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Variant SKU",
-                  "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty",
-                  "Variant Price", "Variant Compare At Price", "Variant Barcode", "Image Src",
-                  "Image Position", "Variant Image", "Status"]
-        with open(os.path.join(cat, "products.csv"), newline="") as src, \
-                open(export + ".tmp", "w", newline="") as dst:
-            writer = csv.writer(dst, lineterminator="\n")
-            writer.writerow(header)
-            seen = set()
-            for row in csv.DictReader(src):
-                handle = (row["group_id"] or row["sku"]).lower()
-                first = handle not in seen
-                seen.add(handle)
+    header = ["Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published",
+              "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Variant SKU",
+              "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty",
+              "Variant Price", "Variant Compare At Price", "Variant Barcode", "Image Src",
+              "Image Position", "Variant Image", "Status"]
+    with open(export + ".tmp", "w", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(header)
+        for group, rows in shop_rows(cat):
+            handle = group.lower()
+            for i, row in enumerate(rows):
+                first = i == 0
                 sale = row["sale_price"]
                 price, compare = (sale, row["price"]) if sale else (row["price"], "")
                 if first:
@@ -193,20 +210,148 @@ def bench_shopify(a, cat):
                                  zlib.crc32(row["sku"].encode()) % 50, price, compare, row["gtin"],
                                  row["image_link"] if first else "", "1" if first else "",
                                  row["image_link"], "active" if first else ""])
-        os.replace(export + ".tmp", export)
-        with open(os.path.join(shop, "omnifeed.toml"), "w") as config:
-            config.write('[catalog]\ndir = "."\n[catalog.products]\nfile = "products_export.csv"\n'
-                         'preset = "shopify"\nbase_url = "https://shop.example.com"\n'
-                         '[defaults]\ncurrency = "EUR"\n')
+    os.replace(export + ".tmp", export)
+
+
+def write_woocommerce(cat, export):
+    """Variable products with their variations after them, as WooCommerce's exporter
+    writes them (by ID); products of one variant are simple."""
+    import csv, zlib
+    header = ["ID", "Type", "SKU", "GTIN, UPC, EAN, or ISBN", "Name", "Published",
+              "Short description", "Description", "In stock?", "Stock", "Sale price",
+              "Regular price", "Categories", "Images", "Parent", "Brands",
+              "Attribute 1 name", "Attribute 1 value(s)", "Attribute 2 name", "Attribute 2 value(s)"]
+    next_id = 10
+    with open(export + ".tmp", "w", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(header)
+        for group, rows in shop_rows(cat):
+            first = rows[0]
+            images = ", ".join([first["image_link"], *first["additional_image_links"].split("|")])
+            if len(rows) == 1:
+                regular, sale = regular_and_sale(first)
+                writer.writerow([next_id, "simple", first["sku"], first["gtin"], first["title"], "1",
+                                 "", first["description"], "1", zlib.crc32(first["sku"].encode()) % 50,
+                                 sale, regular, first["product_type"], images, "", first["brand"],
+                                 "Color", first["color"], "Size", first["size"]])
+                next_id += 1
+                continue
+            parent = next_id
+            colors = ", ".join(dict.fromkeys(r["color"] for r in rows))
+            sizes = ", ".join(dict.fromkeys(r["size"] for r in rows))
+            writer.writerow([parent, "variable", group, "", first["title"], "1", "",
+                             first["description"], "1", "", "", "", first["product_type"], images,
+                             "", first["brand"], "Color", colors, "Size", sizes])
+            next_id += 1
+            for row in rows:
+                regular, sale = regular_and_sale(row)
+                writer.writerow([next_id, "variation", row["sku"], row["gtin"], row["title"], "1", "",
+                                 "", "1", zlib.crc32(row["sku"].encode()) % 50, sale, regular, "",
+                                 row["image_link"], f"id:{parent}", "", "Color", row["color"],
+                                 "Size", row["size"]])
+                next_id += 1
+    os.replace(export + ".tmp", export)
+
+
+def write_magento(cat, export):
+    """Simple children before their configurable parent, as Magento's import samples and
+    many exports have them; products of one variant are visible simples."""
+    import csv, zlib
+    header = ["sku", "store_view_code", "attribute_set_code", "product_type", "categories",
+              "name", "description", "product_online", "visibility", "price", "special_price",
+              "url_key", "base_image", "additional_images", "additional_attributes", "qty",
+              "is_in_stock", "configurable_variations"]
+    def category(row):
+        return "Default Category/" + row["product_type"].replace(" > ", "/")
+    with open(export + ".tmp", "w", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(header)
+        for group, rows in shop_rows(cat):
+            first = rows[0]
+            alone = len(rows) == 1
+            for row in rows:
+                regular, sale = regular_and_sale(row)
+                attributes = f"color={row['color']},size={row['size']},ean={row['gtin']},manufacturer={row['brand']}"
+                writer.writerow([row["sku"], "", "Default", "simple", category(row), row["title"],
+                                 row["description"] if alone else "", "1",
+                                 "Catalog, Search" if alone else "Not Visible Individually",
+                                 regular, sale, row["sku"].lower(), row["image_link"],
+                                 ",".join(row["additional_image_links"].split("|")) if alone else "",
+                                 attributes, f"{zlib.crc32(row['sku'].encode()) % 50}.0000", "1", ""])
+            if alone:
+                continue
+            variations = "|".join(f"sku={r['sku']},color={r['color']},size={r['size']}" for r in rows)
+            writer.writerow([group, "", "Default", "configurable", category(first), first["title"],
+                             first["description"], "1", "Catalog, Search", first["price"], "",
+                             group.lower(), first["image_link"],
+                             ",".join(first["additional_image_links"].split("|")), "", "", "1",
+                             variations])
+    os.replace(export + ".tmp", export)
+
+
+SHOPS = {
+    # preset: (folder suffix, export file, writer, extra config lines)
+    "shopify": ("shopify", "products_export.csv", write_shopify, ""),
+    "woocommerce": ("woocommerce", "wc-product-export.csv", write_woocommerce, ""),
+    "magento2": ("magento2", "catalog_product.csv", write_magento, ""),
+}
+
+
+def shop_export(cat, preset):
+    """The catalog rewritten as `preset`'s product export (cached next to the catalog)."""
+    suffix, name, write, _ = SHOPS[preset]
+    shop = cat + "-" + suffix
+    export = os.path.join(shop, name)
+    if not os.path.exists(export):
+        os.makedirs(shop, exist_ok=True)
+        print(f"writing the {preset} export into {shop} ...", file=sys.stderr)
+        write(cat, export)
+    config = os.path.join(shop, "omnifeed.toml")
+    with open(config, "w") as out:
+        out.write(f'[catalog]\ndir = "."\n[catalog.products]\nfile = "{name}"\n'
+                  f'preset = "{preset}"\nbase_url = "https://shop.example.com"\n'
+                  '[defaults]\ncurrency = "EUR"\n')
+    feeds = os.path.join(shop, "feeds")
+    os.makedirs(feeds, exist_ok=True)
+    with open(os.path.join(feeds, "google.toml"), "w") as out:
+        out.write('channel = "google-merchant"\nformat = "tsv"\ncountry = "DE"\nlanguage = "en"\n'
+                  '[destination]\nkind = "dir"\npath = "out"\n')
+    return shop, export, config
+
+
+def md5_of(path):
+    import hashlib
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bench_shop(a, cat, preset):
+    """The products as `preset` exports them, read through the preset: `validate` time and
+    peak RSS next to a csv-crate parse of the export; with --compare BIN, the same with
+    that (earlier) build, and whether both export byte-identical Google feeds."""
+    shop, export, config = shop_export(cat, preset)
     mb = os.path.getsize(export) / 1e6
     base, rss, _ = best_of(a.runs, [CSV_PARSE, export])
-    print(f"Shopify export of the same variants: {mb:.0f} MB")
+    print(f"{preset} export of the same variants: {mb:.0f} MB")
     line("csv crate parse of the export", base, rss, a.variants)
-    wall, rss, code = best_of(a.runs, [BIN, "--config", os.path.join(shop, "omnifeed.toml"), "validate",
-                                       "--no-progress"])
-    line("omnifeed validate, shopify preset", wall, rss, a.variants, base)
-    if code not in (0, 1):
-        print(f"  (exit {code})")
+    builds = [("this build", BIN)] + ([("--compare build", a.compare)] if a.compare else [])
+    feeds = []
+    for name, binary in builds:
+        wall, rss, code = best_of(a.runs, [binary, "--config", config, "validate", "--no-progress"])
+        line(f"validate, {preset}, {name}", wall, rss, a.variants, base)
+        if code not in (0, 1):
+            print(f"  (exit {code})")
+        if a.compare:
+            with tempfile.TemporaryDirectory(dir=shop) as out:
+                wall, rss, code = timed([binary, "--config", config, "export", "--no-progress",
+                                         "--out", out])
+                line(f"export Google TSV, {name}", wall, rss, a.variants, base)
+                feeds.append(md5_of(os.path.join(out, "google.tsv")))
+    if a.compare:
+        print(f"{'Google feeds byte-identical':<34} {'yes' if feeds[0] == feeds[1] else 'NO'} ({feeds[0]})")
 
 
 def bench_push(a, cat):

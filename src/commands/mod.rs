@@ -102,7 +102,13 @@ pub fn set_jobs(jobs: Option<usize>) {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let (jobs, note) = bounded_jobs(requested, cores);
         if let Some(note) = note {
-            let _ = writeln!(std::io::stderr(), "note: {note}");
+            // `sync` logs through tracing (JSON under `--log-format json`): the note joins
+            // its log there; other commands have no log and print it plainly.
+            if tracing::dispatcher::has_been_set() {
+                tracing::warn!(requested, used = jobs, "{note}");
+            } else {
+                let _ = writeln!(std::io::stderr(), "note: {note}");
+            }
         }
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)

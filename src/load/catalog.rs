@@ -609,7 +609,7 @@ fn read_products(
     let (reader, table_config) = match products.config.preset {
         None => (products.open()?, products.config.clone()),
         Some(preset) => {
-            let prepared = super::preset::read(
+            let (prepared, rows) = super::preset::read(
                 preset,
                 &products.path,
                 &products.config,
@@ -624,8 +624,12 @@ fn read_products(
             table.columns = columns;
             table.prices = prepared.prices.clone();
             table.list_separator = Some("|".into());
-            let reader =
-                TableReader::prepared(&products.path, Arc::clone(&products.label), prepared);
+            let reader = TableReader::prepared(
+                &products.path,
+                Arc::clone(&products.label),
+                &prepared.header,
+                rows,
+            );
             (reader, table)
         }
     };

@@ -254,11 +254,9 @@ pub struct TableReader {
 }
 
 enum Source {
-    /// Rows a preset made from a shop export, with the export's findings to report first.
-    Prepared {
-        rows: std::vec::IntoIter<super::preset::PreparedRow>,
-        findings: Vec<Finding>,
-    },
+    /// Rows a preset makes from a shop export as it reads it (boxed: its readers are
+    /// large, and every table reader would otherwise be as large).
+    Prepared(Box<super::preset::PresetRows>),
     Delimited(csv::Reader<LineCounter<Box<dyn Read + Send>>>),
     JsonLines {
         input: BufReader<Box<dyn Read + Send>>,
@@ -383,24 +381,22 @@ impl TableReader {
         }
     }
 
-    /// A reader over the rows a preset made of a shop export.
+    /// A reader over the rows a preset makes of a shop export, under `header`.
     pub fn prepared(
         path: &Path,
         label: Arc<str>,
-        prepared: super::preset::Prepared,
+        header: &[String],
+        rows: super::preset::PresetRows,
     ) -> TableReader {
-        let mut header = Header::default();
-        for name in prepared.header {
-            header.push(Arc::from(name));
+        let mut names = Header::default();
+        for name in header {
+            names.push(Arc::from(name.as_str()));
         }
         TableReader {
             path: path.to_owned(),
             label,
-            header: Arc::new(header),
-            source: Source::Prepared {
-                rows: prepared.rows.into_iter(),
-                findings: prepared.findings,
-            },
+            header: Arc::new(names),
+            source: Source::Prepared(Box::new(rows)),
             scratch: ByteRecord::new(),
         }
     }
@@ -419,21 +415,11 @@ impl TableReader {
         out.rows.reserve(max);
         let mut findings = Vec::new();
         let ended = match &mut self.source {
-            Source::Prepared {
-                rows,
-                findings: pending,
-            } => {
-                findings.append(pending);
-                let mut ended = false;
-                while out.rows.len() < max {
-                    let Some(row) = rows.next() else {
-                        ended = true;
-                        break;
-                    };
-                    out.push(row.line, row.byte, row.cells.iter().map(String::as_bytes));
-                }
-                ended
-            }
+            Source::Prepared(rows) => rows.fill(
+                max,
+                &mut |line, byte, cells| out.push(line, byte, cells.iter().map(|c| c.as_bytes())),
+                &mut findings,
+            )?,
             Source::Delimited(reader) => {
                 let width = self.header.names.len();
                 let record = &mut self.scratch;

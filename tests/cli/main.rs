@@ -28,6 +28,7 @@ mod loader_stock;
 mod local_inventory;
 mod merchant_api;
 mod paths;
+mod preset_streaming;
 mod push_dry_run;
 mod push_ftp;
 mod push_http;

@@ -97,6 +97,44 @@ fn a_good_run_is_silent_and_leaves_a_report_kept_in_runs() {
     assert!(log.contains("sync run 2 ok"), "{log}");
 }
 
+/// The note that `--jobs` is held to a few threads per core is a log line like the others:
+/// JSON under `--log-format json`, so a log shipper reads every stderr line.
+#[test]
+fn the_jobs_note_is_a_json_log_line() {
+    let env = project(5);
+    let run = env.run(&["sync", "--log-format", "json", "--jobs", "100000"]);
+    run.expect_code(0);
+    let lines: Vec<serde_json::Value> = run
+        .stderr()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let note = lines
+        .iter()
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("--jobs 100000 is more than"))
+        })
+        .unwrap_or_else(|| panic!("no --jobs note in {lines:?}"));
+    assert_eq!(note["level"], "WARN", "{note}");
+    assert_eq!(note["requested"], 100000, "{note}");
+    assert!(
+        note["used"].as_u64().is_some_and(|used| used >= 4),
+        "{note}"
+    );
+
+    // In text logs it is a WARN line too, not a bare note.
+    let run = env.run(&["sync", "--jobs", "100000"]);
+    run.expect_code(0);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("WARN") && stderr.contains("--jobs 100000 is more than"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("note: --jobs"), "{stderr}");
+}
+
 /// `--log-format json`: every stderr line is one JSON object with level and message;
 /// `--report` with `{run}` names the file after the run.
 #[test]

@@ -5,12 +5,17 @@
 //! Individually", are the items, taking from the parent what they leave empty. Rows with a
 //! `store_view_code` override the default row for one store view and are not products.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::Settings;
-use super::rows::{Prepared, Row, RowsBuilder};
-use super::shop_file::{ShopFile, ShopRecord};
+use super::parents::{ParentAt, ParentCache};
+use super::rows::{Discard, Row, Sink};
+use super::shop_file::{Records, ShopFile, ShopRecord};
 use super::text::{amount_above, category_path, join_url, list, sale_date, variant_attribute};
+use crate::load::table::LoadError;
 use crate::model::Field;
 
 /// Columns the preset reads; the export's others stay custom attributes.
@@ -38,72 +43,203 @@ pub(super) const COLUMNS: &[&str] = &[
     "configurable_variations",
 ];
 
-/// A child's configurable parent, and the attributes (`size=…,color=…`) the parent's
-/// `configurable_variations` give the child.
-type Parent<'a> = (&'a ShopRecord, Vec<(&'a str, &'a str)>);
-
 /// Product types that are sold as they are.
 const ITEM_TYPES: &[&str] = &["simple", "virtual", "downloadable"];
 
-pub(super) fn read(file: &ShopFile, settings: &Settings) -> Prepared {
-    let mut out = RowsBuilder::default();
-    // Child SKU -> its configurable parent and the attributes the parent gives it.
-    let mut parents: HashMap<&str, Parent<'_>> = HashMap::new();
-    for record in &file.records {
-        if !file.get(record, "store_view_code").is_empty()
-            || file.get(record, "product_type") != "configurable"
-        {
-            continue;
-        }
-        for variation in list(file.get(record, "configurable_variations"), '|') {
+/// A configurable parent as its children need it: its row, and per child SKU the
+/// attributes (`size=…,color=…`) its `configurable_variations` give that child.
+struct Parent {
+    record: ShopRecord,
+    children: HashMap<String, Vec<(String, String)>>,
+}
+
+impl Parent {
+    fn new(file: &ShopFile, record: ShopRecord) -> Parent {
+        let mut children = HashMap::new();
+        for variation in list(file.get(&record, "configurable_variations"), '|') {
             let pairs = key_values(variation);
             if let Some((_, sku)) = pairs.iter().find(|(key, _)| *key == "sku") {
                 let attributes = pairs
                     .iter()
-                    .copied()
                     .filter(|(key, _)| *key != "sku")
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
                     .collect();
-                parents.insert(sku, (record, attributes));
+                // A child listed twice takes its last listing.
+                children.insert((*sku).to_owned(), attributes);
             }
         }
+        Parent { record, children }
     }
-    let image_base = settings.image_base_url.clone().or_else(|| {
-        settings
-            .base_url
-            .as_deref()
-            .map(|base| join_url(base, "media/catalog/product"))
-    });
-    for record in &file.records {
+}
+
+/// Which configurable lists each child, from a first pass over the export: the child's
+/// SKU hashed, and the parent's number in `parents` (a child the export lists under two
+/// parents belongs to the later one). Children often come before their parent.
+struct ParentIndex {
+    parents: Vec<ParentAt>,
+    /// (SKU hash, parent number), sorted.
+    children: Vec<(u64, u32)>,
+}
+
+impl ParentIndex {
+    fn build(file: &Arc<ShopFile>) -> Result<ParentIndex, LoadError> {
+        let mut parents = Vec::new();
+        let mut children = Vec::new();
+        let mut record = ShopRecord::default();
+        let mut records = file.records()?;
+        while records.next(&mut record, &mut Discard)? {
+            if !file.get(&record, "store_view_code").is_empty()
+                || file.get(&record, "product_type") != "configurable"
+            {
+                continue;
+            }
+            let number = u32::try_from(parents.len()).map_err(|_| {
+                file.layout(
+                    "more than 4,294,967,295 configurable products".into(),
+                    "split the export".into(),
+                )
+            })?;
+            parents.push(ParentAt {
+                byte: record.byte,
+                line: record.line,
+            });
+            for sku in Parent::new(file, record.clone()).children.keys() {
+                children.push((xxh3_64(sku.as_bytes()), number));
+            }
+        }
+        children.sort_unstable();
+        children.dedup();
+        Ok(ParentIndex { parents, children })
+    }
+
+    /// The parents that may list `sku`, the latest first: every parent whose listed child
+    /// hashes the same (nearly always one).
+    fn candidates(&self, sku: &str) -> impl Iterator<Item = ParentAt> + '_ {
+        let hash = xxh3_64(sku.as_bytes());
+        let start = self.children.partition_point(|(h, _)| *h < hash);
+        let end = self.children.partition_point(|(h, _)| *h <= hash);
+        self.children[start..end]
+            .iter()
+            .rev()
+            .map(|(_, number)| self.parents[*number as usize])
+    }
+}
+
+/// Reads the export row by row, each child with its configurable parent at hand.
+pub(super) struct Reader {
+    file: Arc<ShopFile>,
+    settings: Arc<Settings>,
+    image_base: Option<String>,
+    records: Records,
+    record: ShopRecord,
+    index: ParentIndex,
+    parent_rows: HashSet<u64>,
+    cache: ParentCache<Parent>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
+}
+
+impl Reader {
+    pub(super) fn new(file: Arc<ShopFile>, settings: Arc<Settings>) -> Result<Reader, LoadError> {
+        let index = ParentIndex::build(&file)?;
+        let parent_rows = index.parents.iter().map(|at| at.byte).collect();
+        let unread = file.unread_columns(|column| COLUMNS.contains(&column));
+        let image_base = settings.image_base_url.clone().or_else(|| {
+            settings
+                .base_url
+                .as_deref()
+                .map(|base| join_url(base, "media/catalog/product"))
+        });
+        Ok(Reader {
+            records: file.records()?,
+            file,
+            settings,
+            image_base,
+            record: ShopRecord::default(),
+            index,
+            parent_rows,
+            cache: ParentCache::new(),
+            unread,
+        })
+    }
+
+    pub(super) fn file(&self) -> &ShopFile {
+        &self.file
+    }
+
+    /// Starts another pass from the first row.
+    pub(super) fn restart(&mut self) -> Result<(), LoadError> {
+        self.records = self.file.records()?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// Reads one row and sends what it makes to `sink`; false at the end of the export.
+    pub(super) fn step(&mut self, sink: &mut dyn Sink) -> Result<bool, LoadError> {
+        if !self.records.next(&mut self.record, sink)? {
+            return Ok(false);
+        }
+        let file = &*self.file;
+        let record = &self.record;
+        if self.parent_rows.contains(&record.byte) {
+            self.cache.offer(record, |parent| Parent::new(file, parent));
+        }
         if !file.get(record, "store_view_code").is_empty() {
-            out.skip("store view row");
-            continue;
+            sink.skip("store view row");
+            return Ok(true);
         }
         let kind = file.get(record, "product_type");
         if kind == "configurable" {
-            continue;
+            return Ok(true);
         }
         if !ITEM_TYPES.contains(&kind) {
-            out.skip(if kind.is_empty() {
+            sink.skip(if kind.is_empty() {
                 "no product_type"
             } else {
                 kind
             });
-            continue;
+            return Ok(true);
         }
-        let parent = parents.get(file.get(record, "sku"));
+        let sku = file.get(record, "sku");
+        let mut parent_at = None;
+        for at in self.index.candidates(sku) {
+            let parent = self
+                .cache
+                .get(file, at, |parent| Parent::new(file, parent))?;
+            if parent.children.contains_key(sku) {
+                parent_at = Some(at);
+                break;
+            }
+        }
+        let parent = match parent_at {
+            Some(at) => {
+                let parent = self
+                    .cache
+                    .get(file, at, |parent| Parent::new(file, parent))?;
+                Some((&parent.record, parent.children[sku].as_slice()))
+            }
+            None => None,
+        };
         // product_online: 1 enabled, 2 disabled; a disabled parent hides its children.
         let disabled = |r: &ShopRecord| file.get(r, "product_online") == "2";
         if disabled(record) || parent.is_some_and(|(p, _)| disabled(p)) {
-            out.skip("disabled");
-            continue;
+            sink.skip("disabled");
+            return Ok(true);
         }
         if parent.is_none() && file.get(record, "visibility") == "Not Visible Individually" {
-            out.skip("not visible individually");
-            continue;
+            sink.skip("not visible individually");
+            return Ok(true);
         }
-        out.push(item(file, settings, image_base.as_deref(), record, parent));
+        sink.row(item(
+            file,
+            &self.settings,
+            self.image_base.as_deref(),
+            record,
+            parent,
+            &self.unread,
+        ));
+        Ok(true)
     }
-    out.finish()
 }
 
 /// `k=v,k=v` as Magento writes `additional_attributes` and each configurable variation.
@@ -131,13 +267,17 @@ fn key_values(text: &str) -> Vec<(&str, &str)> {
     pairs
 }
 
-fn item(
-    file: &ShopFile,
+/// A child's parent row and the attributes the parent's listing gives the child.
+type ParentOf<'r> = (&'r ShopRecord, &'r [(String, String)]);
+
+fn item<'r>(
+    file: &'r ShopFile,
     settings: &Settings,
     image_base: Option<&str>,
-    record: &ShopRecord,
-    parent: Option<&Parent<'_>>,
-) -> Row {
+    record: &'r ShopRecord,
+    parent: Option<ParentOf<'r>>,
+    unread: &'r [usize],
+) -> Row<'r> {
     let own = |column: &str| file.get(record, column);
     let inherited = |column: &str| {
         let value = own(column);
@@ -207,17 +347,15 @@ fn item(
         row.derived(Field::ProductType, category_path(first.split('/').skip(1)));
     }
     let variation = parent
-        .map(|(_, attributes)| attributes.as_slice())
-        .unwrap_or_default();
+        .map(|(_, attributes)| attributes)
+        .unwrap_or_default()
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()));
     let own_attributes = key_values(own("additional_attributes"));
     let parent_attributes = parent.map_or_else(Vec::new, |(p, _)| {
         key_values(file.get(p, "additional_attributes"))
     });
-    for (key, value) in variation
-        .iter()
-        .chain(&own_attributes)
-        .chain(&parent_attributes)
-    {
+    for (key, value) in variation.chain(own_attributes).chain(parent_attributes) {
         let field = match key.to_ascii_lowercase().as_str() {
             "manufacturer" | "brand" => Some(Field::Brand),
             "ean" | "gtin" | "upc" | "barcode" => Some(Field::Gtin),
@@ -227,16 +365,13 @@ fn item(
         };
         match field {
             // The first source wins: the variation, then the product, then its parent.
-            Some(field) if !row.has(field) => row.derived(field, *value),
+            Some(field) if !row.has(field) => row.derived(field, value),
             Some(_) => {}
             None => row.custom(key, value),
         }
     }
     row.derived(Field::Stock, stock(own("is_in_stock"), own("qty")));
-    for (column, value) in file.cells(record) {
-        if COLUMNS.contains(&column) {
-            continue;
-        }
+    for (column, value) in file.cells_at(record, unread) {
         let value = match parent {
             Some((parent, _)) if value.is_empty() => file.get(parent, column),
             _ => value,

@@ -3,12 +3,18 @@
 //! it and turns it into canonical product rows, one per sellable variant.
 //!
 //! An export spreads one variant over several rows (Shopify's product columns on the first
-//! row of a handle, WooCommerce's and Magento's parents apart from their children), so a
-//! preset reads the whole file first; shop exports are small next to what the plain loader
-//! streams. The rows it makes then go through the same checks as any catalog row, each
-//! keeping the line of the export row it came from, so findings point into the export.
+//! row of a handle, WooCommerce's and Magento's parents apart from their children). A
+//! preset still streams it, holding one product at a time: Shopify writes a handle's rows
+//! together; WooCommerce and Magento parents are found by a first pass that notes only
+//! where each starts, and read again when a child needs them (`parents`). A pass with the
+//! same code as the last one first notes which columns the rows fill, so the loader gets a
+//! complete header before the first row.
+//!
+//! The rows then go through the same checks as any catalog row, each keeping the line of
+//! the export row it came from, so findings point into the export.
 
 mod magento;
+mod parents;
 mod rows;
 mod shop_file;
 mod shopify;
@@ -21,11 +27,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-pub use rows::{Prepared, PreparedRow};
+pub use rows::Prepared;
 pub use text::is_web_address;
 
 use super::table::LoadError;
 use crate::config::{RawCatalog, RawTable};
+use crate::diag::Finding;
 
 /// The shop systems whose product exports omnifeed reads as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -189,20 +196,21 @@ pub fn check_settings(
     Ok(())
 }
 
-/// Reads the export at `path` with `table`'s preset into canonical rows.
+/// Opens the export at `path` with `table`'s preset: its header as canonical rows will
+/// have it, and the rows to read.
 pub fn read(
     preset: Preset,
     path: &Path,
     table: &RawTable,
     label: &Arc<str>,
     default_currency: Option<&str>,
-) -> Result<Prepared, LoadError> {
+) -> Result<(Prepared, PresetRows), LoadError> {
     let delimiter = match super::table::TableFormat::from_config(table, path)? {
         super::table::TableFormat::Delimited { delimiter, .. } => delimiter,
         super::table::TableFormat::JsonLines => b',',
     };
-    let file = shop_file::ShopFile::read(path, label, preset, delimiter)?;
-    let settings = Settings {
+    let file = Arc::new(shop_file::ShopFile::open(path, label, preset, delimiter)?);
+    let settings = Arc::new(Settings {
         base_url: table
             .base_url
             .as_deref()
@@ -213,14 +221,84 @@ pub fn read(
             .map(|url| url.trim_end_matches('/').to_owned()),
         markets: table.markets.clone(),
         default_currency: default_currency.map(str::to_owned),
+    });
+    let mut reader = match preset {
+        Preset::Shopify => Reader::Shopify(shopify::Reader::new(file, settings)?),
+        Preset::Woocommerce => Reader::Woocommerce(woocommerce::Reader::new(file, settings)?),
+        Preset::Magento2 => Reader::Magento(magento::Reader::new(file, settings)?),
     };
-    let mut prepared = match preset {
-        Preset::Shopify => shopify::read(&file, &settings),
-        Preset::Woocommerce => woocommerce::read(&file, &settings),
-        Preset::Magento2 => magento::read(&file, &settings),
+    let mut survey = rows::Survey::default();
+    while reader.step(&mut survey)? {}
+    let prices = match &reader {
+        Reader::Shopify(shopify) => shopify.prices(),
+        _ => Vec::new(),
     };
-    prepared.findings.splice(0..0, file.findings);
-    Ok(prepared)
+    let (prepared, layout) = survey.finish(prices);
+    reader.restart()?;
+    Ok((prepared, PresetRows { reader, layout }))
+}
+
+/// The canonical rows of a shop export, made as they are read.
+pub struct PresetRows {
+    reader: Reader,
+    layout: rows::Layout,
+}
+
+impl PresetRows {
+    /// Hands at least `max` rows (all of a product's, so a few more) to `out` as
+    /// (line, byte, cells under [`Prepared::header`]), and the findings of the export rows
+    /// read to `findings`; true when the export has ended.
+    pub fn fill(
+        &mut self,
+        max: usize,
+        out: &mut dyn FnMut(u64, u64, &[&str]),
+        findings: &mut Vec<Finding>,
+    ) -> Result<bool, LoadError> {
+        let mut emit = rows::Emit::new(&self.layout, out, findings);
+        while emit.rows < max {
+            let more = self.reader.step(&mut emit)?;
+            if let Some(line) = emit.changed_at {
+                return Err(self.reader.file().changed(line));
+            }
+            if !more {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// A preset's reader, one product or row per step.
+enum Reader {
+    Shopify(shopify::Reader),
+    Woocommerce(woocommerce::Reader),
+    Magento(magento::Reader),
+}
+
+impl Reader {
+    fn step(&mut self, sink: &mut dyn rows::Sink) -> Result<bool, LoadError> {
+        match self {
+            Reader::Shopify(reader) => reader.step(sink),
+            Reader::Woocommerce(reader) => reader.step(sink),
+            Reader::Magento(reader) => reader.step(sink),
+        }
+    }
+
+    fn restart(&mut self) -> Result<(), LoadError> {
+        match self {
+            Reader::Shopify(reader) => reader.restart(),
+            Reader::Woocommerce(reader) => reader.restart(),
+            Reader::Magento(reader) => reader.restart(),
+        }
+    }
+
+    fn file(&self) -> &shop_file::ShopFile {
+        match self {
+            Reader::Shopify(reader) => reader.file(),
+            Reader::Woocommerce(reader) => reader.file(),
+            Reader::Magento(reader) => reader.file(),
+        }
+    }
 }
 
 /// The preset settings of `[catalog.products]`, resolved.

@@ -5,12 +5,17 @@
 //! columns and option values, and rows with only `Image Src` add images.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::Settings;
-use super::rows::{Prepared, Row, RowsBuilder};
-use super::shop_file::{ShopFile, ShopRecord};
+use super::rows::{Row, Sink};
+use super::shop_file::{Records, ShopFile, ShopRecord};
 use super::text::{amount_above, is_yes, join_url, lower, variant_attribute};
 use crate::config::RawPriceColumns;
+use crate::load::table::LoadError;
 use crate::model::Field;
 
 /// Columns the preset reads; the export's others stay custom attributes.
@@ -36,6 +41,7 @@ pub(super) const COLUMNS: &[&str] = &[
     "Variant Grams",
     "Variant Inventory Tracker",
     "Variant Inventory Qty",
+    "Variant Inventory Policy",
     "Variant Price",
     "Variant Compare At Price",
     "Variant Barcode",
@@ -50,8 +56,8 @@ pub(super) const COLUMNS: &[&str] = &[
 ];
 
 /// A Shopify market's price columns, as `markets` names their currency.
-struct Market<'a> {
-    name: &'a str,
+struct Market {
+    name: String,
     price: String,
     compare_at: String,
     included: String,
@@ -60,72 +66,156 @@ struct Market<'a> {
     sale_column: String,
 }
 
-pub(super) fn read(file: &ShopFile, settings: &Settings) -> Prepared {
-    let mut out = RowsBuilder::default();
-    let markets: Vec<Market<'_>> = settings
-        .markets
-        .iter()
-        .filter(|(market, _)| file.has(&format!("Price / {market}")))
-        .map(|(market, _)| Market {
-            name: market,
-            price: format!("Price / {market}"),
-            compare_at: format!("Compare At Price / {market}"),
-            included: format!("Included / {market}"),
-            regular_column: format!("price / {market}"),
-            sale_column: format!("sale_price / {market}"),
-        })
-        .collect();
-    if !markets.is_empty()
-        && let Some(currency) = &settings.default_currency
-    {
-        out.prices.push(RawPriceColumns {
-            currency: currency.clone(),
-            price: "price".into(),
-            sale_price: Some("sale_price".into()),
-        });
-        for market in &markets {
-            out.prices.push(RawPriceColumns {
-                currency: settings.markets[market.name].clone(),
-                price: market.regular_column.clone(),
-                sale_price: Some(market.sale_column.clone()),
-            });
-        }
-    }
-    let read_columns: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .chain(
-            markets
-                .iter()
-                .flat_map(|m| [m.price.as_str(), m.compare_at.as_str(), m.included.as_str()]),
-        )
-        .collect();
+/// Reads the export one product at a time: the rows of one `Handle`, which Shopify writes
+/// together, are all a product's variants need.
+pub(super) struct Reader {
+    file: Arc<ShopFile>,
+    settings: Arc<Settings>,
+    markets: Vec<Market>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
+    records: Records,
+    /// The product being read: its rows are `product[..rows]`; `product[rows]`, when
+    /// `ahead` is set, is the first row of the next product.
+    product: Vec<ShopRecord>,
+    ahead: bool,
+    /// Handles of the products read so far (hashed), with where each began, to tell a
+    /// handle that comes back after other products.
+    seen: HashMap<u64, (u64, u64)>,
+}
 
-    // Products by handle, in the order they first appear.
-    let mut order: Vec<&str> = Vec::new();
-    let mut products: HashMap<&str, Vec<&ShopRecord>> = HashMap::new();
-    for record in &file.records {
-        let handle = file.get(record, "Handle");
-        products
-            .entry(handle)
-            .or_insert_with(|| {
-                order.push(handle);
-                Vec::new()
+impl Reader {
+    pub(super) fn new(file: Arc<ShopFile>, settings: Arc<Settings>) -> Result<Reader, LoadError> {
+        let markets: Vec<Market> = settings
+            .markets
+            .keys()
+            .filter(|market| file.has(&format!("Price / {market}")))
+            .map(|market| Market {
+                name: market.clone(),
+                price: format!("Price / {market}"),
+                compare_at: format!("Compare At Price / {market}"),
+                included: format!("Included / {market}"),
+                regular_column: format!("price / {market}"),
+                sale_column: format!("sale_price / {market}"),
             })
-            .push(record);
-    }
-    for handle in order {
-        read_product(
+            .collect();
+        let unread = file.unread_columns(|column| {
+            COLUMNS.contains(&column)
+                || column.starts_with("Included / ")
+                || markets
+                    .iter()
+                    .any(|m| column == m.price || column == m.compare_at)
+        });
+        Ok(Reader {
+            records: file.records()?,
             file,
             settings,
-            &markets,
-            &read_columns,
-            handle,
-            &products[handle],
-            &mut out,
-        );
+            markets,
+            unread,
+            product: Vec::new(),
+            ahead: false,
+            seen: HashMap::new(),
+        })
     }
-    out.finish()
+
+    /// The price columns of each currency, when the shop sells in several markets.
+    pub(super) fn prices(&self) -> Vec<RawPriceColumns> {
+        let mut prices = Vec::new();
+        if !self.markets.is_empty()
+            && let Some(currency) = &self.settings.default_currency
+        {
+            prices.push(RawPriceColumns {
+                currency: currency.clone(),
+                price: "price".into(),
+                sale_price: Some("sale_price".into()),
+            });
+            for market in &self.markets {
+                prices.push(RawPriceColumns {
+                    currency: self.settings.markets[&market.name].clone(),
+                    price: market.regular_column.clone(),
+                    sale_price: Some(market.sale_column.clone()),
+                });
+            }
+        }
+        prices
+    }
+
+    pub(super) fn file(&self) -> &ShopFile {
+        &self.file
+    }
+
+    /// Starts another pass from the first row.
+    pub(super) fn restart(&mut self) -> Result<(), LoadError> {
+        self.records = self.file.records()?;
+        self.ahead = false;
+        self.seen.clear();
+        Ok(())
+    }
+
+    /// Reads one product and sends its variants to `sink`; false at the end of the export.
+    pub(super) fn step(&mut self, sink: &mut dyn Sink) -> Result<bool, LoadError> {
+        if self.ahead {
+            let last = self.product.len() - 1;
+            self.product.swap(0, last);
+        } else if !self.read_into(0, sink)? {
+            return Ok(false);
+        }
+        self.ahead = false;
+        let file = Arc::clone(&self.file);
+        let file = &*file;
+        let handle_hash = xxh3_64(file.get(&self.product[0], "Handle").as_bytes());
+        let mut rows = 1;
+        while self.read_into(rows, sink)? {
+            let (product, next) = self.product.split_at(rows);
+            if file.get(&next[0], "Handle") != file.get(&product[0], "Handle") {
+                self.ahead = true;
+                break;
+            }
+            rows += 1;
+        }
+        self.product.truncate(rows + usize::from(self.ahead));
+        let first = &self.product[0];
+        match self.seen.entry(handle_hash) {
+            Entry::Occupied(earlier) => {
+                let (byte, line) = *earlier.get();
+                let mut before = ShopRecord::default();
+                file.record_at(byte, line, &mut before)?;
+                let handle = file.get(first, "Handle");
+                // Equal hashes of different handles are told apart by the handle itself.
+                if file.get(&before, "Handle") == handle {
+                    return Err(file.layout(
+                        format!(
+                            "the rows of handle `{handle}` start at line {line}, but more of them come at line {} after other products",
+                            first.line
+                        ),
+                        "Shopify writes a product's rows together, its first row holding the product columns: export the products again, or sort the rows by Handle keeping their order (a stable sort)".into(),
+                    ));
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((first.byte, first.line));
+            }
+        }
+        let records: Vec<&ShopRecord> = self.product[..rows].iter().collect();
+        read_product(
+            file,
+            &self.settings,
+            &self.markets,
+            &self.unread,
+            file.get(first, "Handle"),
+            &records,
+            sink,
+        );
+        Ok(true)
+    }
+
+    /// Reads the next row into `product[at]`; false at the end of the export.
+    fn read_into(&mut self, at: usize, sink: &mut dyn Sink) -> Result<bool, LoadError> {
+        if self.product.len() <= at {
+            self.product.resize_with(at + 1, ShopRecord::default);
+        }
+        self.records.next(&mut self.product[at], sink)
+    }
 }
 
 fn is_variant_row(file: &ShopFile, record: &ShopRecord) -> bool {
@@ -137,11 +227,11 @@ fn is_variant_row(file: &ShopFile, record: &ShopRecord) -> bool {
 fn read_product(
     file: &ShopFile,
     settings: &Settings,
-    markets: &[Market<'_>],
-    read_columns: &[&str],
+    markets: &[Market],
+    unread: &[usize],
     handle: &str,
     records: &[&ShopRecord],
-    out: &mut RowsBuilder,
+    sink: &mut dyn Sink,
 ) {
     let first = records[0];
     let product = |column: &str| file.get(first, column);
@@ -170,7 +260,7 @@ fn read_product(
     };
     if let Some(why) = skip {
         for _ in &variants {
-            out.skip(&why);
+            sink.skip(&why);
         }
         return;
     }
@@ -259,7 +349,7 @@ fn read_product(
             match variant_attribute(name) {
                 Some(field) => row.derived(field, value),
                 // Kept under the shop's own name, for templates and filters.
-                None => row.custom(name, value),
+                None => row.custom(*name, value),
             }
         }
         row.derived(Field::Gender, lower(product("Google Shopping / Gender")));
@@ -271,17 +361,18 @@ fn read_product(
         if !grams.is_empty() && grams != "0" {
             row.derived(Field::Weight, format!("{grams} g"));
         }
-        row.derived(
-            Field::Stock,
-            stock(
-                cell("Variant Inventory Tracker"),
-                cell("Variant Inventory Qty"),
-            ),
+        let (tracker, quantity) = (
+            cell("Variant Inventory Tracker"),
+            cell("Variant Inventory Qty"),
         );
-        for (column, value) in file.cells(variant) {
-            if read_columns.contains(&column) || column.starts_with("Included / ") {
-                continue;
-            }
+        row.derived(Field::Stock, stock(tracker, quantity));
+        if lower(cell("Variant Inventory Policy")) == "continue" {
+            // The shop keeps selling the variant when none is left. Availability still
+            // follows the stock: channels that take `backorder` (Google) want an
+            // availability date with it, which a Shopify export does not have.
+            row.custom(BACKORDER_ALLOWED, "true");
+        }
+        for (column, value) in file.cells_at(variant, unread) {
             let value = if value.is_empty() {
                 file.get(first, column)
             } else {
@@ -289,9 +380,13 @@ fn read_product(
             };
             row.custom(column, value);
         }
-        out.push(row);
+        sink.row(row);
     }
 }
+
+/// The column that says a variant is sold on when none is left (Shopify's `Variant
+/// Inventory Policy` = `continue`): `true`, or empty.
+pub(super) const BACKORDER_ALLOWED: &str = "backorder_allowed";
 
 /// Regular and sale price from Shopify's price and compare-at price: a compare-at above
 /// the price is the regular price and the price the sale price; otherwise the price is

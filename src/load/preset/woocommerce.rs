@@ -5,13 +5,16 @@
 //! leave empty from it. `grouped` and `external` products are sold elsewhere or as other
 //! products, and drafts and private products are not for sale: all are skipped and counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Settings;
-use super::rows::{Prepared, Row, RowsBuilder};
-use super::shop_file::{ShopFile, ShopRecord};
+use super::parents::{ParentAt, ParentCache};
+use super::rows::{Discard, Row, Sink};
+use super::shop_file::{Records, ShopFile, ShopRecord};
 use super::text::{category_path, join_url, list, sale_date, variant_attribute};
 use crate::diag::Finding;
+use crate::load::table::LoadError;
 use crate::model::Field;
 use crate::rules;
 
@@ -37,39 +40,161 @@ pub(super) const COLUMNS: &[&str] = &[
     "Brands",
 ];
 
-pub(super) fn read<'a>(file: &'a ShopFile, settings: &Settings) -> Prepared {
-    let mut out = RowsBuilder::default();
-    let mut by_id: HashMap<&str, &ShopRecord> = HashMap::new();
-    let mut by_sku: HashMap<&str, &ShopRecord> = HashMap::new();
-    for record in &file.records {
-        let id = file.get(record, "ID");
-        if !id.is_empty() {
-            by_id.insert(id, record);
-        }
-        let sku = file.get(record, "SKU");
-        if !sku.is_empty() {
-            by_sku.entry(sku).or_insert(record);
+/// A variation's `Parent`: `id:NN` or the parent's SKU.
+enum ParentRef<'a> {
+    Id(&'a str),
+    Sku(&'a str),
+}
+
+impl<'a> ParentRef<'a> {
+    fn of(reference: &'a str) -> ParentRef<'a> {
+        match reference.strip_prefix("id:") {
+            Some(id) => ParentRef::Id(id.trim()),
+            None => ParentRef::Sku(reference),
         }
     }
-    let attribute_count = (1..)
-        .take_while(|n| file.has(&format!("Attribute {n} name")))
-        .count();
-    let weight_column = file.header.iter().find(|name| name.starts_with("Weight ("));
-    for record in &file.records {
+}
+
+/// Where the parents variations name start, found by a first pass that keeps only the
+/// names variations use: a variable product's row may come after its variations.
+#[derive(Default)]
+struct ParentIndex {
+    /// By `ID`, the last row of that ID (as a lookup table of every row would keep it).
+    by_id: HashMap<Box<str>, Option<ParentAt>>,
+    /// By SKU, the first row of that SKU.
+    by_sku: HashMap<Box<str>, Option<ParentAt>>,
+}
+
+impl ParentIndex {
+    fn build(file: &Arc<ShopFile>) -> Result<ParentIndex, LoadError> {
+        let mut index = ParentIndex::default();
+        let mut record = ShopRecord::default();
+        let mut records = file.records()?;
+        let mut quiet = Discard;
+        while records.next(&mut record, &mut quiet)? {
+            if kind_of(file.get(&record, "Type")) != "variation" {
+                continue;
+            }
+            match ParentRef::of(file.get(&record, "Parent")) {
+                ParentRef::Id(id) => index.by_id.entry(id.into()).or_default(),
+                ParentRef::Sku(sku) => index.by_sku.entry(sku.into()).or_default(),
+            };
+        }
+        let mut records = file.records()?;
+        while records.next(&mut record, &mut quiet)? {
+            let at = ParentAt {
+                byte: record.byte,
+                line: record.line,
+            };
+            let id = file.get(&record, "ID");
+            if !id.is_empty()
+                && let Some(slot) = index.by_id.get_mut(id)
+            {
+                *slot = Some(at);
+            }
+            let sku = file.get(&record, "SKU");
+            if !sku.is_empty()
+                && let Some(slot) = index.by_sku.get_mut(sku)
+                && slot.is_none()
+            {
+                *slot = Some(at);
+            }
+        }
+        Ok(index)
+    }
+
+    fn find(&self, reference: &str) -> Option<ParentAt> {
+        match ParentRef::of(reference) {
+            ParentRef::Id(id) => self.by_id.get(id).copied().flatten(),
+            ParentRef::Sku(sku) => self.by_sku.get(sku).copied().flatten(),
+        }
+    }
+}
+
+/// Reads the export row by row, each variation with its parent at hand.
+pub(super) struct Reader {
+    file: Arc<ShopFile>,
+    settings: Arc<Settings>,
+    records: Records,
+    record: ShopRecord,
+    parents: ParentIndex,
+    /// Byte offsets of every parent row, to keep a parent met on the way.
+    parent_rows: HashSet<u64>,
+    cache: ParentCache<ShopRecord>,
+    attribute_count: usize,
+    weight_column: Option<String>,
+    /// Columns whose cells are custom attributes.
+    unread: Vec<usize>,
+}
+
+impl Reader {
+    pub(super) fn new(file: Arc<ShopFile>, settings: Arc<Settings>) -> Result<Reader, LoadError> {
+        let parents = ParentIndex::build(&file)?;
+        let parent_rows = parents
+            .by_id
+            .values()
+            .chain(parents.by_sku.values())
+            .flatten()
+            .map(|at| at.byte)
+            .collect();
+        let attribute_count = (1..)
+            .take_while(|n| file.has(&format!("Attribute {n} name")))
+            .count();
+        let weight_column = file
+            .header
+            .iter()
+            .find(|name| name.starts_with("Weight ("))
+            .cloned();
+        let unread = file.unread_columns(|column| {
+            COLUMNS.contains(&column)
+                || column.starts_with("Attribute ")
+                || Some(column) == weight_column.as_deref()
+        });
+        Ok(Reader {
+            records: file.records()?,
+            file,
+            settings,
+            record: ShopRecord::default(),
+            parents,
+            parent_rows,
+            cache: ParentCache::new(),
+            attribute_count,
+            weight_column,
+            unread,
+        })
+    }
+
+    pub(super) fn file(&self) -> &ShopFile {
+        &self.file
+    }
+
+    /// Starts another pass from the first row.
+    pub(super) fn restart(&mut self) -> Result<(), LoadError> {
+        self.records = self.file.records()?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// Reads one row and sends what it makes to `sink`; false at the end of the export.
+    pub(super) fn step(&mut self, sink: &mut dyn Sink) -> Result<bool, LoadError> {
+        if !self.records.next(&mut self.record, sink)? {
+            return Ok(false);
+        }
+        let file = &*self.file;
+        let record = &self.record;
+        if self.parent_rows.contains(&record.byte) {
+            self.cache.offer(record, |parent| parent);
+        }
         let kind = kind_of(file.get(record, "Type"));
         let parent = match kind.as_str() {
             "simple" => None,
             "variation" => {
                 let reference = file.get(record, "Parent");
-                let parent = match reference.strip_prefix("id:") {
-                    Some(id) => by_id.get(id.trim()),
-                    None => by_sku.get(reference),
-                };
-                match parent {
-                    Some(parent) => Some(*parent),
+                match self.parents.find(reference) {
+                    Some(at) => Some(self.cache.get(file, at, |parent| parent)?),
                     None => {
                         let sku = file.get(record, "SKU");
-                        out.findings.push(
+                        sink.finding(
                             Finding::new(
                                 &rules::ORPHAN_VARIANT,
                                 &file.label,
@@ -83,24 +208,23 @@ pub(super) fn read<'a>(file: &'a ShopFile, settings: &Settings) -> Prepared {
                             .column(&"Parent".into())
                             .sku(sku),
                         );
-                        continue;
+                        return Ok(true);
                     }
                 }
             }
             // The group itself: its variations are the items.
-            "variable" => continue,
+            "variable" => return Ok(true),
             other => {
-                out.skip(if other.is_empty() { "no type" } else { other });
-                continue;
+                sink.skip(if other.is_empty() { "no type" } else { other });
+                return Ok(true);
             }
         };
-        let published = |r: &'a ShopRecord| -> &'a str { file.get(r, "Published") };
-        let parent_status = match parent.map(published) {
+        let parent_status = match parent.map(|p| file.get(p, "Published")) {
             Some("-1") => Some("draft"),
             Some("0") => Some("private"),
             _ => None,
         };
-        let own_status = match published(record) {
+        let own_status = match file.get(record, "Published") {
             "-1" => Some("draft"),
             // A variation with 0 is one the shop switched off.
             "0" if kind == "variation" => Some("disabled variation"),
@@ -108,19 +232,20 @@ pub(super) fn read<'a>(file: &'a ShopFile, settings: &Settings) -> Prepared {
             _ => None,
         };
         if let Some(why) = parent_status.or(own_status) {
-            out.skip(why);
-            continue;
+            sink.skip(why);
+            return Ok(true);
         }
-        out.push(item(
+        sink.row(item(
             file,
-            settings,
+            &self.settings,
             record,
             parent,
-            attribute_count,
-            weight_column,
+            self.attribute_count,
+            self.weight_column.as_ref(),
+            &self.unread,
         ));
+        Ok(true)
     }
-    out.finish()
 }
 
 /// The product kind of a `Type` cell such as `simple, downloadable, virtual`.
@@ -132,14 +257,15 @@ fn kind_of(types: &str) -> String {
         .map_or_else(|| kinds.join(", "), |kind| (*kind).to_owned())
 }
 
-fn item(
-    file: &ShopFile,
+fn item<'r>(
+    file: &'r ShopFile,
     settings: &Settings,
-    record: &ShopRecord,
-    parent: Option<&ShopRecord>,
+    record: &'r ShopRecord,
+    parent: Option<&'r ShopRecord>,
     attribute_count: usize,
     weight_column: Option<&String>,
-) -> Row {
+    unread: &'r [usize],
+) -> Row<'r> {
     let own = |column: &str| file.get(record, column);
     // A variation leaves empty what it shares with its parent.
     let inherited = |column: &str| {
@@ -225,7 +351,7 @@ fn item(
         }
         match variant_attribute(name) {
             Some(field) => row.derived(field, value),
-            None => row.custom(name, &value),
+            None => row.custom(name, value),
         }
     }
     if let Some(column) = weight_column {
@@ -236,13 +362,7 @@ fn item(
         }
     }
     row.derived(Field::Stock, stock(own("In stock?"), own("Stock")));
-    let attribute_column = |column: &str| {
-        column.starts_with("Attribute ") || Some(column) == weight_column.map(String::as_str)
-    };
-    for (column, value) in file.cells(record) {
-        if COLUMNS.contains(&column) || attribute_column(column) {
-            continue;
-        }
+    for (column, value) in file.cells_at(record, unread) {
         let value = match parent {
             Some(parent) if value.is_empty() => file.get(parent, column),
             _ => value,
