@@ -3,9 +3,14 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|check|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|check|allocation|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
 `shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
 rules, alternating.
+`allocation` (not part of `all`): four feeds (Google RSS, Meta CSV, TikTok CSV, Google local
+inventory) exported as today (shared stock, pickup as feed constants) and with stock
+allocation (an [allocation] partition of the warehouse across the three product feeds,
+[stock] share/cap/thresholds, pickup method and SLA per store from the locations table),
+alternating, with wall time and peak RSS of each and the ratio.
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
@@ -115,7 +120,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "check", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "check", "allocation", "all"])
     ap.add_argument("--compare", metavar="BIN", help="shop modes: also run this omnifeed binary (an earlier build) and compare the Google feeds byte for byte")
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
@@ -154,6 +159,8 @@ def main():
         bench_dirty(a, cat)
     if a.what == "shipping":
         bench_shipping(a, cat)
+    if a.what == "allocation":
+        bench_allocation(a, cat)
     if a.what == "s3":
         bench_s3(a, cat)
     if a.what in SHOPS:
@@ -478,6 +485,96 @@ def bench_shipping(a, cat):
             wall, rss, code, size = min(runs, key=lambda r: r[0])
             line(f"export google RSS, {name}", wall, rss, a.variants)
             print(f"{'':<34} {size / 1e9:7.2f} GB written{'' if code == 0 else f' (exit {code})'}")
+ALLOCATION = """
+[allocation]
+mode = "partition"
+[[allocation.feeds]]
+feed = "meta-catalog"
+percent = 30
+[[allocation.feeds]]
+feed = "google-shopping"
+weight = 2
+[[allocation.feeds]]
+feed = "tiktok"
+weight = 1
+"""
+
+ALLOCATION_STOCK = """
+[stock]
+share = 90
+cap = 500
+[stock.thresholds]
+in_stock = 5
+limited_availability = 1
+"""
+
+
+def bench_allocation(a, cat):
+    """Today's export of four feeds next to the same feeds with stock allocation, alternating
+    so both see the same machine."""
+    import csv, re, shutil
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as work:
+        # The catalog with pickup settings per store: the generated files, and a locations
+        # table with pickup_method and pickup_sla columns.
+        picked = os.path.join(work, "catalog")
+        os.makedirs(picked)
+        for name in ("products.csv", "inventory.csv"):
+            os.symlink(os.path.join(os.path.abspath(cat), name), os.path.join(picked, name))
+        with open(os.path.join(cat, "locations.csv"), newline="") as src, \
+                open(os.path.join(picked, "locations.csv"), "w", newline="") as dst:
+            rows = list(csv.reader(src))
+            writer = csv.writer(dst)
+            writer.writerow(rows[0] + ["pickup_method", "pickup_sla"])
+            for number, row in enumerate(rows[1:]):
+                store = row[1] == "store"
+                writer.writerow(row + ([["buy", "same day"], ["reserve", "next day"]][number % 2]
+                                       if store else ["", ""]))
+        feeds = os.path.join(ROOT, "benches", "feeds")
+        with open(os.path.join(feeds, "google-local-inventory.toml")) as f:
+            local = f.read()
+        # Without [fields] pickup constants: the stores' own settings.
+        local_from_stores = re.sub(r"\[fields\][^\[]*", "", local)
+        tiktok = 'channel = "tiktok"\nformat = "csv"\n\n[destination]\nkind = "dir"\npath = "out"\n'
+        configs = {}
+        for name, allocation, stock, local_text, catalog_dir in (
+                ("today (shared stock)", "", "", local, cat),
+                ("with allocation", ALLOCATION, ALLOCATION_STOCK, local_from_stores, picked)):
+            folder = os.path.join(work, name.split()[0])
+            os.makedirs(os.path.join(folder, "feeds"))
+            with open(BENCH_TOML) as f:
+                toml = f.read()
+            with open(os.path.join(folder, "omnifeed.toml"), "w") as f:
+                f.write(toml + allocation)
+            for feed in ("google-shopping", "meta-catalog"):
+                with open(os.path.join(feeds, feed + ".toml")) as f:
+                    text = f.read()
+                if stock:
+                    text = re.sub(r"\[stock\][^\[]*", "", text)
+                with open(os.path.join(folder, "feeds", feed + ".toml"), "w") as f:
+                    f.write(text.replace("[destination]", stock + "\n[destination]", 1))
+            with open(os.path.join(folder, "feeds", "tiktok.toml"), "w") as f:
+                f.write(tiktok.replace("[destination]", stock + "\n[destination]", 1))
+            with open(os.path.join(folder, "feeds", "google-local-inventory.toml"), "w") as f:
+                f.write(local_text.replace("[destination]", (
+                    "[stock.thresholds]\nin_stock = 3\nlimited_availability = 1\n\n" if stock else "")
+                    + "[destination]", 1))
+            configs[name] = (os.path.join(folder, "omnifeed.toml"), catalog_dir)
+        results = {name: [] for name in configs}
+        for _ in range(a.runs):
+            for name, (config, catalog_dir) in configs.items():
+                out = os.path.join(work, "out")
+                results[name].append(timed([BIN, "--config", config, "export", "--catalog", catalog_dir,
+                                            "--out", out, "--no-progress"]))
+                shutil.rmtree(out, ignore_errors=True)
+        best = {name: min(runs, key=lambda r: r[0]) for name, runs in results.items()}
+        for name, (wall, rss, code) in best.items():
+            line(f"export 4 feeds, {name}", wall, rss, a.variants)
+            if code != 0:
+                print(f"  (exit {code})")
+        (today, trss, _), (alloc, arss, _) = best.values()
+        print(f"{'allocation vs today':<34} {alloc / today:7.2f}x wall, {arss / trss:5.2f}x peak RSS")
+
+
 def bench_s3(a, cat):
     """The Google feed pushed to a local S3 server and to a folder, both into a fresh state;
     `cp` of the exported file as the floor. Peak RSS is omnifeed's alone (the server is

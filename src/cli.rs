@@ -61,7 +61,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write every feed (or the named ones) from the catalog.
     Export(ExportArgs),
-    /// Show how one item travels through a feed's filters, mappings and rules.
+    /// Show how one item travels through a feed: stock per location and which counted,
+    /// partition, buffer, share, cap and thresholds, then filters, mappings and rules.
     Preview(PreviewArgs),
     /// List the channel specs: shipped ones and your own.
     Channels,

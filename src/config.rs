@@ -67,6 +67,9 @@ pub struct RawConfig {
     /// Who hears about `omnifeed sync` runs (see [`NotifyConfig`]).
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// How feeds share each SKU's stock (see [`crate::allocate::RawAllocation`]).
+    #[serde(default)]
+    pub allocation: crate::allocate::RawAllocation,
 }
 
 /// `omnifeed sync` settings.
@@ -120,6 +123,10 @@ pub struct RawCatalog {
     pub inventory: RawTable,
     #[serde(default)]
     pub locations: RawTable,
+    /// Optional `store_prices.csv` (sku, location_id, currency, price, sale_price): a
+    /// store's own price where it differs from the online one, for local inventory feeds.
+    #[serde(default)]
+    pub store_prices: RawTable,
 }
 
 /// One input table. Every key is optional: the defaults read the canonical CSV layout.
@@ -195,6 +202,7 @@ pub struct Config {
     pub products: RawTable,
     pub inventory: RawTable,
     pub locations: RawTable,
+    pub store_prices: RawTable,
     pub defaults: Defaults,
     pub time_zone: jiff::tz::TimeZone,
     pub feeds_dir: PathBuf,
@@ -205,6 +213,8 @@ pub struct Config {
     /// How many findings the run keeps, and whether it lists them all.
     pub findings: FindingsPolicy,
     pub sync: SyncSettings,
+    /// `[allocation] mode = "partition"`: the feeds that split each SKU's stock.
+    pub partition: Option<Arc<crate::allocate::Partition>>,
 }
 
 impl Config {
@@ -229,6 +239,7 @@ impl Config {
             self.products_path(),
             self.table_path(&self.inventory, "inventory.csv"),
             self.table_path(&self.locations, "locations.csv"),
+            self.table_path(&self.store_prices, "store_prices.csv"),
             self.state_path.clone(),
         ]);
         files
@@ -289,6 +300,7 @@ impl Config {
             &raw.catalog.products,
             &raw.catalog.inventory,
             &raw.catalog.locations,
+            &raw.catalog.store_prices,
         ] {
             for field in table.columns.keys() {
                 if Field::parse(field).is_none() && !is_table_field(field) {
@@ -349,6 +361,12 @@ impl Config {
                 "set `webhook = \"https://…\"`, or `webhook_env = \"VAR\"` when the URL holds a token",
             ));
         }
+        let partition = raw.allocation.compile().map_err(|problems| {
+            invalid(
+                problems.join("\n  "),
+                "see `[allocation]` in the README: mode = \"partition\" with [[allocation.feeds]] feed = \"NAME\" and one of units, percent, weight",
+            )
+        })?;
         let state_path = base_dir.join(
             raw.state
                 .path
@@ -368,6 +386,7 @@ impl Config {
         Ok(Config {
             path,
             sync,
+            partition: partition.map(Arc::new),
             taxonomy: Arc::new(taxonomy),
             findings: FindingsPolicy {
                 max_per_rule: raw
@@ -380,6 +399,7 @@ impl Config {
             required,
             products: raw.catalog.products,
             inventory: raw.catalog.inventory,
+            store_prices: raw.catalog.store_prices,
             locations: raw.catalog.locations,
             defaults: raw.defaults,
             time_zone,
@@ -395,7 +415,13 @@ impl Config {
 fn is_table_field(name: &str) -> bool {
     matches!(
         name,
-        "location_id" | "quantity" | "kind" | "name" | "store_code"
+        "location_id"
+            | "quantity"
+            | "kind"
+            | "name"
+            | "store_code"
+            | "pickup_method"
+            | "pickup_sla"
     )
 }
 

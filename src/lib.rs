@@ -3,6 +3,7 @@
 //! Stages, one module each: [`load`] reads and checks the catalog into the typed [`model`];
 //! [`report`] prints findings; [`commands`] glue the stages behind the CLI.
 
+pub mod allocate;
 pub mod check;
 pub mod cli;
 pub mod commands;

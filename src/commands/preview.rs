@@ -90,24 +90,9 @@ fn describe(
         "SKU {} ({}:{}) in feed {} ({} {})",
         v.sku, context.catalog_file, v.line, feed.id, feed.spec.id, feed.format.id
     )?;
-    let stock: Vec<String> = item
-        .stock
-        .iter()
-        .map(|level| format!("{} {}", locations.get(level.location).id, level.quantity))
-        .collect();
-    let quantity = context.quantity(item);
-    writeln!(
-        out,
-        "stock: {} -> quantity {} (buffer {}), availability {}",
-        if stock.is_empty() {
-            "none".into()
-        } else {
-            stock.join(", ")
-        },
-        quantity.map_or("unknown".into(), |q| q.to_string()),
-        feed.stock_buffer,
-        context.availability(item, quantity).as_str()
-    )?;
+    for line in context.explain_stock(item, locations) {
+        writeln!(out, "{line}")?;
+    }
     if let Some(rule) = &feed.price_adjust {
         describe_price_adjust(out, feed, rule, item)?;
     }
@@ -175,6 +160,10 @@ fn derived_name(derived: &Derived) -> &'static str {
         Derived::StoreCode => "store_code",
         Derived::StoreQuantity => "store_quantity",
         Derived::StoreAvailability => "store_availability",
+        Derived::StorePickupMethod => "store_pickup_method (locations table)",
+        Derived::StorePickupSla => "store_pickup_sla (locations table)",
+        Derived::StorePrice => "store_price (store prices table, else price)",
+        Derived::StoreSalePrice => "store_sale_price (store prices table, else sale_price)",
         Derived::FeedCountry => "feed.country",
         Derived::FeedLanguage => "feed.language",
         Derived::FeedCurrency => "feed.currency",

@@ -116,6 +116,14 @@ pub struct RawStock {
     /// Units held back per item: a channel sees `max(0, stock - buffer)`.
     #[serde(default)]
     pub buffer: u32,
+    /// Publish this percentage (1 to 100) of what the buffer leaves, rounded down.
+    pub share: Option<u8>,
+    /// Never publish more than this many units.
+    pub cap: Option<u64>,
+    /// The published quantity from which an item is `in_stock` or
+    /// `limited_availability`; below the lowest, it is `out_of_stock` with quantity 0.
+    #[serde(default)]
+    pub thresholds: crate::allocate::RawThresholds,
 }
 
 /// Where `push` delivers a feed, by `kind`. Each network kind's settings live beside its

@@ -105,6 +105,10 @@ pub struct Feed {
     pub params: BTreeMap<String, String>,
     pub stock_locations: Option<Vec<String>>,
     pub stock_buffer: u32,
+    /// `[stock]` buffer, share, cap and thresholds.
+    pub stock_policy: crate::allocate::StockPolicy,
+    /// The partition this feed takes its part of stock from, and its slot in it.
+    pub partition: Option<(Arc<crate::allocate::Partition>, usize)>,
     /// `[shipping]` rules, in the definition's order.
     pub shipping: Vec<shipping::ShippingRule>,
     /// `[tax]` rules (US sales tax).
@@ -144,6 +148,26 @@ pub fn load_feeds(
                 name: name.clone(),
                 known,
                 dir: dir.display().to_string(),
+            });
+        }
+    }
+    if let Some(partition) = &config.partition {
+        let missing: Vec<String> = partition
+            .members
+            .iter()
+            .filter(|(name, _)| !known.contains(name))
+            .map(|(name, _)| {
+                format!(
+                    "[allocation] names feed `{name}`, which is not in {}{}",
+                    dir.display(),
+                    did_you_mean(name, &known)
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(FeedError::Invalid {
+                path: config.path.clone().unwrap_or_else(|| dir.clone()),
+                problems: missing,
             });
         }
     }
@@ -369,6 +393,24 @@ fn compile(
             .into_iter()
             .map(|e| format!("[destination] {e}")),
     );
+    let stock_policy = compile_stock(&raw.stock, &mut problems);
+    let partition = config.partition.as_ref().and_then(|partition| {
+        let slot = partition.slot_of(&id)?;
+        if raw.stock.locations.is_some() {
+            problems.push(
+                "[stock] locations: this feed is in the [allocation] partition, whose \
+                 `locations` decide the stock it splits; remove them here"
+                    .to_owned(),
+            );
+        }
+        if spec.per_store {
+            problems.push(format!(
+                "[allocation] cannot partition {}: it publishes each store's own stock",
+                spec.id
+            ));
+        }
+        Some((Arc::clone(partition), slot))
+    });
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
@@ -392,8 +434,14 @@ fn compile(
         templates,
         category_map,
         params: raw.params,
-        stock_locations: raw.stock.locations,
+        // A partition's feeds all split the same stock: its locations.
+        stock_locations: match &partition {
+            Some((partition, _)) => partition.locations.clone(),
+            None => raw.stock.locations,
+        },
         stock_buffer: raw.stock.buffer,
+        stock_policy,
+        partition,
         shipping: shipping_rules,
         tax: tax_rules,
         destination: config.base_dir.join(out),
@@ -402,6 +450,26 @@ fn compile(
         taxonomy: Arc::clone(&config.taxonomy),
         warnings,
     })
+}
+
+/// `[stock]` buffer, share, cap and thresholds, checked.
+fn compile_stock(
+    raw: &definition::RawStock,
+    problems: &mut Vec<String>,
+) -> crate::allocate::StockPolicy {
+    if let Some(share) = raw.share
+        && !(1..=100).contains(&share)
+    {
+        problems.push(format!(
+            "[stock] share = {share} is not a percentage from 1 to 100"
+        ));
+    }
+    crate::allocate::StockPolicy {
+        buffer: raw.buffer,
+        share: raw.share,
+        cap: raw.cap,
+        thresholds: raw.thresholds.compile(problems),
+    }
 }
 
 /// Names a field template can read: every canonical field and the derived values.

@@ -69,10 +69,15 @@ pub fn check_against_catalog(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let location_ids: Vec<&str> = locations.list.iter().map(|l| l.id.as_str()).collect();
+    // A partition's feeds count the locations `[allocation]` names.
+    let setting = match feed.partition {
+        Some(_) => "[allocation] locations",
+        None => "[stock] locations",
+    };
     for name in feed.stock_locations.iter().flatten() {
         if !location_ids.contains(&name.as_str()) {
             problems.push(format!(
-                "[stock] locations names `{name}`, which is not in the locations table{}",
+                "{setting} names `{name}`, which is not in the locations table{}",
                 suggestion(name, &location_ids)
             ));
         }

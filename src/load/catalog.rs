@@ -416,6 +416,10 @@ pub fn load(
         read_locations(&locations_table, &mut locations, &mut location_findings)?;
         counts.locations = locations.list.len() as u64;
     }
+    let store_prices_table = Table::new(config, &config.store_prices, "store_prices.csv")?;
+    if store_prices_table.exists_or_required(true)? {
+        read_store_prices(&store_prices_table, &mut locations, &mut location_findings)?;
+    }
     let locations_ref = &locations;
     let read_stock = || -> anyhow::Result<(Inventory, Findings, u64)> {
         let mut inventory = Inventory::default();
@@ -516,6 +520,49 @@ pub fn load(
     })
 }
 
+fn read_store_prices(
+    table: &Table,
+    locations: &mut Locations,
+    findings: &mut Findings,
+) -> anyhow::Result<()> {
+    use super::store_prices::{StorePriceColumns, StorePrices, add_batch};
+    let reader = table.open()?;
+    let map = &table.config.columns;
+    let path = &table.path;
+    let mut prices = StorePrices::default();
+    let mut columns: Option<StorePriceColumns> = None;
+    table::stream(reader, BATCH_ROWS, |batch| {
+        if columns.is_none() {
+            let header = &batch.header;
+            let required = |field| -> anyhow::Result<usize> {
+                Ok(resolve(map, header, field, true, path)?.unwrap_or(0))
+            };
+            columns = Some(StorePriceColumns {
+                sku: required("sku")?,
+                location: required("location_id")?,
+                currency: required("currency")?,
+                price: required("price")?,
+                sale_price: resolve(map, header, "sale_price", false, path)?,
+            });
+        }
+        if let Some(columns) = &columns {
+            let mut found = Vec::new();
+            add_batch(
+                &mut prices,
+                locations,
+                batch,
+                columns,
+                &table.label,
+                &mut found,
+            );
+            findings.extend(found);
+        }
+        Ok(())
+    })?;
+    locations.store_prices = std::sync::Arc::new(prices);
+    Ok(())
+}
+
 fn read_locations(
     table: &Table,
     locations: &mut Locations,
@@ -534,6 +581,8 @@ fn read_locations(
                 kind: resolve(map, header, "kind", false, path)?,
                 name: resolve(map, header, "name", false, path)?,
                 store_code: resolve(map, header, "store_code", false, path)?,
+                pickup_method: resolve(map, header, "pickup_method", false, path)?,
+                pickup_sla: resolve(map, header, "pickup_sla", false, path)?,
             });
         }
         if let Some(columns) = &columns {

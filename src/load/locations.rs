@@ -24,6 +24,11 @@ pub struct Location {
     pub name: String,
     /// The Google Business Profile store code; stores only.
     pub store_code: String,
+    /// How shoppers pick up at this store (`buy`, `reserve`, …; the channel's spec checks
+    /// the value), empty when the table has no `pickup_method` column.
+    pub pickup_method: String,
+    /// How soon an order is ready for pickup (`same day`, `2-day`, …), or empty.
+    pub pickup_sla: String,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +37,8 @@ pub struct Locations {
     /// Whether the catalog has an inventory table: with one, a SKU it has no row for has
     /// no stock; without one (and without a stock column), its stock is unknown.
     pub inventory_table: bool,
+    /// Stores' own prices (the optional store prices table), shared with the feeds.
+    pub store_prices: Arc<super::store_prices::StorePrices>,
     /// By a hash of the id: inventory files look a location up tens of millions of times.
     by_id: KeyMap<u64, u16>,
 }
@@ -109,6 +116,8 @@ impl Locations {
                 kind,
                 name: cell(columns.name).to_owned(),
                 store_code: store_code.to_owned(),
+                pickup_method: cell(columns.pickup_method).to_owned(),
+                pickup_sla: cell(columns.pickup_sla).to_owned(),
             });
         }
         Ok(())
@@ -120,4 +129,6 @@ pub struct LocationColumns {
     pub kind: Option<usize>,
     pub name: Option<usize>,
     pub store_code: Option<usize>,
+    pub pickup_method: Option<usize>,
+    pub pickup_sla: Option<usize>,
 }

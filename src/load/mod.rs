@@ -9,6 +9,7 @@ pub mod locations;
 pub mod preset;
 pub mod products;
 pub mod quantity;
+pub mod store_prices;
 pub mod table;
 
 pub use catalog::{CatalogItem, Inventory, LoadCounts, LoadOutcome, StockLevel, StockTiming, load};

@@ -320,7 +320,10 @@ pub fn convert<'a>(
     let availability = match cell(Field::Availability) {
         "" => None,
         text => {
-            let parsed = Availability::parse(text);
+            // Limited availability is the feeds' verdict from their thresholds, not a
+            // catalog state.
+            let parsed = Availability::parse(text)
+                .filter(|availability| *availability != Availability::LimitedAvailability);
             if parsed.is_none() {
                 findings.push(
                     &rules::INVALID_VALUE,
@@ -331,6 +334,18 @@ pub fn convert<'a>(
                 );
             }
             parsed
+        }
+    };
+    let backorder_allowed = match cell(Field::BackorderAllowed).to_ascii_lowercase().as_str() {
+        "" | "false" | "no" | "0" => false,
+        "true" | "yes" | "1" => true,
+        other => {
+            findings.push(
+                &rules::INVALID_VALUE,
+                Field::BackorderAllowed,
+                format!("backorder_allowed `{other}` is not true/false/yes/no/1/0"),
+            );
+            false
         }
     };
     let availability_date = match cell(Field::AvailabilityDate) {
@@ -410,6 +425,7 @@ pub fn convert<'a>(
             availability,
             availability_date,
             stock,
+            backorder_allowed,
             custom,
         }),
         has_errors,

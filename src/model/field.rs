@@ -52,6 +52,7 @@ fields! {
     Availability => "availability",
     AvailabilityDate => "availability_date",
     Stock => "stock",
+    BackorderAllowed => "backorder_allowed",
 }
 
 impl Field {

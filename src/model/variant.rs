@@ -11,14 +11,18 @@ pub enum Availability {
     OutOfStock,
     Preorder,
     Backorder,
+    /// Few units left, by the feed's `[stock.thresholds]`; only where the channel's spec
+    /// lists a value for it.
+    LimitedAvailability,
 }
 
 impl Availability {
-    pub const ALL: [Availability; 4] = [
+    pub const ALL: [Availability; 5] = [
         Availability::InStock,
         Availability::OutOfStock,
         Availability::Preorder,
         Availability::Backorder,
+        Availability::LimitedAvailability,
     ];
 
     pub fn parse(text: &str) -> Option<Availability> {
@@ -27,6 +31,7 @@ impl Availability {
             "out_of_stock" => Some(Availability::OutOfStock),
             "preorder" => Some(Availability::Preorder),
             "backorder" => Some(Availability::Backorder),
+            "limited_availability" => Some(Availability::LimitedAvailability),
             _ => None,
         }
     }
@@ -38,6 +43,7 @@ impl Availability {
             Availability::OutOfStock => "out_of_stock",
             Availability::Preorder => "preorder",
             Availability::Backorder => "backorder",
+            Availability::LimitedAvailability => "limited_availability",
         }
     }
 }
@@ -94,6 +100,9 @@ pub struct Variant<'a> {
     /// A stock column on the product row: the SKU's stock when the inventory table has no
     /// row for it (see `FeedContext::quantity`).
     pub stock: Option<u32>,
+    /// `backorder_allowed`: the shop takes orders without stock, so an item whose
+    /// published quantity is 0 is on backorder rather than out of stock.
+    pub backorder_allowed: bool,
     /// Unmapped columns, kept for channel mappings: (column name, value).
     pub custom: Vec<(std::sync::Arc<str>, &'a str)>,
 }
@@ -171,6 +180,7 @@ impl Variant<'_> {
                 .unwrap_or_default()
                 .into(),
             F::Stock => self.stock.map(|s| s.to_string()).unwrap_or_default().into(),
+            F::BackorderAllowed => if self.backorder_allowed { "true" } else { "" }.into(),
         }
     }
 }

@@ -75,6 +75,14 @@ pub enum Derived {
     StoreCode,
     StoreQuantity,
     StoreAvailability,
+    /// The store's `pickup_method` column in the locations table.
+    StorePickupMethod,
+    /// The store's `pickup_sla` column in the locations table.
+    StorePickupSla,
+    /// The store's own price (store prices table), else the online price.
+    StorePrice,
+    /// The store's own sale price (store prices table), else the online sale price.
+    StoreSalePrice,
     FeedCountry,
     FeedLanguage,
     FeedCurrency,
@@ -201,6 +209,10 @@ pub fn parse_source(text: &str) -> Option<ValueSource> {
         "store_code" => Some(Derived::StoreCode),
         "store_quantity" => Some(Derived::StoreQuantity),
         "store_availability" => Some(Derived::StoreAvailability),
+        "store_pickup_method" => Some(Derived::StorePickupMethod),
+        "store_pickup_sla" => Some(Derived::StorePickupSla),
+        "store_price" => Some(Derived::StorePrice),
+        "store_sale_price" => Some(Derived::StoreSalePrice),
         "feed.country" => Some(Derived::FeedCountry),
         "feed.language" => Some(Derived::FeedLanguage),
         "feed.currency" => Some(Derived::FeedCurrency),

@@ -82,7 +82,12 @@ pub(super) fn check(raw: &RawField, problems: &mut Vec<String>) {
         if fed_by_availability {
             // A canonical availability the map does not respell passes through as it is:
             // it must be one of `values`, or the channel would get a value it refuses.
-            for canonical in crate::model::Availability::ALL {
+            // Limited availability is sent only where `values` has it (the feed's
+            // thresholds send in_stock elsewhere), so it needs no value of its own.
+            for canonical in crate::model::Availability::ALL
+                .into_iter()
+                .filter(|a| *a != crate::model::Availability::LimitedAvailability)
+            {
                 let canonical = canonical.as_str();
                 let sent = raw.map.get(canonical).map_or(canonical, String::as_str);
                 if !values.iter().any(|v| v == sent) {

@@ -2,6 +2,7 @@
 //! and check them against the spec. An item with an error is left out of this feed (and
 //! reported); warnings keep it.
 
+mod explain;
 mod groups;
 pub mod html;
 mod value_rules;
@@ -114,6 +115,10 @@ pub struct FeedContext<'f> {
     counted: Vec<bool>,
     /// Per-store channels: the stores that get records, and their store codes.
     stores: Vec<(u16, String)>,
+    /// Stores' own prices (the store prices table).
+    store_prices: Arc<crate::load::store_prices::StorePrices>,
+    /// By store slot: the store's pickup method and SLA from the locations table.
+    store_pickup: Vec<(String, String)>,
     /// By location index: its position in `stores`.
     store_slot: Vec<Option<u16>>,
     /// Per-store channels: the fields whose values come from the store.
@@ -121,6 +126,9 @@ pub struct FeedContext<'f> {
     /// For each of `own_fields`: which of its values are known to pass as they are.
     own_trust: Vec<OwnTrust>,
     has_inventory: bool,
+    /// Whether the channel's availability field has a value for `limited_availability`
+    /// (the spec says; see `[stock.thresholds]`).
+    limited_offered: bool,
     /// When the run started: the reference for `max_days_ahead`.
     now: jiff::Timestamp,
 }
@@ -163,6 +171,13 @@ impl<'f> FeedContext<'f> {
             })
             .filter_map(|(i, l)| Some((u16::try_from(i).ok()?, l.store_code.clone())))
             .collect::<Vec<_>>();
+        let store_pickup: Vec<(String, String)> = stores
+            .iter()
+            .map(|(location, _)| {
+                let location = locations.get(*location);
+                (location.pickup_method.clone(), location.pickup_sla.clone())
+            })
+            .collect();
         let mut store_slot = vec![None; locations.list.len()];
         for (slot, (location, _)) in (0..).zip(&stores) {
             store_slot[usize::from(*location)] = Some(slot);
@@ -172,10 +187,24 @@ impl<'f> FeedContext<'f> {
             .fields
             .iter()
             .enumerate()
-            .filter(|&(_, field)| {
+            .filter(|&(index, field)| {
                 // Overridden ones too: they are checked per store, in field order, as the
-                // rest of the store's values are.
-                per_store && values::is_store_field(field)
+                // rest of the store's values are. A store setting the feed overrides, or
+                // that no store has, is the same everywhere, so it is shared.
+                let setting_everywhere_alike = values::is_store_setting(field)
+                    && (feed.overrides[index].is_some()
+                        || match field.source {
+                            // The SLA's requirement reads the method: both are the store's
+                            // own unless no store has either.
+                            ValueSource::Derived(
+                                crate::spec::Derived::StorePickupSla
+                                | crate::spec::Derived::StorePickupMethod,
+                            ) => store_pickup
+                                .iter()
+                                .all(|(method, sla)| method.is_empty() && sla.is_empty()),
+                            _ => locations.store_prices.is_empty(),
+                        });
+                per_store && values::is_store_field(field) && !setting_everywhere_alike
             })
             .map(|(index, _)| index)
             .collect::<Vec<_>>();
@@ -184,16 +213,19 @@ impl<'f> FeedContext<'f> {
             .iter()
             .map(|&index| match feed.overrides[index] {
                 Some(_) => OwnTrust::Unknown,
-                None => OwnTrust::new(&feed.spec.fields[index], &stores),
+                None => OwnTrust::new(&feed.spec.fields[index], &stores, &store_pickup),
             })
             .collect();
         FeedContext {
             feed,
+            limited_offered: offers_limited_availability(&feed.spec),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             catalog_file,
             feed_label: Arc::from(feed.id.as_str()),
             counted,
             stores,
+            store_pickup,
+            store_prices: Arc::clone(&locations.store_prices),
             store_slot,
             own_fields,
             own_trust,
@@ -216,39 +248,125 @@ impl<'f> FeedContext<'f> {
             .feed(&self.feed_label)
     }
 
-    /// Sellable quantity for this feed, less the feed's buffer: the stock at the counted
-    /// locations when the inventory table has rows for the SKU; otherwise the products'
-    /// stock column; otherwise none (0) with an inventory table, unknown without one. The
-    /// column is the fallback, never added to the table's stock: one count, not two.
-    pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
-        let stock = if !item.stock.is_empty() {
-            item.stock
-                .iter()
-                .filter(|level| {
-                    self.counted
-                        .get(usize::from(level.location))
-                        .copied()
-                        .unwrap_or(false)
-                })
-                .map(|level| u64::from(level.quantity))
-                .sum()
+    /// The physical stock this feed counts: the stock at the counted locations when the
+    /// inventory table has rows for the SKU (a counted location without a row adds 0);
+    /// otherwise the products' stock column; otherwise none (0) with an inventory table,
+    /// unknown without one. The column is the fallback, never added to the table's stock:
+    /// one count, not two.
+    pub fn counted_stock(&self, item: &CatalogItem<'_>) -> Option<u64> {
+        if !item.stock.is_empty() {
+            Some(
+                item.stock
+                    .iter()
+                    .filter(|level| {
+                        self.counted
+                            .get(usize::from(level.location))
+                            .copied()
+                            .unwrap_or(false)
+                    })
+                    .map(|level| u64::from(level.quantity))
+                    .sum(),
+            )
         } else if let Some(column) = item.variant.stock {
-            u64::from(column)
+            Some(u64::from(column))
         } else if self.has_inventory {
-            0
+            Some(0)
         } else {
-            return None;
-        };
-        Some(stock.saturating_sub(u64::from(self.feed.stock_buffer)))
+            None
+        }
     }
 
+    /// The quantity this feed publishes (see [`crate::allocate`]): the counted stock, the
+    /// feed's part of its partition, then `[stock]` buffer, share, cap and thresholds.
+    /// Unknown stock stays unknown. `trace` collects the steps for `preview`.
+    pub fn allocated(
+        &self,
+        item: &CatalogItem<'_>,
+        mut trace: Option<&mut crate::allocate::Trace>,
+    ) -> Option<u64> {
+        let stock = self.counted_stock(item)?;
+        let part = match &self.feed.partition {
+            None => stock,
+            Some((partition, slot)) if trace.is_none() => partition.part_of(stock, *slot),
+            Some((partition, slot)) => {
+                let parts = partition.split(stock);
+                let part = parts.get(*slot).copied().unwrap_or(0);
+                if let Some(trace) = trace.as_deref_mut() {
+                    trace.steps.push(crate::allocate::Step::Partition {
+                        feed_slot: *slot,
+                        parts: partition
+                            .members
+                            .iter()
+                            .map(|(name, _)| name.clone())
+                            .zip(parts)
+                            .collect(),
+                    });
+                }
+                part
+            }
+        };
+        Some(
+            self.feed
+                .stock_policy
+                .apply(part, self.limited_offered, trace)
+                .0,
+        )
+    }
+
+    /// Sellable quantity for this feed (see [`FeedContext::allocated`]).
+    pub fn quantity(&self, item: &CatalogItem<'_>) -> Option<u64> {
+        self.allocated(item, None)
+    }
+
+    /// Whether the stock at location `index` counts for this feed.
+    pub fn counts(&self, index: usize) -> bool {
+        self.counted.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether the channel has a `limited_availability` value this feed can send.
+    pub fn offers_limited(&self) -> bool {
+        self.limited_offered
+    }
+
+    /// The item's availability: what the catalog states wins (preorder, backorder, …);
+    /// otherwise the published quantity decides through the feed's thresholds, and an item
+    /// with none left is on backorder when the catalog allows backorders and says when
+    /// the item is back (`availability_date`): a backorder without a date is refused by
+    /// channels that take backorders (Google), so without one it stays out of stock.
     pub fn availability(&self, item: &CatalogItem<'_>, quantity: Option<u64>) -> Availability {
         match (item.variant.availability, quantity) {
             (Some(stated), _) => stated,
             // No stock data at all: the catalog sells what it lists.
             (None, None) => Availability::InStock,
+            (None, Some(0))
+                if item.variant.backorder_allowed && item.variant.availability_date.is_some() =>
+            {
+                Availability::Backorder
+            }
             (None, Some(0)) => Availability::OutOfStock,
-            (None, Some(_)) => Availability::InStock,
+            (None, Some(quantity)) => self.level_of(quantity),
+        }
+    }
+
+    /// In stock or limited, for a published quantity above 0 (thresholds already made
+    /// anything below the lowest one 0).
+    fn level_of(&self, quantity: u64) -> Availability {
+        if self.limited_offered && quantity < self.feed.stock_policy.thresholds.in_stock_from {
+            Availability::LimitedAvailability
+        } else {
+            Availability::InStock
+        }
+    }
+
+    /// What a store shows (see `values::store_availability`), with the feed's thresholds.
+    pub(super) fn store_availability(
+        &self,
+        stated: Option<Availability>,
+        quantity: u64,
+    ) -> Availability {
+        match values::store_availability(stated, quantity) {
+            Availability::InStock => self.level_of(quantity),
+            other => other,
         }
     }
 
@@ -431,17 +549,27 @@ impl<'f> FeedContext<'f> {
                 at_store[usize::from(slot)].get_or_insert(level.quantity);
             }
         }
-        for (slot, ((_, code), quantity)) in self.stores.iter().zip(at_store).enumerate() {
+        for (slot, ((location, code), quantity)) in self.stores.iter().zip(at_store).enumerate() {
             let Some(quantity) = quantity else {
                 continue;
             };
+            // Each store's own stock goes through the feed's buffer, share, cap and
+            // thresholds.
+            let (quantity, _) =
+                self.feed
+                    .stock_policy
+                    .apply(u64::from(quantity), self.limited_offered, None);
+            let availability = self.store_availability(item.variant.availability, quantity);
+            let (pickup_method, pickup_sla) = &self.store_pickup[slot];
             let store = values::StoreValues {
                 code,
-                quantity: u64::from(quantity).saturating_sub(u64::from(self.feed.stock_buffer)),
+                quantity,
+                availability,
+                pickup_method,
+                pickup_sla,
+                own_price: self.store_prices.get(item.variant.sku, *location).copied(),
             };
             count += 1;
-            let availability =
-                values::store_availability(item.variant.availability, store.quantity);
             let trusted = self
                 .own_trust
                 .iter()
@@ -760,6 +888,26 @@ impl<'f> FeedContext<'f> {
     }
 }
 
+/// Whether the spec's availability field takes a value for `limited_availability`: its
+/// mapped spelling is among the field's values. Channels without one never get it.
+fn offers_limited_availability(spec: &ChannelSpec) -> bool {
+    use crate::spec::Derived;
+    spec.fields.iter().any(|field| {
+        matches!(
+            field.source,
+            ValueSource::Derived(Derived::Availability | Derived::StoreAvailability)
+        ) && field.values.as_ref().is_some_and(|values| {
+            let canonical = Availability::LimitedAvailability.as_str();
+            let mapped = field
+                .map
+                .iter()
+                .find(|(from, _)| from == canonical)
+                .map_or(canonical, |(_, to)| to.as_str());
+            values.iter().any(|value| value == mapped)
+        })
+    })
+}
+
 /// Which values of one of a per-store channel's own fields pass as they are. They come from
 /// the store alone (its code, a count, an availability), so they are finished and checked
 /// once per run instead of once per item and store: 14 million times for a million items in
@@ -775,9 +923,21 @@ enum OwnTrust {
 }
 
 impl OwnTrust {
-    fn new(field: &FieldSpec, stores: &[(u16, String)]) -> OwnTrust {
+    fn new(field: &FieldSpec, stores: &[(u16, String)], pickup: &[(String, String)]) -> OwnTrust {
         use crate::spec::Derived;
         match field.source {
+            ValueSource::Derived(Derived::StorePickupMethod) => OwnTrust::Code(
+                pickup
+                    .iter()
+                    .map(|(method, _)| values::passes_as_is(field, method))
+                    .collect(),
+            ),
+            ValueSource::Derived(Derived::StorePickupSla) => OwnTrust::Code(
+                pickup
+                    .iter()
+                    .map(|(_, sla)| values::passes_as_is(field, sla))
+                    .collect(),
+            ),
             ValueSource::Derived(Derived::StoreCode) => OwnTrust::Code(
                 stores
                     .iter()

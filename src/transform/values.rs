@@ -72,6 +72,13 @@ impl<'a> Value<'a> {
 pub(super) struct StoreValues<'a> {
     pub code: &'a str,
     pub quantity: u64,
+    /// What the store shows, by its own stock and the feed's thresholds.
+    pub availability: Availability,
+    /// From the locations table; empty when not given.
+    pub pickup_method: &'a str,
+    pub pickup_sla: &'a str,
+    /// The store's own prices, when the store prices table has a row for it.
+    pub own_price: Option<crate::load::store_prices::StorePrice>,
 }
 
 /// Everything one item's values are made from.
@@ -164,12 +171,40 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Derived::Quantity => self.quantity.map(|q| Value::Text(count_text(q))),
                 Derived::StoreCode => store.and_then(|s| text(s.code)),
                 Derived::StoreQuantity => store.map(|s| Value::Text(count_text(s.quantity))),
-                Derived::StoreAvailability => store.and_then(|s| {
-                    map_value(
+                Derived::StorePickupMethod => store
+                    .map(|s| s.pickup_method)
+                    .filter(|text| !text.is_empty())
+                    .and_then(text),
+                Derived::StorePickupSla => store
+                    .map(|s| s.pickup_sla)
+                    .filter(|text| !text.is_empty())
+                    .and_then(text),
+                Derived::StorePrice => {
+                    let regular = self.price.regular;
+                    let amount = store
+                        .and_then(|s| s.own_price)
+                        .filter(|own| own.currency == regular.currency)
+                        .map_or(regular.amount, |own| own.price);
+                    owned(money(
                         field,
-                        store_availability(v.availability, s.quantity).as_str(),
-                    )
-                }),
+                        &Money {
+                            amount,
+                            currency: regular.currency,
+                        },
+                    ))
+                }
+                Derived::StoreSalePrice => {
+                    let currency = self.price.regular.currency;
+                    let own = store
+                        .and_then(|s| s.own_price)
+                        .filter(|own| own.currency == currency)
+                        .and_then(|own| own.sale_price);
+                    own.or(self.price.sale.map(|sale| sale.price.amount))
+                        .and_then(|amount| owned(money(field, &Money { amount, currency })))
+                }
+                Derived::StoreAvailability => {
+                    store.and_then(|s| map_value(field, s.availability.as_str()))
+                }
                 Derived::FeedCountry => feed.country.clone().and_then(owned),
                 Derived::FeedLanguage => feed.language.clone().and_then(owned),
                 Derived::FeedCurrency => owned(self.price.regular.currency.code().to_owned()),
@@ -545,7 +580,27 @@ pub(super) fn is_store_field(field: &FieldSpec) -> bool {
     matches!(
         field.source,
         ValueSource::Derived(
-            Derived::StoreCode | Derived::StoreQuantity | Derived::StoreAvailability
+            Derived::StoreCode
+                | Derived::StoreQuantity
+                | Derived::StoreAvailability
+                | Derived::StorePickupMethod
+                | Derived::StorePickupSla
+                | Derived::StorePrice
+                | Derived::StoreSalePrice
+        )
+    )
+}
+
+/// Whether a store field is one of the store's settings from the locations table (the
+/// same for every item): a feed that overrides it sends one value for all stores.
+pub(super) fn is_store_setting(field: &FieldSpec) -> bool {
+    matches!(
+        field.source,
+        ValueSource::Derived(
+            Derived::StorePickupMethod
+                | Derived::StorePickupSla
+                | Derived::StorePrice
+                | Derived::StoreSalePrice
         )
     )
 }

@@ -380,9 +380,9 @@ fn a_shopify_handle_that_comes_back_later_is_an_error_naming_both_lines() {
 }
 
 /// `Variant Inventory Policy = continue`: the shop sells the variant when none is left.
-/// The rows carry `backorder_allowed = true` (a feed can filter or template on it);
-/// availability still follows the stock, since Google takes `backorder` only with an
-/// availability date, which the export does not have.
+/// The rows carry the catalog field `backorder_allowed = true` (a feed can template on
+/// it); availability still follows the stock, since a backorder needs an availability
+/// date, which the export does not have.
 #[test]
 fn shopify_continue_policy_marks_backorder_allowed() {
     let env = shopify_project(&format!(
@@ -398,39 +398,40 @@ fn shopify_continue_policy_marks_backorder_allowed() {
         crate::support::dir_feed(
             "google-merchant",
             "tsv",
-            "country = \"DE\"\nlanguage = \"en\"\n[filters]\ncustom = { backorder_allowed = \"true\" }",
+            "country = \"DE\"\nlanguage = \"en\"\n[fields]\ncustom_label_0 = \"{{ backorder_allowed }}\"",
         ),
     );
     env.run(&["export"]).expect_code(0);
-    let availability = |file: &str| -> BTreeMap<String, String> {
+    let column = |file: &str, name: &str| -> BTreeMap<String, String> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b'\t')
             .from_path(env.path(&format!("out/{file}")))
             .expect("feed");
         let header = reader.headers().expect("header").clone();
         let id = header.iter().position(|h| h == "id").expect("id");
-        let availability = header
-            .iter()
-            .position(|h| h == "availability")
-            .expect("availability");
+        let wanted = header.iter().position(|h| h == name).expect(name);
         reader
             .records()
             .map(|r| {
                 let r = r.expect("record");
-                (r[id].to_owned(), r[availability].to_owned())
+                (r[id].to_owned(), r[wanted].to_owned())
             })
             .collect()
     };
-    let all = availability("google.tsv");
+    let all = column("google.tsv", "availability");
     assert_eq!(all["TEE-S"], "out_of_stock", "{all:?}");
     assert_eq!(all["TEE-M"], "out_of_stock", "{all:?}");
     assert_eq!(all["TEE-L"], "in_stock", "{all:?}");
     assert_eq!(all["TEE-XL"], "out_of_stock", "{all:?}");
     // Untracked: sold as listed.
     assert_eq!(all["TEE-XXL"], "in_stock", "{all:?}");
-    let allowed = availability("backorder.tsv");
+    let allowed: Vec<String> = column("backorder.tsv", "custom_label_0")
+        .into_iter()
+        .filter(|(_, flag)| flag == "true")
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(
-        allowed.keys().collect::<Vec<_>>(),
+        allowed,
         ["TEE-L", "TEE-M", "TEE-S", "TEE-XXL"],
         "only the continue rows have backorder_allowed = true"
     );

@@ -367,10 +367,10 @@ fn read_product(
         );
         row.derived(Field::Stock, stock(tracker, quantity));
         if lower(cell("Variant Inventory Policy")) == "continue" {
-            // The shop keeps selling the variant when none is left. Availability still
-            // follows the stock: channels that take `backorder` (Google) want an
-            // availability date with it, which a Shopify export does not have.
-            row.custom(BACKORDER_ALLOWED, "true");
+            // The shop keeps selling the variant when none is left. A Shopify export has
+            // no availability date, so availability still follows the stock (see
+            // `FeedContext::availability`).
+            row.field(Field::BackorderAllowed, "Variant Inventory Policy", "true");
         }
         for (column, value) in file.cells_at(variant, unread) {
             let value = if value.is_empty() {
@@ -383,10 +383,6 @@ fn read_product(
         sink.row(row);
     }
 }
-
-/// The column that says a variant is sold on when none is left (Shopify's `Variant
-/// Inventory Policy` = `continue`): `true`, or empty.
-pub(super) const BACKORDER_ALLOWED: &str = "backorder_allowed";
 
 /// Regular and sale price from Shopify's price and compare-at price: a compare-at above
 /// the price is the regular price and the price the sale price; otherwise the price is
