@@ -16,6 +16,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     let mut config = super::load_config(global)?;
     // Only this SKU's catalog findings matter here; the rest are counted, not kept.
     config.findings.sku = Some(args.sku.clone());
+    let now = super::parse_now(global.now.as_deref())?;
     let feeds = super::load_feeds(&config, std::slice::from_ref(&args.feed))?;
     let Some(feed) = feeds.first() else {
         return Ok(Exit::Usage);
@@ -34,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
                     feed,
                     locations,
                     Arc::clone(&catalog_file),
-                    jiff::Timestamp::now(),
+                    now,
                 );
                 describe(&mut trace, feed, &context, item, locations)?;
             }

@@ -4,6 +4,8 @@
 
 mod groups;
 pub mod html;
+pub mod market;
+pub mod sale;
 mod value_rules;
 mod values;
 
@@ -121,8 +123,14 @@ pub struct FeedContext<'f> {
     /// For each of `own_fields`: which of its values are known to pass as they are.
     own_trust: Vec<OwnTrust>,
     has_inventory: bool,
-    /// When the run started: the reference for `max_days_ahead`.
+    /// When the run started: the reference for `max_days_ahead` and sale windows.
     now: jiff::Timestamp,
+    /// When the next run is due (`diff --next-run`): sales that start or end before it are
+    /// collected in `sale_changes`.
+    next_run: Option<jiff::Timestamp>,
+    sale_changes: std::sync::Mutex<Vec<sale::SaleChange>>,
+    /// The catalog columns in the feed's language (`title_de`).
+    localized: market::Localized,
 }
 
 impl<'f> FeedContext<'f> {
@@ -199,7 +207,31 @@ impl<'f> FeedContext<'f> {
             own_trust,
             has_inventory: locations.inventory_table,
             now,
+            next_run: None,
+            sale_changes: std::sync::Mutex::new(Vec::new()),
+            localized: market::Localized::new(feed),
         }
+    }
+
+    /// Collects the sales that start or end after `now` and by `next_run`.
+    pub fn with_next_run(mut self, next_run: Option<jiff::Timestamp>) -> FeedContext<'f> {
+        self.next_run = next_run;
+        self
+    }
+
+    /// The sale changes collected so far (see [`FeedContext::with_next_run`]), by time.
+    pub fn take_sale_changes(&self) -> Vec<sale::SaleChange> {
+        let mut changes = match self.sale_changes.lock() {
+            Ok(mut changes) => std::mem::take(&mut *changes),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.sku.cmp(&b.sku)));
+        changes
+    }
+
+    /// The item's text of `field` in the feed's language, when the catalog has it.
+    pub fn localized<'a>(&self, variant: &crate::model::Variant<'a>, field: Field) -> Option<&'a str> {
+        self.localized.text(variant, field)
     }
 
     pub fn finding(
@@ -307,13 +339,24 @@ impl<'f> FeedContext<'f> {
         None
     }
 
-    fn price<'i>(&self, item: &'i CatalogItem<'_>) -> Option<&'i Price> {
-        match self.feed.currency {
-            Some(currency) => item.variant.price_in(currency),
-            // The SKU's first row already went in; a second row would repeat the item id.
-            None if item.other_currency_row => None,
-            None => item.variant.prices.first(),
+    /// The price this feed sends for the item now: in the feed's currency (see
+    /// [`market::price`]), with the sale as it stands at the run's time (see [`sale`]).
+    fn price(&self, item: &CatalogItem<'_>) -> Result<Price, market::NoPrice> {
+        let price = market::price(self.feed, item.variant, item.other_currency_row)?;
+        let window = price.sale.and_then(|sale| {
+            sale::window_in(&sale, &self.feed.catalog_time_zone, &self.feed.time_zone)
+        });
+        if let Some(next_run) = self.next_run
+            && let Some(change) =
+                sale::change_before(item.variant.sku, &price, window, self.now, next_run)
+        {
+            match self.sale_changes.lock() {
+                Ok(mut changes) => changes.push(change),
+                Err(poisoned) => poisoned.into_inner().push(change),
+            }
         }
+        let schedules = self.feed.spec.sale_effective_dates;
+        Ok(sale::price_at(&price, window, self.now, schedules).0)
     }
 
     /// Runs one item through this feed.
@@ -359,12 +402,27 @@ impl<'f> FeedContext<'f> {
         }
         // A feed for one currency's market carries the items priced in it; the others are
         // counted as filtered by currency, not errors.
-        let price = self.price(item).ok_or("currency")?;
+        let price = match self.price(item) {
+            Ok(price) => price,
+            Err(market::NoPrice::Filtered) => return Err("currency"),
+            Err(market::NoPrice::Missing { currency, from }) => {
+                let finding = self.finding(
+                    &rules::FEED_NO_PRICE_IN_CURRENCY,
+                    item,
+                    "price",
+                    market::missing_message(self.feed, currency, from),
+                );
+                let empty = Record {
+                    values: vec![None; self.feed.spec.fields.len()],
+                };
+                return Ok((Records::single(empty), vec![finding]));
+            }
+        };
         let mut findings = Vec::new();
         let base = values::ItemValues {
             context: self,
             item,
-            price,
+            price: &price,
             quantity,
             availability,
         };
