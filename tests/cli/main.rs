@@ -37,6 +37,7 @@ mod push_staging;
 mod record_hash;
 mod review_fixes;
 mod run_safety;
+mod sale_windows;
 mod s3_server;
 mod secrets;
 mod shipping_tax;
