@@ -25,6 +25,7 @@ mod load_timing;
 mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
+mod markets;
 mod merchant_api;
 mod paths;
 mod push_dry_run;
