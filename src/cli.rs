@@ -258,7 +258,8 @@ pub enum Deny {
 
 #[derive(Debug, Args)]
 pub struct FeedSelection {
-    /// Feeds by file stem in the feeds folder (default: all).
+    /// Feeds by file stem in the feeds folder (default: all); `FEED.MARKET` (e.g. google.ch)
+    /// for one market of a feed with `markets`.
     #[arg(value_name = "FEED")]
     pub feeds: Vec<String>,
     /// Worker threads (default: one per core; at most four per core). Output is identical
