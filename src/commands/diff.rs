@@ -248,7 +248,11 @@ fn print_future_changes(
     if changes.is_empty() {
         return Ok(());
     }
-    let local = |at: jiff::Timestamp| at.to_zoned(report.time_zone.clone()).strftime("%Y-%m-%d %H:%M %:z").to_string();
+    let local = |at: jiff::Timestamp| {
+        at.to_zoned(report.time_zone.clone())
+            .strftime("%Y-%m-%d %H:%M %:z")
+            .to_string()
+    };
     writeln!(
         out,
         "  before the next run ({}): {} sale change{}",
@@ -271,7 +275,11 @@ fn print_future_changes(
         )?;
     }
     if changes.len() > HUMAN_LIMIT {
-        writeln!(out, "    … and {} more (--format json lists all)", changes.len() - HUMAN_LIMIT)?;
+        writeln!(
+            out,
+            "    … and {} more (--format json lists all)",
+            changes.len() - HUMAN_LIMIT
+        )?;
     }
     Ok(())
 }

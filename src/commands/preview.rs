@@ -31,12 +31,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
         &mut |items: &[CatalogItem<'_>], locations: &Locations| {
             for item in items.iter().filter(|item| item.variant.sku == args.sku) {
                 found = true;
-                let context = FeedContext::new(
-                    feed,
-                    locations,
-                    Arc::clone(&catalog_file),
-                    now,
-                );
+                let context = FeedContext::new(feed, locations, Arc::clone(&catalog_file), now);
                 describe(&mut trace, feed, &context, item, locations)?;
             }
             Ok(())
@@ -109,6 +104,7 @@ fn describe(
         feed.stock_buffer,
         context.availability(item, quantity).as_str()
     )?;
+    writeln!(out, "price: {}", context.describe_price(item))?;
     let records = match context.records(item) {
         Err(filter) => {
             writeln!(out, "filtered out by `{filter}`")?;

@@ -195,7 +195,11 @@ pub fn markets(raw: &RawFeed, stem: &str, text: &str) -> Result<Vec<Market>, Vec
             .id
             .clone()
             .unwrap_or_else(|| table.country.to_ascii_lowercase());
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             problems.push(format!(
                 "{at}: id `{id}` may hold only letters, digits, `-` and `_`"
             ));

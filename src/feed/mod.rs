@@ -147,7 +147,10 @@ pub fn load_feeds(
             return Some(name.to_owned());
         }
         let (definition, _) = name.rsplit_once('.')?;
-        known.iter().any(|k| k == definition).then(|| definition.to_owned())
+        known
+            .iter()
+            .any(|k| k == definition)
+            .then(|| definition.to_owned())
     };
     for name in selected {
         if definition_of(name).is_none() {
@@ -183,16 +186,21 @@ pub fn load_feeds(
                     path,
                     problems: vec![format!(
                         "`{}` names a market, but this feed has no `markets`",
-                        wanted.iter().find(|name| ***name != id).map_or("", |n| n.as_str())
+                        wanted
+                            .iter()
+                            .find(|name| ***name != id)
+                            .map_or("", |n| n.as_str())
                     )],
                 });
             }
             let rates = markets::load_rates(&raw, &config.base_dir);
-            feeds.push(compile_checked(config, specs, id, &path, raw, &text, rates)?);
+            feeds.push(compile_checked(
+                config, specs, id, &path, raw, &text, rates,
+            )?);
             continue;
         }
-        let markets = markets::markets(&raw, &id, &text)
-            .map_err(|problems| FeedError::Invalid {
+        let markets =
+            markets::markets(&raw, &id, &text).map_err(|problems| FeedError::Invalid {
                 path: path.clone(),
                 problems,
             })?;

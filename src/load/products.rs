@@ -496,8 +496,7 @@ fn read_prices(
                     sale_text,
                     (window, local_time),
                     findings,
-                )
-                {
+                ) {
                     prices.push(price);
                 }
             }

@@ -139,19 +139,37 @@ mod tests {
     fn halves_round_to_even_in_the_target_minor_units() {
         // 10.00 EUR * 0.12345 = 1.2345: the half goes to the even cent below.
         let rate: Decimal = "0.12345".parse().unwrap();
-        assert_eq!(convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(), "1.23 CHF");
+        assert_eq!(
+            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            "1.23 CHF"
+        );
         // 10.00 * 0.12355 = 1.2355: to the even cent above.
         let rate: Decimal = "0.12355".parse().unwrap();
-        assert_eq!(convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(), "1.24 CHF");
+        assert_eq!(
+            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            "1.24 CHF"
+        );
         // Not a half: nearest.
         let rate: Decimal = "0.123451".parse().unwrap();
-        assert_eq!(convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(), "1.23 CHF");
+        assert_eq!(
+            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            "1.23 CHF"
+        );
         // JPY has no minor unit, BHD three.
         let rate: Decimal = "162.5".parse().unwrap();
-        assert_eq!(convert(&money("0.01", "EUR"), rate, cur("JPY")).to_string(), "2 JPY");
-        assert_eq!(convert(&money("0.03", "EUR"), rate, cur("JPY")).to_string(), "5 JPY");
+        assert_eq!(
+            convert(&money("0.01", "EUR"), rate, cur("JPY")).to_string(),
+            "2 JPY"
+        );
+        assert_eq!(
+            convert(&money("0.03", "EUR"), rate, cur("JPY")).to_string(),
+            "5 JPY"
+        );
         let rate: Decimal = "0.41235".parse().unwrap();
-        assert_eq!(convert(&money("1.00", "EUR"), rate, cur("BHD")).to_string(), "0.412 BHD");
+        assert_eq!(
+            convert(&money("1.00", "EUR"), rate, cur("BHD")).to_string(),
+            "0.412 BHD"
+        );
     }
 
     #[test]
@@ -163,15 +181,27 @@ mod tests {
             path
         };
         let rates = Rates::load(&write("from,to,rate\nEUR,CHF,0.9351\nEUR,GBP, 0.85\n")).unwrap();
-        assert_eq!(rates.rate(cur("EUR"), cur("CHF")), Some("0.9351".parse().unwrap()));
+        assert_eq!(
+            rates.rate(cur("EUR"), cur("CHF")),
+            Some("0.9351".parse().unwrap())
+        );
         // No inverse is made up.
         assert_eq!(rates.rate(cur("CHF"), cur("EUR")), None);
         for (text, expected) in [
             ("currency,rate\n", "header must be `from,to,rate`"),
-            ("from,to,rate\nEUR,CHF,0.9\nEUR,XYZ,1\n", "line 3: `XYZ` is not a current"),
-            ("from,to,rate\nEUR,CHF,-1\n", "line 2: rate `-1` is not a positive"),
+            (
+                "from,to,rate\nEUR,CHF,0.9\nEUR,XYZ,1\n",
+                "line 3: `XYZ` is not a current",
+            ),
+            (
+                "from,to,rate\nEUR,CHF,-1\n",
+                "line 2: rate `-1` is not a positive",
+            ),
             ("from,to,rate\nEUR,CHF,1,2\n", "cannot read"),
-            ("from,to,rate\nEUR,CHF,0.9\nEUR,CHF,0.91\n", "line 3: a second rate from EUR to CHF"),
+            (
+                "from,to,rate\nEUR,CHF,0.9\nEUR,CHF,0.91\n",
+                "line 3: a second rate from EUR to CHF",
+            ),
         ] {
             let err = Rates::load(&write(text)).unwrap_err().to_string();
             assert!(err.contains(expected), "{text:?}: {err}");

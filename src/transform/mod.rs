@@ -230,7 +230,11 @@ impl<'f> FeedContext<'f> {
     }
 
     /// The item's text of `field` in the feed's language, when the catalog has it.
-    pub fn localized<'a>(&self, variant: &crate::model::Variant<'a>, field: Field) -> Option<&'a str> {
+    pub fn localized<'a>(
+        &self,
+        variant: &crate::model::Variant<'a>,
+        field: Field,
+    ) -> Option<&'a str> {
         self.localized.text(variant, field)
     }
 
@@ -357,6 +361,66 @@ impl<'f> FeedContext<'f> {
         }
         let schedules = self.feed.spec.sale_effective_dates;
         Ok(sale::price_at(&price, window, self.now, schedules).0)
+    }
+
+    /// How the item's price for this feed comes about, for `preview`: the currency's
+    /// source, and where the sale stands at the run's time.
+    pub fn describe_price(&self, item: &CatalogItem<'_>) -> String {
+        let feed = self.feed;
+        let price = match market::price(feed, item.variant, item.other_currency_row) {
+            Ok(price) => price,
+            Err(market::NoPrice::Filtered) => return "none in the feed's currency".to_owned(),
+            Err(market::NoPrice::Missing { currency, from }) => {
+                return market::missing_message(feed, currency, from);
+            }
+        };
+        let source = match feed.currency {
+            Some(currency) if item.variant.price_in(currency).is_none() => {
+                let from = item.variant.prices.first().map(|p| p.regular);
+                match (from, feed.rates.as_ref()) {
+                    (Some(from), Some(rates)) => format!(
+                        " (converted from {from} at {}, rounded half-even)",
+                        rates
+                            .rate(from.currency, currency)
+                            .map(|r| r.to_string())
+                            .unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                }
+            }
+            _ => " (catalog)".to_owned(),
+        };
+        let Some(sale) = price.sale else {
+            return format!("{}{source}, no sale", price.regular);
+        };
+        let window = sale::window_in(&sale, &feed.catalog_time_zone, &feed.time_zone);
+        let (sent, state) =
+            sale::price_at(&price, window, self.now, feed.spec.sale_effective_dates);
+        let local = |at: jiff::Timestamp| {
+            at.to_zoned(feed.time_zone.clone())
+                .strftime("%Y-%m-%dT%H:%M%:z")
+                .to_string()
+        };
+        let when = window.map_or_else(
+            || "without dates".to_owned(),
+            |(start, end)| format!("from {} until {}", local(start), local(end)),
+        );
+        let state = match state {
+            Some(sale::SaleState::Open | sale::SaleState::Active) => "on: sent",
+            Some(sale::SaleState::Upcoming) if sent.sale.is_some() => {
+                "upcoming: sent ahead, the channel schedules it by its dates"
+            }
+            Some(sale::SaleState::Upcoming) => {
+                "upcoming: not sent yet, the channel has no effective dates"
+            }
+            Some(sale::SaleState::Expired) | None => "expired: not sent",
+        };
+        format!(
+            "{}{source}, sale {} {when} at {}: {state}",
+            price.regular,
+            sale.price,
+            local(self.now)
+        )
     }
 
     /// Runs one item through this feed.

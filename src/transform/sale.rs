@@ -112,12 +112,7 @@ pub fn change_before(
     let (start, end) = window?;
     let within = |at: Timestamp| now < at && at <= next_run;
     let (change, at, before, after) = if within(start) {
-        (
-            SaleChangeKind::SaleStarts,
-            start,
-            price.regular,
-            sale.price,
-        )
+        (SaleChangeKind::SaleStarts, start, price.regular, sale.price)
     } else if within(end) {
         (SaleChangeKind::SaleEnds, end, sale.price, price.regular)
     } else {
@@ -264,7 +259,10 @@ mod tests {
         let change = |now, next| change_before("A", &price, window, at(now), at(next));
         let ends = change("2026-11-29T23:30:00Z", "2026-11-30T00:00:00Z").unwrap();
         assert_eq!(ends.change, SaleChangeKind::SaleEnds);
-        assert_eq!((ends.before.as_str(), ends.after.as_str()), ("15.00 EUR", "20.00 EUR"));
+        assert_eq!(
+            (ends.before.as_str(), ends.after.as_str()),
+            ("15.00 EUR", "20.00 EUR")
+        );
         let starts = change("2026-11-26T23:30:00Z", "2026-11-27T01:00:00Z").unwrap();
         assert_eq!(starts.change, SaleChangeKind::SaleStarts);
         // A change exactly at `now` has happened: this run sends it.

@@ -248,11 +248,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     .collect(),
             )),
             Field::GoogleProductCategory => Some(Value::Text(category(self.context, self.item))),
-            Field::Description if field.strip_html => {
-                Some(Value::Text(Cow::Owned(description_text(
-                    self.text_of(Field::Description),
-                ))))
-            }
+            Field::Description if field.strip_html => Some(Value::Text(Cow::Owned(
+                description_text(self.text_of(Field::Description)),
+            ))),
             Field::Gtin => v.gtin.map(|g| Value::Text(Cow::Owned(g.to_string()))),
             Field::Stock => v.stock.map(|s| Value::Text(Cow::Owned(s.to_string()))),
             // The parcel's own weight, else the product's `weight` as the catalog gives it.
@@ -268,27 +266,29 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Value::Text(Cow::Owned(money(field, &amount)))
             }),
             other => {
-                let localized = self.context.localized(v, other);
-                let text: &'a str = match other {
-                    _ if localized.is_some() => localized.unwrap_or_default(),
-                    Field::Sku => v.sku,
-                    Field::GroupId => v.group_id,
-                    Field::Title => v.title,
-                    Field::Description => v.description,
-                    Field::Brand => v.brand,
-                    Field::Mpn => v.mpn,
-                    Field::Condition => v.condition,
-                    Field::Link => v.link,
-                    Field::ImageLink => v.image_link,
-                    Field::ProductType => v.product_type,
-                    Field::Color => v.color,
-                    Field::Size => v.size,
-                    Field::Gender => v.gender,
-                    Field::AgeGroup => v.age_group,
-                    Field::Material => v.material,
-                    Field::Pattern => v.pattern,
-                    Field::Weight => v.weight,
-                    _ => "",
+                // The feed language's own column first (`title_de`), else the base one.
+                let text: &'a str = match self.context.localized(v, other) {
+                    Some(text) => text,
+                    None => match other {
+                        Field::Sku => v.sku,
+                        Field::GroupId => v.group_id,
+                        Field::Title => v.title,
+                        Field::Description => v.description,
+                        Field::Brand => v.brand,
+                        Field::Mpn => v.mpn,
+                        Field::Condition => v.condition,
+                        Field::Link => v.link,
+                        Field::ImageLink => v.image_link,
+                        Field::ProductType => v.product_type,
+                        Field::Color => v.color,
+                        Field::Size => v.size,
+                        Field::Gender => v.gender,
+                        Field::AgeGroup => v.age_group,
+                        Field::Material => v.material,
+                        Field::Pattern => v.pattern,
+                        Field::Weight => v.weight,
+                        _ => "",
+                    },
                 };
                 if field.map.is_empty() {
                     Some(Value::Text(Cow::Borrowed(text)))

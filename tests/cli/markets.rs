@@ -117,6 +117,16 @@ fn one_definition_writes_a_file_per_market_in_its_language_and_currency() {
     assert_eq!(ch["CUP"]["price"], "9.31 CHF");
     assert_eq!(ch["CUP"]["sale_price"], "7.45 CHF");
     assert_eq!(ch["PEN"]["price"], "2.33 CHF");
+
+    // preview shows where a market's price comes from.
+    let text = env
+        .run(&["preview", "google.ch-fr", "--sku", "CUP"])
+        .stdout();
+    assert!(
+        text.contains("price: 9.31 CHF (converted from 10.00 EUR at 0.93125, rounded half-even)"),
+        "{text}"
+    );
+    assert!(text.contains("title") && text.contains("Gobelet"), "{text}");
 }
 
 #[test]
@@ -163,7 +173,10 @@ fn an_item_without_a_price_in_the_markets_currency_or_a_rate_is_rejected_by_name
         .iter()
         .filter(|f| f["rule"] == "feed.no-price-in-currency")
         .collect();
-    let skus: Vec<&str> = findings.iter().map(|f| f["sku"].as_str().unwrap()).collect();
+    let skus: Vec<&str> = findings
+        .iter()
+        .map(|f| f["sku"].as_str().unwrap())
+        .collect();
     assert_eq!(skus, ["CUP", "PEN"], "{findings:?}");
     for finding in &findings {
         let message = finding["message"].as_str().unwrap();
@@ -183,7 +196,10 @@ fn an_item_without_a_price_in_the_markets_currency_or_a_rate_is_rejected_by_name
     let run = env.run(&["export", "--format", "json"]);
     run.expect_code(1);
     let text = run.stdout();
-    assert!(text.contains("the rates file has no EUR to CHF rate"), "{text}");
+    assert!(
+        text.contains("the rates file has no EUR to CHF rate"),
+        "{text}"
+    );
     // Human output names the SKU, the market and the currency too.
     let text = env.run(&["export"]).stdout();
     assert!(text.contains("feed.no-price-in-currency"), "{text}");
@@ -226,13 +242,24 @@ fn markets_have_their_own_state_and_can_be_selected_one_by_one() {
     assert_eq!(report["feeds"].as_array().unwrap().len(), 3);
     let run = env.run(&["diff", "google.fr"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("no feed `google.fr`"), "{}", run.stderr());
-    assert!(run.stderr().contains("did you mean `google.de`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no feed `google.fr`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("did you mean `google.de`"),
+        "{}",
+        run.stderr()
+    );
     std::fs::remove_dir_all(env.path("out")).unwrap();
     env.run(&["export", "google.de"]).expect_code(0);
     let names: Vec<String> = env.files("out").into_keys().collect();
     assert!(names.iter().any(|n| n == "google-de.tsv"), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("google-at")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("google-at")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -251,7 +278,11 @@ fn market_settings_are_checked_before_anything_is_written() {
         (
             "markets = [\"KE\"]",
             None,
-            &["markets[1] `KE`", "usual language and currency", "[[markets]]"],
+            &[
+                "markets[1] `KE`",
+                "usual language and currency",
+                "[[markets]]",
+            ],
         ),
         (
             "markets = [\"CH\", { country = \"CH\", language = \"fr\" }]",
@@ -289,10 +320,7 @@ fn market_settings_are_checked_before_anything_is_written() {
     let ch = tsv(&env.read("out/gmc-CH-fr-EUR.tsv"));
     assert_eq!(ch["CUP"]["price"], "10.00 EUR");
     assert_eq!(ch["CUP"]["title"], "Gobelet");
-    let env = project(
-        "[[markets]]\ncountry = \"CH\"\nlangauge = \"fr\"\n",
-        None,
-    );
+    let env = project("[[markets]]\ncountry = \"CH\"\nlangauge = \"fr\"\n", None);
     let run = env.run(&["export"]);
     run.expect_code(2);
     assert!(run.stderr().contains("langauge"), "{}", run.stderr());

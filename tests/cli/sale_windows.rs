@@ -87,7 +87,10 @@ fn a_sale_is_sent_from_its_first_instant_until_just_before_its_end() {
         ("15.00 EUR".to_owned(), dates.to_owned())
     );
     assert_eq!(pin["BF"]["price"], "20.00 EUR");
-    assert_eq!(pin["BF"]["sale_price"], "", "no upcoming sale for Pinterest");
+    assert_eq!(
+        pin["BF"]["sale_price"], "",
+        "no upcoming sale for Pinterest"
+    );
 
     // Exactly at the start, written with an offset: both send the sale.
     for now in ["2026-11-27T00:00:00+01:00", "2026-11-26T23:00:00Z"] {
@@ -107,7 +110,11 @@ fn a_sale_is_sent_from_its_first_instant_until_just_before_its_end() {
     for now in ["2026-11-30T00:00:00+01:00", "2026-11-29T18:00:00-05:00"] {
         let (google, pin) = export_at(&env, now);
         assert_eq!(google["BF"]["price"], "20.00 EUR");
-        assert_eq!(sale_of(&google, "BF"), (String::new(), String::new()), "{now}");
+        assert_eq!(
+            sale_of(&google, "BF"),
+            (String::new(), String::new()),
+            "{now}"
+        );
         assert_eq!(pin["BF"]["sale_price"], "", "{now}");
     }
 }
@@ -149,11 +156,19 @@ fn windows_across_daylight_saving_changes_keep_their_wall_clock_times() {
 fn a_window_without_an_offset_is_the_feeds_local_time_and_one_with_an_offset_is_one_instant() {
     let env = project(&[
         row("LOCAL", "2026-11-27T00:00", "2026-11-30T00:00"),
-        row("FIXED", "2026-11-27T00:00:00+01:00", "2026-11-30T00:00:00+01:00"),
+        row(
+            "FIXED",
+            "2026-11-27T00:00:00+01:00",
+            "2026-11-30T00:00:00+01:00",
+        ),
     ]);
     env.write(
         "feeds/google.toml",
-        dir_feed("google-merchant", "tsv", "time_zone = \"America/New_York\"\n"),
+        dir_feed(
+            "google-merchant",
+            "tsv",
+            "time_zone = \"America/New_York\"\n",
+        ),
     );
     // 23:30 UTC on 26 November: past midnight in Berlin, 18:30 in New York.
     let (google, _) = export_at(&env, "2026-11-26T23:30:00Z");
@@ -225,7 +240,10 @@ fn diff_lists_sales_that_change_before_the_next_run() {
 
     // The next run from `[sync] every`: 30 minutes after 23:00 is before either change.
     let config = env.read("omnifeed.toml");
-    env.write("omnifeed.toml", format!("{config}[sync]\nevery = \"30m\"\n"));
+    env.write(
+        "omnifeed.toml",
+        format!("{config}[sync]\nevery = \"30m\"\n"),
+    );
     let report = env
         .run(&["diff", "pinterest", "--now", now, "--format", "json"])
         .json();
@@ -249,14 +267,25 @@ fn diff_lists_sales_that_change_before_the_next_run() {
     assert!(report["feeds"][0].get("future_changes").is_none());
 
     // A bad schedule is a config error, a bad --next-run a usage error.
-    env.write("omnifeed.toml", format!("{config}[sync]\nevery = \"soon\"\n"));
+    env.write(
+        "omnifeed.toml",
+        format!("{config}[sync]\nevery = \"soon\"\n"),
+    );
     let run = env.run(&["diff", "--now", now]);
     run.expect_code(2);
-    assert!(run.stderr().contains("[sync] every `soon`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("[sync] every `soon`"),
+        "{}",
+        run.stderr()
+    );
     env.write("omnifeed.toml", &config);
     let run = env.run(&["diff", "--now", now, "--next-run", "tomorrow"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("--next-run `tomorrow`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("--next-run `tomorrow`"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -279,5 +308,41 @@ fn now_is_global_and_checked() {
         "2026-12-01T00:00:00Z",
     ]);
     run.expect_code(0);
-    assert!(!run.stdout().contains("15.00 EUR"), "{}", run.stdout());
+    let text = run.stdout();
+    assert!(
+        text.contains("price: 20.00 EUR (catalog), sale 15.00 EUR from 2026-11-27T00:00+01:00 until 2026-11-30T00:00+01:00 at 2026-12-01T01:00+01:00: expired: not sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sale_price") && text.contains("(empty)"),
+        "{text}"
+    );
+    let text = env
+        .run(&[
+            "preview",
+            "pinterest",
+            "--sku",
+            "A",
+            "--now",
+            "2026-11-26T12:00:00Z",
+        ])
+        .stdout();
+    assert!(
+        text.contains("upcoming: not sent yet, the channel has no effective dates"),
+        "{text}"
+    );
+    let text = env
+        .run(&[
+            "preview",
+            "google",
+            "--sku",
+            "A",
+            "--now",
+            "2026-11-26T12:00:00Z",
+        ])
+        .stdout();
+    assert!(
+        text.contains("upcoming: sent ahead, the channel schedules it by its dates"),
+        "{text}"
+    );
 }
