@@ -3,7 +3,7 @@
 peak RSS, each next to the same-run baselines (a plain csv-crate parse of the same files and,
 for feeds, the plain Python script a merchant would write).
 
-Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|check|allocation|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
+Usage: benches/bench.py [validate|export|diff|push|direct|dirty|shopify|woocommerce|magento2|s3|sftp|shipping|check|allocation|markets|all] [--variants N] [--stores N] [--runs N] [--compare BIN]
 `shipping` (not part of `all`): the Google RSS export without and with [shipping]/[tax]
 rules, alternating.
 `allocation` (not part of `all`): four feeds (Google RSS, Meta CSV, TikTok CSV, Google local
@@ -11,6 +11,9 @@ inventory) exported as today (shared stock, pickup as feed constants) and with s
 allocation (an [allocation] partition of the warehouse across the three product feeds,
 [stock] share/cap/thresholds, pickup method and SLA per store from the locations table),
 alternating, with wall time and peak RSS of each and the ratio.
+`markets` (not part of `all`): the Google RSS feed as today (each row's own currency), as one
+market (DE) and as three (DE, AT, CH), alternating; every row priced in another currency is
+converted with a rates file, so each market carries every item.
 `push` times, next to each other: the export of the Google feed, its first push into an
 empty state, a push with nothing changed, and the state file's bytes per item.
 `direct` exports the Google feed with O_DIRECT and with OMNIFEED_DIRECT_IO=off (the page
@@ -120,7 +123,7 @@ def line(name, wall, rss, variants, base=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "check", "allocation", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["validate", "export", "diff", "push", "direct", "dirty", "shopify", "woocommerce", "magento2", "s3", "sftp", "shipping", "check", "allocation", "markets", "all"])
     ap.add_argument("--compare", metavar="BIN", help="shop modes: also run this omnifeed binary (an earlier build) and compare the Google feeds byte for byte")
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--stores", type=int, default=20)
@@ -161,6 +164,8 @@ def main():
         bench_shipping(a, cat)
     if a.what == "allocation":
         bench_allocation(a, cat)
+    if a.what == "markets":
+        bench_markets(a, cat)
     if a.what == "s3":
         bench_s3(a, cat)
     if a.what in SHOPS:
@@ -573,6 +578,46 @@ def bench_allocation(a, cat):
                 print(f"  (exit {code})")
         (today, trss, _), (alloc, arss, _) = best.values()
         print(f"{'allocation vs today':<34} {alloc / today:7.2f}x wall, {arss / trss:5.2f}x peak RSS")
+MARKET_RATES = "from,to,rate\nGBP,EUR,1.1712\nUSD,EUR,0.9187\nEUR,CHF,0.9351\nGBP,CHF,1.0952\nUSD,CHF,0.8591\n"
+
+
+def bench_markets(a, cat):
+    """The Google RSS feed as it is, as one market and as three: what fanning a definition
+    out per country costs (each market is a feed of its own in the same catalog pass)."""
+    import re, shutil
+    with open(os.path.join(ROOT, "benches", "feeds", "google-shopping.toml")) as f:
+        base = f.read()
+    # Markets carry their own country, language and file name.
+    market_feed = re.sub(r'(?m)^(country|language|file) = .*\n', "", base)
+    with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, "target")) as work:
+        configs = {}
+        for name, markets in (("today (no markets)", None), ("1 market (DE)", '["DE"]'),
+                              ("3 markets (DE, AT, CH)", '["DE", "AT", "CH"]')):
+            folder = os.path.join(work, str(len(configs)))
+            os.makedirs(os.path.join(folder, "feeds"))
+            shutil.copy(BENCH_TOML, os.path.join(folder, "omnifeed.toml"))
+            with open(os.path.join(folder, "rates.csv"), "w") as f:
+                f.write(MARKET_RATES)
+            text = base if markets is None else (
+                f'markets = {markets}\nrates = "rates.csv"\nfile = "google-{{market}}"\n' + market_feed)
+            with open(os.path.join(folder, "feeds", "google-shopping.toml"), "w") as f:
+                f.write(text)
+            configs[name] = os.path.join(folder, "omnifeed.toml")
+        results = {name: [] for name in configs}
+        for _ in range(a.runs):
+            for name, config in configs.items():
+                out = os.path.join(work, "out")
+                results[name].append(timed([BIN, "--config", config, "export", "--catalog", cat,
+                                            "--out", out, "--no-progress", "google-shopping"]))
+                size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+                shutil.rmtree(out)
+                results[name][-1] += (size,)
+        today = min(results["today (no markets)"], key=lambda r: r[0])[0]
+        for name, runs in results.items():
+            wall, rss, code, size = min(runs, key=lambda r: r[0])
+            line(f"export google RSS, {name}", wall, rss, a.variants)
+            print(f"{'':<34} {size / 1e9:7.2f} GB written, {wall / today:4.2f}x today"
+                  f"{'' if code == 0 else f' (exit {code})'}")
 
 
 def bench_s3(a, cat):

@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// Never draw a progress bar (it is drawn only on a terminal outside CI anyway).
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// The run's time (RFC 3339, e.g. 2026-11-29T22:15:00+01:00) instead of the clock: sale
+    /// windows, `max_days_ahead`, the refresh window and the time a push records read it.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,9 +149,6 @@ pub struct SyncArgs {
     /// `runs/sync-{time}.json` in the state's folder).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
-    /// The run's time (RFC 3339), recorded as the push time; default: now.
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -181,9 +182,10 @@ pub struct DiffArgs {
     /// Exit 1 when any feed has changes, like `git diff --exit-code`.
     #[arg(long)]
     pub exit_code: bool,
-    /// The run's time (RFC 3339), for the refresh window; default: now.
+    /// When the next run is due (RFC 3339): sale windows that start or end before it are
+    /// listed as future changes. Default: `--now` plus `[sync] every` from omnifeed.toml.
     #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    pub next_run: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -194,9 +196,6 @@ pub struct CheckArgs {
     /// JSON output lists them all.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// The run's time (RFC 3339), for anything time-dependent; default: now.
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -205,9 +204,6 @@ pub struct PushArgs {
     pub selection: FeedSelection,
     #[command(flatten)]
     pub overrides: GuardOverrides,
-    /// The run's time (RFC 3339), recorded as the push time; default: now.
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
     /// Do everything up to delivery (plan, stage, guards), print what would be sent where,
     /// and check each destination (connect, log in, host keys, target folder) without
     /// writing there. Records nothing; exits as the push would (1 guard, 3 check failed).
@@ -283,7 +279,8 @@ pub enum Deny {
 
 #[derive(Debug, Args)]
 pub struct FeedSelection {
-    /// Feeds by file stem in the feeds folder (default: all).
+    /// Feeds by file stem in the feeds folder (default: all); `FEED.MARKET` (e.g. google.ch)
+    /// for one market of a feed with `markets`.
     #[arg(value_name = "FEED")]
     pub feeds: Vec<String>,
     /// Worker threads (default: one per core; at most four per core). Output is identical
@@ -299,9 +296,6 @@ pub struct ExportArgs {
     /// Write into DIR instead of each feed's destination folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The run's time (RFC 3339), for anything time-dependent; default: now.
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
     /// In human and GitHub output, show at most N findings per rule; the rest are counted
     /// (default 5, or `[report] max_per_rule` in omnifeed.toml). JSON output lists them all.
     #[arg(long, value_name = "N")]

@@ -83,6 +83,9 @@ pub struct RawSync {
     /// How many reports a path with `{run}` or `{time}` keeps; older ones are removed
     /// (default 100).
     pub keep_reports: Option<usize>,
+    /// How often cron or a timer runs `omnifeed sync`, e.g. "30m", "1h" or "PT6H": `diff`
+    /// lists the sales that start or end before the next run (`--next-run` overrides).
+    pub every: Option<String>,
 }
 
 /// `omnifeed sync` settings after layering.
@@ -92,6 +95,8 @@ pub struct SyncSettings {
     pub report: PathBuf,
     pub keep_reports: usize,
     pub notify: NotifyConfig,
+    /// `[sync] every`: the time between scheduled runs.
+    pub every: Option<jiff::SignedDuration>,
 }
 
 /// How findings are reported.
@@ -372,7 +377,20 @@ impl Config {
                 .path
                 .unwrap_or_else(|| ".omnifeed/state.db".into()),
         );
+        let every = match &raw.sync.every {
+            None => None,
+            Some(text) => match text.parse::<jiff::SignedDuration>() {
+                Ok(every) if every.is_positive() => Some(every),
+                _ => {
+                    return Err(invalid(
+                        format!("[sync] every `{text}` is not a positive duration"),
+                        "write how often sync runs, e.g. \"30m\", \"1h\" or \"PT6H\"",
+                    ));
+                }
+            },
+        };
         let sync = SyncSettings {
+            every,
             report: match raw.sync.report {
                 Some(report) => base_dir.join(report),
                 None => state_path

@@ -38,6 +38,9 @@ pub struct FeedSummary {
     pub warnings: u64,
     pub files: Vec<std::path::PathBuf>,
     pub bytes: u64,
+    /// Sales that start or end after this run and before the next (`diff --next-run`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sale_changes: Vec<crate::transform::sale::SaleChange>,
     /// Why this feed's files could not be put in place; its old files stay as they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
@@ -120,6 +123,8 @@ pub struct EngineOptions<'o> {
     pub folder_per_feed: bool,
     /// The run's time (`--now`): rules such as `max_days_ahead` count from it.
     pub now: jiff::Timestamp,
+    /// When the next run is due: sales changing before it are collected per feed.
+    pub next_run: Option<jiff::Timestamp>,
 }
 
 impl EngineOptions<'_> {
@@ -294,6 +299,7 @@ pub fn run<S: RecordSink>(
                                 Arc::clone(&catalog_file),
                                 options.now,
                             )
+                            .with_next_run(options.next_run)
                         })
                         .collect()
                 });
@@ -378,6 +384,9 @@ pub fn run<S: RecordSink>(
         let outputs = written?;
         Ok((catalog?, outputs))
     })?;
+    for (summary, context) in summaries.iter_mut().zip(contexts.iter().flatten()) {
+        summary.sale_changes = context.take_sale_changes();
+    }
     // Every feed is complete in its temp files by now: one that cannot be put in place (a
     // full disk, a folder in the way) does not keep the others from being committed.
     let mut failures = Vec::new();

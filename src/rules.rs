@@ -144,6 +144,9 @@ one of the units g, kg, lb, oz (`1.5 kg`).";
     FEED_ITEM_TOO_LARGE "feed.item-too-large" Error "an item is larger than the channel allows on one line",
         hint: "shorten its longest texts",
         explain: "Some channels limit the bytes of one line (Meta XML: 5,242,880). The item is left out.";
+    FEED_NO_PRICE_IN_CURRENCY "feed.no-price-in-currency" Error "an item has no price in a market's currency and no rate to convert one",
+        hint: "give the SKU a price in that currency (a row or a price column), or add the rate to the feed's `rates` file",
+        explain: "A feed with `markets` sends each market its own currency: the catalog's price in it\nwhen the SKU has one, else the SKU's price converted with the rate in the feed's `rates`\nfile (rounded half-even to the currency's minor units). Without either, the item is left\nout of that market's feed, never sent in another currency.";
 }
 
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -105,6 +105,8 @@ pub fn run(
         out_dir: None,
         folder_per_feed: false,
         now,
+        // Future sale changes belong to `diff`; a check compares what is sent now.
+        next_run: None,
     };
     let engine = export::run(config, feeds, &options, progress, &mut sink)?;
     // The last chunk's items are complete too.

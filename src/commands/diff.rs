@@ -21,7 +21,10 @@
 //!       "removed": [ { "key": "SKU-3", "fields": [ { "field": "price", "before": "5.00 EUR", "after": null } ] } ],
 //!       "guards": [ { "code": "guard.removed-share", "message": "…", "override_flag": "--allow-removals",
 //!                     "count": 1000, "total": 2000 } ],
-//!       "channel_rejected": [ { "key": "SKU-4", "reason": "INVALID_ARGUMENT: …", "rejections": 2 } ]
+//!       "channel_rejected": [ { "key": "SKU-4", "reason": "INVALID_ARGUMENT: …", "rejections": 2 } ],
+//!       "next_run": "2026-11-30T00:00:00Z",   // with --next-run or [sync] every; else absent
+//!       "future_changes": [ { "sku": "SKU-5", "change": "sale_ends", "at": "2026-11-29T23:00:00Z",
+//!                             "before": "15.00 EUR", "after": "20.00 EUR" } ]
 //!     }
 //!   ]
 //! }
@@ -34,7 +37,11 @@
 //! them. Keys of per-store channels are `STORE/ID`. `channel_rejected` lists the items whose
 //! last sent content the channel refused, with its reason and how many runs in a row
 //! refused it (they stay pending; an item-level push holds one back once that reaches its
-//! destination's `hold_back_after`).
+//! destination's `hold_back_after`). `future_changes` lists the sales that start
+//! (`sale_starts`) or end (`sale_ends`) after `--now` and by `next_run`, by time: the
+//! channel's price changes before the next run, whatever this run sends (a channel that
+//! schedules sales by their dates changes it itself; any other gets it at the next run).
+//! They are not changes of this run: `has_changes` and `--exit-code` leave them out.
 
 use std::io::Write;
 
@@ -48,6 +55,7 @@ use crate::report::OutputFormat;
 use crate::report::progress::Progress;
 use crate::run::{self, PlanOptions};
 use crate::state::{PendingRejection, StateStore};
+use crate::transform::sale::{SaleChange, SaleChangeKind};
 
 /// Items listed per section in human output when `--limit` is not given.
 const HUMAN_LIMIT: usize = 20;
@@ -70,18 +78,38 @@ struct FeedReport<'a> {
     guards: &'a [GuardTrip],
     /// Items whose last sent content the channel refused, with its reason.
     channel_rejected: Vec<PendingRejection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_run: Option<jiff::Timestamp>,
+    /// Sales starting or ending before the next run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    future_changes: Option<&'a [SaleChange]>,
+    #[serde(skip)]
+    time_zone: &'a jiff::tz::TimeZone,
 }
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
-    let now = super::parse_now(args.now.as_deref())?;
+    let now = super::parse_now(global.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     let store = run::open_existing_store(&config)?;
     let progress = Progress::new(!global.no_progress);
+    let next_run = match &args.next_run {
+        Some(text) => Some(text.parse::<jiff::Timestamp>().map_err(|err| {
+            crate::exit::ClassedError::new(
+                crate::exit::ErrorClass::Config,
+                format!("--next-run `{text}` is not an RFC 3339 time: {err}"),
+            )
+        })?),
+        None => config
+            .sync
+            .every
+            .and_then(|every| now.checked_add(every).ok()),
+    };
     let options = PlanOptions {
         added_fields: true,
         now,
+        next_run,
     };
     let plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
     super::report_rejected_items(&plan.engine.findings)?;
@@ -105,6 +133,9 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
             rejected: &summary.rejected,
             guards: &p.trips,
             channel_rejected,
+            next_run,
+            future_changes: next_run.map(|_| summary.sale_changes.as_slice()),
+            time_zone: &feed.time_zone,
         });
     }
     let mut out = crate::report::stdout::stdout();
@@ -192,6 +223,9 @@ fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result
             )?;
         }
     }
+    if let (Some(next_run), Some(changes)) = (report.next_run, report.future_changes) {
+        print_future_changes(out, report, next_run, changes)?;
+    }
     for trip in report.guards {
         writeln!(
             out,
@@ -199,6 +233,52 @@ fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result
             trip.code.code(),
             trip.message,
             trip.override_flag
+        )?;
+    }
+    Ok(())
+}
+
+/// Sales that start or end before the next run, at the feed's local time.
+fn print_future_changes(
+    out: &mut impl Write,
+    report: &FeedReport<'_>,
+    next_run: jiff::Timestamp,
+    changes: &[SaleChange],
+) -> std::io::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let local = |at: jiff::Timestamp| {
+        at.to_zoned(report.time_zone.clone())
+            .strftime("%Y-%m-%d %H:%M %:z")
+            .to_string()
+    };
+    writeln!(
+        out,
+        "  before the next run ({}): {} sale change{}",
+        local(next_run),
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    )?;
+    for change in changes.iter().take(HUMAN_LIMIT) {
+        let what = match change.change {
+            SaleChangeKind::SaleStarts => "sale starts",
+            SaleChangeKind::SaleEnds => "sale ends",
+        };
+        writeln!(
+            out,
+            "    {}: {what} {}: {} → {}",
+            change.sku,
+            local(change.at),
+            change.before,
+            change.after
+        )?;
+    }
+    if changes.len() > HUMAN_LIMIT {
+        writeln!(
+            out,
+            "    … and {} more (--format json lists all)",
+            changes.len() - HUMAN_LIMIT
         )?;
     }
     Ok(())

@@ -21,7 +21,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
     let mut config = super::load_config(global)?;
     super::set_findings_policy(&mut config, args.max_per_rule, global.format);
     // Date rules (`max_days_ahead`) count from it.
-    let now = super::parse_now(args.now.as_deref())?;
+    let now = super::parse_now(global.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     // Writes feeds: never beside a push (or another export) of the same project.
@@ -35,6 +35,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Exit> {
         out_dir: args.out.as_deref(),
         folder_per_feed: false,
         now,
+        next_run: None,
     };
     // When some feeds could not be put in place, the report still says which were.
     let (result, incomplete) =

@@ -16,6 +16,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
     let mut config = super::load_config(global)?;
     // Only this SKU's catalog findings matter here; the rest are counted, not kept.
     config.findings.sku = Some(args.sku.clone());
+    let now = super::parse_now(global.now.as_deref())?;
     let feeds = super::load_feeds(&config, std::slice::from_ref(&args.feed))?;
     let Some(feed) = feeds.first() else {
         return Ok(Exit::Usage);
@@ -30,12 +31,7 @@ pub fn run(global: &GlobalArgs, args: &PreviewArgs) -> anyhow::Result<Exit> {
         &mut |items: &[CatalogItem<'_>], locations: &Locations| {
             for item in items.iter().filter(|item| item.variant.sku == args.sku) {
                 found = true;
-                let context = FeedContext::new(
-                    feed,
-                    locations,
-                    Arc::clone(&catalog_file),
-                    jiff::Timestamp::now(),
-                );
+                let context = FeedContext::new(feed, locations, Arc::clone(&catalog_file), now);
                 describe(&mut trace, feed, &context, item, locations)?;
             }
             Ok(())
@@ -96,6 +92,7 @@ fn describe(
     if let Some(rule) = &feed.price_adjust {
         describe_price_adjust(out, feed, rule, item)?;
     }
+    writeln!(out, "price: {}", context.describe_price(item))?;
     let records = match context.records(item) {
         Err(filter) => {
             writeln!(out, "filtered out by `{filter}`")?;

@@ -27,7 +27,7 @@ struct PushReport<'a> {
 
 pub fn run(global: &GlobalArgs, args: &PushArgs, net: &NetRuntime) -> anyhow::Result<Exit> {
     let config = super::load_config(global)?;
-    let now = super::parse_now(args.now.as_deref())?;
+    let now = super::parse_now(global.now.as_deref())?;
     super::set_jobs(args.selection.jobs);
     let feeds = super::load_feeds(&config, &args.selection.feeds)?;
     let options = PushOptions {

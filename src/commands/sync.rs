@@ -16,7 +16,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, net: &NetRuntime) -> anyhow::Re
     crate::report::logging::init(args.log_format, args.verbose);
     // Errors before the run go to the log too, so a log shipper sees them as JSON.
     let prepared = super::load_config(global).and_then(|config| {
-        let now = super::parse_now(args.now.as_deref())?;
+        let now = super::parse_now(global.now.as_deref())?;
         Ok((config, now))
     });
     let (config, now) = match prepared {

@@ -71,6 +71,18 @@ pub struct RawFeed {
     pub destination: RawDestination,
     #[serde(default)]
     pub guards: GuardConfig,
+    /// Countries this definition fans out to, each its own feed (`FEED.de`, `FEED.at`) with
+    /// its own output file and state: `markets = ["DE", "AT", "CH"]` (each country's usual
+    /// language and currency), or `[[markets]]` tables with `country`, `language`,
+    /// `currency`, `file`, `time_zone`, `id`. `country`, `language` and `currency` then go
+    /// in the markets, not the feed.
+    #[serde(default)]
+    pub markets: Vec<super::markets::RawMarketEntry>,
+    /// A CSV file `from,to,rate` (relative to omnifeed.toml): a market's price for a SKU
+    /// priced in another currency only, converted and rounded half-even to the market
+    /// currency's minor units. Without a rate such items are rejected, never sent in the
+    /// wrong currency.
+    pub rates: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

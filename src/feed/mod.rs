@@ -4,6 +4,7 @@ mod categories;
 pub mod definition;
 pub mod destination;
 mod lines;
+pub mod markets;
 pub mod names;
 pub mod price_adjust;
 pub mod shipping;
@@ -122,6 +123,12 @@ pub struct Feed {
     pub taxonomy: Arc<Taxonomy>,
     /// What the feed's settings may get wrong without being plainly wrong, for stderr.
     pub warnings: Vec<String>,
+    /// The market this feed was fanned out for, when its definition has `markets`.
+    pub market: Option<markets::MarketOf>,
+    /// The definition's `rates`: prices converted into the feed's currency.
+    pub rates: Option<Arc<crate::model::exchange::Rates>>,
+    /// The time zone catalog dates without an offset were read in (`[defaults] time_zone`).
+    pub catalog_time_zone: TimeZone,
 }
 
 /// Reads `feeds_dir/*.toml`, keeps the ones named in `selected` (all when empty), and
@@ -142,8 +149,19 @@ pub fn load_feeds(
             .unwrap_or_default()
     };
     let known: Vec<String> = paths.iter().map(|p| stem(p)).collect();
+    // `FEED` selects every market of a definition, `FEED.MARKET` one of them.
+    let definition_of = |name: &str| -> Option<String> {
+        if known.iter().any(|k| k == name) {
+            return Some(name.to_owned());
+        }
+        let (definition, _) = name.rsplit_once('.')?;
+        known
+            .iter()
+            .any(|k| k == definition)
+            .then(|| definition.to_owned())
+    };
     for name in selected {
-        if !known.contains(name) {
+        if definition_of(name).is_none() {
             return Err(FeedError::Unknown {
                 name: name.clone(),
                 known,
@@ -172,9 +190,14 @@ pub fn load_feeds(
         }
     }
     let mut feeds = Vec::new();
+    let mut market_names = Vec::new();
     for path in paths {
         let id = stem(&path);
-        if !selected.is_empty() && !selected.contains(&id) {
+        let wanted: Vec<&String> = selected
+            .iter()
+            .filter(|name| definition_of(name).as_deref() == Some(id.as_str()))
+            .collect();
+        if !selected.is_empty() && wanted.is_empty() {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|source| FeedError::Folder {
@@ -185,20 +208,106 @@ pub fn load_feeds(
             path: path.clone(),
             message: render_toml_error(&text, &err),
         })?;
-        let path_problems = destination::definition_problems(&raw, &id, &text);
-        let feed = compile(config, specs, id, &path, raw, &text);
-        if path_problems.is_empty() {
-            feeds.push(feed?);
+        if raw.markets.is_empty() {
+            if wanted.iter().any(|name| **name != id) {
+                return Err(FeedError::Invalid {
+                    path,
+                    problems: vec![format!(
+                        "`{}` names a market, but this feed has no `markets`",
+                        wanted
+                            .iter()
+                            .find(|name| ***name != id)
+                            .map_or("", |n| n.as_str())
+                    )],
+                });
+            }
+            let rates = markets::load_rates(&raw, &config.base_dir);
+            feeds.push(compile_checked(
+                config, specs, id, &path, raw, &text, rates,
+            )?);
             continue;
         }
-        let mut problems = path_problems;
-        if let Err(FeedError::Invalid { problems: more, .. }) = feed {
-            problems.extend(more);
+        let markets =
+            markets::markets(&raw, &id, &text).map_err(|problems| FeedError::Invalid {
+                path: path.clone(),
+                problems,
+            })?;
+        let rates = markets::load_rates(&raw, &config.base_dir);
+        let whole = wanted.is_empty() || wanted.iter().any(|name| **name == id);
+        for market in &markets {
+            let market_id = format!("{id}.{}", market.id);
+            market_names.push(market_id.clone());
+            if !whole && !wanted.iter().any(|name| **name == market_id) {
+                continue;
+            }
+            let mut feed = compile_checked(
+                config,
+                specs,
+                market_id,
+                &path,
+                market.apply(&raw),
+                &text,
+                rates.clone(),
+            )
+            .map_err(|err| match err {
+                FeedError::Invalid { path, problems } => FeedError::Invalid {
+                    path,
+                    problems: problems
+                        .into_iter()
+                        .map(|p| format!("market `{}`: {p}", market.id))
+                        .collect(),
+                },
+                other => other,
+            })?;
+            feed.market = Some(markets::MarketOf {
+                definition: id.clone(),
+                market: market.id.clone(),
+            });
+            feeds.push(feed);
         }
-        return Err(FeedError::Invalid { path, problems });
+    }
+    for name in selected {
+        let matched = feeds.iter().any(|feed| {
+            feed.id == *name || feed.market.as_ref().is_some_and(|m| m.definition == *name)
+        });
+        if !matched {
+            return Err(FeedError::Unknown {
+                name: name.clone(),
+                known: market_names,
+                dir: dir.display().to_string(),
+            });
+        }
     }
     destination::check_targets(config, &feeds, None)?;
     Ok(feeds)
+}
+
+/// [`compile`] with the checks of output paths and the rates file, every problem at once.
+fn compile_checked(
+    config: &Config,
+    specs: &BTreeMap<String, ChannelSpec>,
+    id: String,
+    path: &Path,
+    raw: RawFeed,
+    text: &str,
+    rates: Result<Option<Arc<crate::model::exchange::Rates>>, String>,
+) -> Result<Feed, FeedError> {
+    let mut problems = destination::definition_problems(&raw, &id, text);
+    let rates = rates.unwrap_or_else(|problem| {
+        problems.push(problem);
+        None
+    });
+    let feed = compile(config, specs, id, path, raw, text);
+    if problems.is_empty() {
+        return feed.map(|feed| Feed { rates, ..feed });
+    }
+    if let Err(FeedError::Invalid { problems: more, .. }) = feed {
+        problems.extend(more);
+    }
+    Err(FeedError::Invalid {
+        path: path.to_owned(),
+        problems,
+    })
 }
 
 fn compile(
@@ -449,6 +558,9 @@ fn compile(
         guards: raw.guards,
         taxonomy: Arc::clone(&config.taxonomy),
         warnings,
+        market: None,
+        rates: None,
+        catalog_time_zone: config.time_zone.clone(),
     })
 }
 

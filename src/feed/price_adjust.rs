@@ -88,7 +88,7 @@ impl PriceAdjust {
         let sale = match price.sale {
             Some(sale) => Some(crate::model::Sale {
                 price: self.apply(sale.price).ok_or(sale.price)?,
-                window: sale.window,
+                ..sale
             }),
             None => None,
         };

@@ -19,6 +19,12 @@ pub fn parse_datetime(text: &str, tz: &TimeZone) -> Option<Timestamp> {
     None
 }
 
+/// Whether `text` names an instant by itself (an offset or `Z`), rather than a wall-clock
+/// time that needs a time zone.
+pub fn has_offset(text: &str) -> bool {
+    text.parse::<Timestamp>().is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

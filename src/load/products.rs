@@ -470,7 +470,10 @@ fn read_prices(
     findings: &mut RowFindings<'_, '_>,
 ) -> Vec<Price> {
     let cell = |field: Field| plan.columns[field as usize].map_or("", |i| cells[i]);
-    let window = read_sale_window(plan, &cell, findings);
+    let (window, local_time) = match read_sale_window(plan, &cell, findings) {
+        Some((window, local_time)) => (Some(window), local_time),
+        None => (None, false),
+    };
     let mut prices = Vec::with_capacity(1);
     match &plan.prices {
         PriceColumns::Single => {
@@ -493,7 +496,7 @@ fn read_prices(
                     currency,
                     cell(Field::Price),
                     cell(Field::SalePrice),
-                    window,
+                    (window, local_time),
                     findings,
                 )
             {
@@ -503,8 +506,13 @@ fn read_prices(
         PriceColumns::PerCurrency(columns) => {
             for &(currency, price, sale) in columns {
                 let sale_text = sale.map_or("", |i| cells[i]);
-                if let Some(price) = read_price(currency, cells[price], sale_text, window, findings)
-                {
+                if let Some(price) = read_price(
+                    currency,
+                    cells[price],
+                    sale_text,
+                    (window, local_time),
+                    findings,
+                ) {
                     prices.push(price);
                 }
             }
@@ -524,7 +532,7 @@ fn read_price(
     currency: Currency,
     price_text: &str,
     sale_text: &str,
-    window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    (window, local_time): (Option<(jiff::Timestamp, jiff::Timestamp)>, bool),
     findings: &mut RowFindings<'_, '_>,
 ) -> Option<Price> {
     if price_text.is_empty() {
@@ -550,6 +558,7 @@ fn read_price(
         sale: sale.map(|amount| Sale {
             price: money(amount),
             window,
+            local_time,
         }),
     })
 }
@@ -585,7 +594,7 @@ fn read_sale_window<'a>(
     plan: &ProductPlan,
     cell: &impl Fn(Field) -> &'a str,
     findings: &mut RowFindings<'_, '_>,
-) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+) -> Option<((jiff::Timestamp, jiff::Timestamp), bool)> {
     let range = cell(Field::SaleEffectiveDate);
     let (start, end, start_field, end_field) = if !range.is_empty() {
         let Some((start, end)) = range.split_once('/') else {
@@ -646,7 +655,8 @@ fn read_sale_window<'a>(
         );
         return None;
     }
-    Some((start_at, end_at))
+    let local_time = !super::dates::has_offset(start) && !super::dates::has_offset(end);
+    Some(((start_at, end_at), local_time))
 }
 
 /// Splits a record into trimmed `&str` cells, validating UTF-8 once for the whole record.

@@ -1,6 +1,7 @@
 //! The typed catalog: money, currencies, GTINs, fields and variants.
 
 pub mod currency;
+pub mod exchange;
 pub mod field;
 pub mod gtin;
 pub mod links;

@@ -52,7 +52,12 @@ impl Availability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sale {
     pub price: Money,
+    /// Start (inclusive) and end (exclusive).
     pub window: Option<(Timestamp, Timestamp)>,
+    /// Both ends were written without an offset (`2026-11-27T00:00`, `2026-11-27`) and read
+    /// in the catalog's time zone: a feed in another zone reads the same wall-clock times
+    /// in its own (a sale from midnight starts at midnight in every market).
+    pub local_time: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

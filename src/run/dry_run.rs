@@ -97,6 +97,7 @@ pub fn dry_run(
     let plan_options = PlanOptions {
         added_fields: false,
         now: options.now,
+        next_run: None,
     };
     let (plan, staged) = plan::analyze_and_stage(
         config,

@@ -59,6 +59,8 @@ pub struct PlanOptions {
     /// and on a first push of a big catalog they would be most of the memory).
     pub added_fields: bool,
     pub now: Timestamp,
+    /// When the next run is due (`diff`): sales changing before it are listed.
+    pub next_run: Option<Timestamp>,
 }
 
 /// The products file's modification time stands for the catalog's time.
@@ -133,6 +135,7 @@ fn analyze_with(
             // Feeds bound for different destinations may share a file name.
             folder_per_feed: true,
             now: options.now,
+            next_run: options.next_run,
         },
         progress,
     };

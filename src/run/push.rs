@@ -145,6 +145,7 @@ pub fn push(
     let plan_options = PlanOptions {
         added_fields: false,
         now,
+        next_run: None,
     };
     let staging = staging_folder(config)?;
     let (plan, staged) = plan::analyze_and_stage(

@@ -108,6 +108,7 @@ impl Project {
         let options = PlanOptions {
             added_fields: true,
             now: Timestamp::now(),
+            next_run: None,
         };
         let plan = analyze(
             &self.config,

@@ -21,6 +21,9 @@ pub struct ChannelSpec {
     pub item_key: usize,
     pub refresh_days: Option<u32>,
     pub per_store: bool,
+    /// The channel schedules a sale by its effective dates: an upcoming sale may be sent
+    /// ahead (`[channel] sale_effective_dates`).
+    pub sale_effective_dates: bool,
     /// Per-store channels: index of the field holding the store code, part of every key.
     pub store_code_field: Option<usize>,
     pub formats: BTreeMap<String, FormatSpec>,
@@ -343,6 +346,7 @@ pub fn compile(
         item_key: item_key.unwrap_or(0),
         refresh_days: raw.channel.refresh_days,
         per_store: raw.channel.per_store,
+        sale_effective_dates: raw.channel.sale_effective_dates,
         store_code_field,
         formats,
         fields_by_name,

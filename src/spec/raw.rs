@@ -53,6 +53,11 @@ pub struct RawChannel {
     /// One record per item and store (local inventory) instead of one per item.
     #[serde(default)]
     pub per_store: bool,
+    /// The channel applies a sale price only between the dates of its effective date
+    /// range, so a sale that has not started yet may be sent ahead with its dates. Without
+    /// it an upcoming sale is held back until it starts (the regular price is sent).
+    #[serde(default)]
+    pub sale_effective_dates: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

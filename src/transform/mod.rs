@@ -5,6 +5,8 @@
 mod explain;
 mod groups;
 pub mod html;
+pub mod market;
+pub mod sale;
 mod value_rules;
 mod values;
 
@@ -129,8 +131,14 @@ pub struct FeedContext<'f> {
     /// Whether the channel's availability field has a value for `limited_availability`
     /// (the spec says; see `[stock.thresholds]`).
     limited_offered: bool,
-    /// When the run started: the reference for `max_days_ahead`.
+    /// When the run started: the reference for `max_days_ahead` and sale windows.
     now: jiff::Timestamp,
+    /// When the next run is due (`diff --next-run`): sales that start or end before it are
+    /// collected in `sale_changes`.
+    next_run: Option<jiff::Timestamp>,
+    sale_changes: std::sync::Mutex<Vec<sale::SaleChange>>,
+    /// The catalog columns in the feed's language (`title_de`).
+    localized: market::Localized,
 }
 
 impl<'f> FeedContext<'f> {
@@ -231,7 +239,35 @@ impl<'f> FeedContext<'f> {
             own_trust,
             has_inventory: locations.inventory_table,
             now,
+            next_run: None,
+            sale_changes: std::sync::Mutex::new(Vec::new()),
+            localized: market::Localized::new(feed),
         }
+    }
+
+    /// Collects the sales that start or end after `now` and by `next_run`.
+    pub fn with_next_run(mut self, next_run: Option<jiff::Timestamp>) -> FeedContext<'f> {
+        self.next_run = next_run;
+        self
+    }
+
+    /// The sale changes collected so far (see [`FeedContext::with_next_run`]), by time.
+    pub fn take_sale_changes(&self) -> Vec<sale::SaleChange> {
+        let mut changes = match self.sale_changes.lock() {
+            Ok(mut changes) => std::mem::take(&mut *changes),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.sku.cmp(&b.sku)));
+        changes
+    }
+
+    /// The item's text of `field` in the feed's language, when the catalog has it.
+    pub fn localized<'a>(
+        &self,
+        variant: &crate::model::Variant<'a>,
+        field: Field,
+    ) -> Option<&'a str> {
+        self.localized.text(variant, field)
     }
 
     pub fn finding(
@@ -425,13 +461,84 @@ impl<'f> FeedContext<'f> {
         None
     }
 
-    fn price<'i>(&self, item: &'i CatalogItem<'_>) -> Option<&'i Price> {
-        match self.feed.currency {
-            Some(currency) => item.variant.price_in(currency),
-            // The SKU's first row already went in; a second row would repeat the item id.
-            None if item.other_currency_row => None,
-            None => item.variant.prices.first(),
+    /// The price this feed sends for the item now: in the feed's currency (see
+    /// [`market::price`]), with the sale as it stands at the run's time (see [`sale`]).
+    fn price(&self, item: &CatalogItem<'_>) -> Result<Price, market::NoPrice> {
+        let price = market::price(self.feed, item.variant, item.other_currency_row)?;
+        let window = price.sale.and_then(|sale| {
+            sale::window_in(&sale, &self.feed.catalog_time_zone, &self.feed.time_zone)
+        });
+        if let Some(next_run) = self.next_run
+            && let Some(change) =
+                sale::change_before(item.variant.sku, &price, window, self.now, next_run)
+        {
+            match self.sale_changes.lock() {
+                Ok(mut changes) => changes.push(change),
+                Err(poisoned) => poisoned.into_inner().push(change),
+            }
         }
+        let schedules = self.feed.spec.sale_effective_dates;
+        Ok(sale::price_at(&price, window, self.now, schedules).0)
+    }
+
+    /// How the item's price for this feed comes about, for `preview`: the currency's
+    /// source, and where the sale stands at the run's time.
+    pub fn describe_price(&self, item: &CatalogItem<'_>) -> String {
+        let feed = self.feed;
+        let price = match market::price(feed, item.variant, item.other_currency_row) {
+            Ok(price) => price,
+            Err(market::NoPrice::Filtered) => return "none in the feed's currency".to_owned(),
+            Err(market::NoPrice::Missing { currency, from }) => {
+                return market::missing_message(feed, currency, from);
+            }
+        };
+        let source = match feed.currency {
+            Some(currency) if item.variant.price_in(currency).is_none() => {
+                let from = item.variant.prices.first().map(|p| p.regular);
+                match (from, feed.rates.as_ref()) {
+                    (Some(from), Some(rates)) => format!(
+                        " (converted from {from} at {}, rounded half-even)",
+                        rates
+                            .rate(from.currency, currency)
+                            .map(|r| r.to_string())
+                            .unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                }
+            }
+            _ => " (catalog)".to_owned(),
+        };
+        let Some(sale) = price.sale else {
+            return format!("{}{source}, no sale", price.regular);
+        };
+        let window = sale::window_in(&sale, &feed.catalog_time_zone, &feed.time_zone);
+        let (sent, state) =
+            sale::price_at(&price, window, self.now, feed.spec.sale_effective_dates);
+        let local = |at: jiff::Timestamp| {
+            at.to_zoned(feed.time_zone.clone())
+                .strftime("%Y-%m-%dT%H:%M%:z")
+                .to_string()
+        };
+        let when = window.map_or_else(
+            || "without dates".to_owned(),
+            |(start, end)| format!("from {} until {}", local(start), local(end)),
+        );
+        let state = match state {
+            Some(sale::SaleState::Open | sale::SaleState::Active) => "on: sent",
+            Some(sale::SaleState::Upcoming) if sent.sale.is_some() => {
+                "upcoming: sent ahead, the channel schedules it by its dates"
+            }
+            Some(sale::SaleState::Upcoming) => {
+                "upcoming: not sent yet, the channel has no effective dates"
+            }
+            Some(sale::SaleState::Expired) | None => "expired: not sent",
+        };
+        format!(
+            "{}{source}, sale {} {when} at {}: {state}",
+            price.regular,
+            sale.price,
+            local(self.now)
+        )
     }
 
     /// The finding for an item whose price the feed's `price_adjust` takes to zero or below.
@@ -502,16 +609,27 @@ impl<'f> FeedContext<'f> {
         }
         // A feed for one currency's market carries the items priced in it; the others are
         // counted as filtered by currency, not errors.
-        let price = self.price(item).ok_or("currency")?;
+        let price = match self.price(item) {
+            Ok(price) => price,
+            Err(market::NoPrice::Filtered) => return Err("currency"),
+            Err(market::NoPrice::Missing { currency, from }) => {
+                let finding = self.finding(
+                    &rules::FEED_NO_PRICE_IN_CURRENCY,
+                    item,
+                    "price",
+                    market::missing_message(self.feed, currency, from),
+                );
+                let empty = Record {
+                    values: vec![None; self.feed.spec.fields.len()],
+                };
+                return Ok((Records::single(empty), vec![finding]));
+            }
+        };
         let mut findings = Vec::new();
-        let adjusted;
         let price = match &self.feed.price_adjust {
             None => price,
-            Some(rule) => match rule.apply_price(price) {
-                Ok(price) => {
-                    adjusted = price;
-                    &adjusted
-                }
+            Some(rule) => match rule.apply_price(&price) {
+                Ok(adjusted) => adjusted,
                 Err(amount) => {
                     findings.push(self.price_adjust_refused(item, rule, amount));
                     let nothing = Record {
@@ -524,7 +642,7 @@ impl<'f> FeedContext<'f> {
         let base = values::ItemValues {
             context: self,
             item,
-            price,
+            price: &price,
             quantity,
             availability,
         };

@@ -167,7 +167,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 .and_then(|(_, value)| text(value)),
             ValueSource::Derived(derived) => match derived {
                 Derived::Availability => map_value(field, self.availability.as_str()),
-                Derived::DescriptionText => owned(description_text(v.description)),
+                Derived::DescriptionText => {
+                    owned(description_text(self.text_of(Field::Description)))
+                }
                 Derived::Quantity => self.quantity.map(|q| Value::Text(count_text(q))),
                 Derived::StoreCode => store.and_then(|s| text(s.code)),
                 Derived::StoreQuantity => store.map(|s| Value::Text(count_text(s.quantity))),
@@ -281,9 +283,9 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     .collect(),
             )),
             Field::GoogleProductCategory => Some(Value::Text(category(self.context, self.item))),
-            Field::Description if field.strip_html => {
-                Some(Value::Text(Cow::Owned(description_text(v.description))))
-            }
+            Field::Description if field.strip_html => Some(Value::Text(Cow::Owned(
+                description_text(self.text_of(Field::Description)),
+            ))),
             Field::Gtin => v.gtin.map(|g| Value::Text(Cow::Owned(g.to_string()))),
             Field::Stock => v.stock.map(|s| Value::Text(Cow::Owned(s.to_string()))),
             // The parcel's own weight, else the product's `weight` as the catalog gives it.
@@ -299,25 +301,29 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Value::Text(Cow::Owned(money(field, &amount)))
             }),
             other => {
-                let text: &'a str = match other {
-                    Field::Sku => v.sku,
-                    Field::GroupId => v.group_id,
-                    Field::Title => v.title,
-                    Field::Description => v.description,
-                    Field::Brand => v.brand,
-                    Field::Mpn => v.mpn,
-                    Field::Condition => v.condition,
-                    Field::Link => v.link,
-                    Field::ImageLink => v.image_link,
-                    Field::ProductType => v.product_type,
-                    Field::Color => v.color,
-                    Field::Size => v.size,
-                    Field::Gender => v.gender,
-                    Field::AgeGroup => v.age_group,
-                    Field::Material => v.material,
-                    Field::Pattern => v.pattern,
-                    Field::Weight => v.weight,
-                    _ => "",
+                // The feed language's own column first (`title_de`), else the base one.
+                let text: &'a str = match self.context.localized(v, other) {
+                    Some(text) => text,
+                    None => match other {
+                        Field::Sku => v.sku,
+                        Field::GroupId => v.group_id,
+                        Field::Title => v.title,
+                        Field::Description => v.description,
+                        Field::Brand => v.brand,
+                        Field::Mpn => v.mpn,
+                        Field::Condition => v.condition,
+                        Field::Link => v.link,
+                        Field::ImageLink => v.image_link,
+                        Field::ProductType => v.product_type,
+                        Field::Color => v.color,
+                        Field::Size => v.size,
+                        Field::Gender => v.gender,
+                        Field::AgeGroup => v.age_group,
+                        Field::Material => v.material,
+                        Field::Pattern => v.pattern,
+                        Field::Weight => v.weight,
+                        _ => "",
+                    },
                 };
                 if field.map.is_empty() {
                     Some(Value::Text(Cow::Borrowed(text)))
@@ -325,6 +331,19 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     map_value(field, text)
                 }
             }
+        }
+    }
+
+    /// A text field in the feed's language: its `FIELD_LANG` column, else the base one.
+    fn text_of(&self, field: Field) -> &'a str {
+        let v = self.item.variant;
+        if let Some(text) = self.context.localized(v, field) {
+            return text;
+        }
+        match field {
+            Field::Description => v.description,
+            Field::Title => v.title,
+            _ => "",
         }
     }
 
@@ -393,7 +412,7 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
             "custom" => TemplateInput::Custom(&v.custom),
             "availability" => TemplateInput::Text(self.availability.as_str().into()),
             "quantity" => TemplateInput::Count(self.quantity.unwrap_or(0)),
-            "description_text" => TemplateInput::PlainText(v.description),
+            "description_text" => TemplateInput::PlainText(self.text_of(Field::Description)),
             "country" => TemplateInput::FeedConstant(feed.country.as_deref()),
             "language" => TemplateInput::FeedConstant(feed.language.as_deref()),
             "currency" => TemplateInput::Text(self.price.regular.currency.code().into()),
@@ -402,7 +421,10 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                 Field::SalePrice => {
                     TemplateInput::Optional(self.price.sale.map(|s| s.price.to_string()))
                 }
-                canonical => TemplateInput::Text(v.text(canonical)),
+                canonical => match self.context.localized(v, canonical) {
+                    Some(text) => TemplateInput::Text(text.into()),
+                    None => TemplateInput::Text(v.text(canonical)),
+                },
             },
         })
     }
