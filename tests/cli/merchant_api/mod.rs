@@ -1004,10 +1004,15 @@ fn dry_run_lists_item_operations_with_the_requests_a_push_sends() {
         &later,
     ]);
     let (items, _) = planned(&refresh);
+    // A sale that has ended by then changes its item (the regular price goes out): those
+    // are updates. Together with the refreshes they are every item but the deleted and
+    // the held-back one.
+    let count = |name: &str| items[name].as_u64().expect("a count");
     assert_eq!(
-        items["refresh"],
-        ids.len() - 2 - 2 - 1,
+        count("refresh") + count("update"),
+        u64::try_from(ids.len() - 1 - 1 - 1).expect("count"),
         "{items}\n{}",
         refresh.stderr()
     );
+    assert!(count("refresh") > 0, "{items}");
 }
