@@ -55,7 +55,12 @@ pub fn run(cli: Cli, net: &push::NetRuntime) -> anyhow::Result<Exit> {
 /// reports no findings refuses them rather than print something else.
 fn refuse_findings_format(cli: &Cli) -> anyhow::Result<()> {
     let format = cli.global.format;
-    if !format.findings_only() || matches!(cli.command, Command::Validate(_) | Command::Export(_)) {
+    if !format.findings_only()
+        || matches!(
+            cli.command,
+            Command::Validate(_) | Command::Export(_) | Command::Check(_)
+        )
+    {
         return Ok(());
     }
     let name = clap::ValueEnum::to_possible_value(&format)
@@ -64,7 +69,7 @@ fn refuse_findings_format(cli: &Cli) -> anyhow::Result<()> {
     Err(exit::ClassedError::new(
         exit::ErrorClass::Config,
         format!(
-            "--format {name} reports findings: use it with `omnifeed validate` or `omnifeed export`\n  \
+            "--format {name} reports findings: use it with `omnifeed validate`, `omnifeed export` or `omnifeed check`\n  \
              hint: this command prints --format human or json"
         ),
     )

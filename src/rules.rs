@@ -147,6 +147,24 @@ one of the units g, kg, lb, oz (`1.5 kg`).";
     FEED_NO_PRICE_IN_CURRENCY "feed.no-price-in-currency" Error "an item has no price in a market's currency and no rate to convert one",
         hint: "give the SKU a price in that currency (a row or a price column), or add the rate to the feed's `rates` file",
         explain: "A feed with `markets` sends each market its own currency: the catalog's price in it\nwhen the SKU has one, else the SKU's price converted with the rate in the feed's `rates`\nfile (rounded half-even to the currency's minor units). Without either, the item is left\nout of that market's feed, never sent in another currency.";
+    CHECK_MISSING "check.missing" Error "a SKU one feed sends is missing from another feed for the same country",
+        hint: "the reason is named: change the feed's [filters], fix the finding, or give the SKU a price in that feed's currency",
+        explain: "`omnifeed check` compares every feed for the same SKU and country. A SKU that one feed\nsends and another leaves out is reported with the reason: the filter that left it out, the\nrule that rejected it (with its field and message), or that the feed had nothing to map\n(no price in its currency, no store with an inventory row).";
+    CHECK_CURRENCY "check.currency" Error "feeds for the same country send a SKU in different currencies",
+        hint: "give the feeds of one country the same `currency`",
+        explain: "`omnifeed check`: feeds that target the same country should price a SKU in the same\ncurrency; otherwise shoppers see different prices for one item.";
+    CHECK_PRICE "check.price" Error "a feed sends a price other than the catalog's, without a declared rule",
+        hint: "declare the difference in the feed (`price_adjust = \"+5%\"`) or fix the feed's price mapping",
+        explain: "`omnifeed check` undoes each feed's `price_adjust` and compares what is left with the\nprice most feeds send. A feed that differs without a rule (a template, a constant, a\nmapped column) is named with what it sends and what it should send.";
+    CHECK_SALE_PRICE "check.sale-price" Error "a feed sends a sale price other than the catalog's, without a declared rule",
+        hint: "declare the difference in the feed (`price_adjust`) or fix the feed's sale price mapping",
+        explain: "As `check.price`, for the sale price.";
+    CHECK_SALE "check.sale" Error "a SKU is on sale in some feeds and not in others",
+        hint: "check the feeds' sale price mapping and the channels' support for sale dates",
+        explain: "`omnifeed check`: the same SKU in the same country should be on sale everywhere or\nnowhere. A feed without a sale where others have one usually maps the sale price away or\nsends an upcoming sale its channel cannot schedule.";
+    CHECK_AVAILABILITY "check.availability" Error "a feed's availability disagrees with its own allocated stock",
+        hint: "check the feed's availability mapping against its [stock] settings",
+        explain: "`omnifeed check` works out each feed's availability from its own stock allocation\n(locations, partition, buffer, share, cap, thresholds) and compares it with what the feed\nsends.";
 }
 
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -111,8 +111,18 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit> {
             tally,
             &config.products_path().display().to_string(),
         )?,
-        // SARIF and JUnit carry findings only: `crate::run` refuses them for this command.
-        _ => crate::report::check::print_human(&mut out, &result.first, tally, feeds.len())?,
+        OutputFormat::Sarif | OutputFormat::Junit => {
+            let products_file = config.products_path().display().to_string();
+            let findings = crate::report::check::as_findings(&result.first, &products_file)?;
+            if global.format == OutputFormat::Sarif {
+                crate::report::sarif::print_sarif(&mut out, &findings, true)?;
+            } else {
+                crate::report::junit::print_junit(&mut out, &findings, &[products_file], false)?;
+            }
+        }
+        OutputFormat::Human => {
+            crate::report::check::print_human(&mut out, &result.first, tally, feeds.len())?
+        }
     }
     out.flush()?;
     Ok(if result.tally.skus_with_mismatches > 0 {

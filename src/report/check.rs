@@ -78,7 +78,7 @@ pub fn print_github(
                 "::error file={},line={},title={}::{}",
                 escape_property(products_file),
                 report.line,
-                escape_property(&format!("check.{}", mismatch.kind())),
+                escape_property(rule_of(mismatch).code),
                 escape_data(&format!(
                     "SKU {}{country}: {}",
                     report.sku,
@@ -175,4 +175,47 @@ fn parity_text(what: &str, parity: &PriceParity) -> String {
         parity.differs.join(", "),
         values.join("; ")
     )
+}
+
+/// The mismatches of `reports` as findings (rule `check.KIND`, on the products file's line
+/// of the SKU), for `--format sarif` and `--format junit`, whose printers take findings.
+pub fn as_findings(
+    reports: &[SkuReport],
+    products_file: &str,
+) -> std::io::Result<crate::diag::Findings> {
+    let mut findings = crate::diag::Findings::new(&crate::diag::FindingsPolicy {
+        // `--limit` already chose which SKUs are listed: keep every mismatch of those.
+        max_per_rule: usize::MAX,
+        ..crate::diag::FindingsPolicy::default()
+    })?;
+    let file: std::sync::Arc<str> = std::sync::Arc::from(products_file);
+    for report in reports {
+        let country = report
+            .country
+            .as_deref()
+            .map_or(String::new(), |c| format!(" in {c}"));
+        for mismatch in &report.mismatches {
+            let mut finding = crate::diag::Finding::new(
+                rule_of(mismatch),
+                &file,
+                format!("SKU {}{country}: {}", report.sku, describe(mismatch)),
+            );
+            finding.line = Some(report.line);
+            finding.sku = Some(report.sku.clone());
+            findings.push(finding);
+        }
+    }
+    Ok(findings)
+}
+
+fn rule_of(mismatch: &Mismatch) -> &'static crate::rules::Rule {
+    use crate::rules;
+    match mismatch {
+        Mismatch::Missing { .. } => &rules::CHECK_MISSING,
+        Mismatch::Currency { .. } => &rules::CHECK_CURRENCY,
+        Mismatch::Price(_) => &rules::CHECK_PRICE,
+        Mismatch::SalePrice(_) => &rules::CHECK_SALE_PRICE,
+        Mismatch::Sale { .. } => &rules::CHECK_SALE,
+        Mismatch::Availability { .. } => &rules::CHECK_AVAILABILITY,
+    }
 }

