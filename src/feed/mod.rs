@@ -232,6 +232,20 @@ pub fn load_feeds(
                 path: path.clone(),
                 problems,
             })?;
+        // Each market would be its own feed publishing the whole part: the partition's
+        // promise (never more than the physical stock in total) would not hold.
+        if config
+            .partition
+            .as_ref()
+            .is_some_and(|partition| partition.slot_of(&id).is_some())
+        {
+            return Err(FeedError::Invalid {
+                path: path.clone(),
+                problems: vec![format!(
+                    "`markets`: this feed is in the [allocation] partition, which splits stock                      between single feeds; take `{id}` out of [allocation], or define one feed                      per market and list those"
+                )],
+            });
+        }
         let rates = markets::load_rates(&raw, &config.base_dir);
         let whole = wanted.is_empty() || wanted.iter().any(|name| **name == id);
         for market in &markets {

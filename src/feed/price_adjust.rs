@@ -62,13 +62,17 @@ impl PriceAdjust {
 
     /// The adjusted amount, rounded half away from zero to the currency's minor units
     /// (EUR 19.99 +5% = 20.9895 -> 20.99; 10.01 -50% = 5.005 -> 5.01), as shops round. None
-    /// when the result is zero or below: such a price is never sent.
+    /// when the result is zero or below, or too large to compute: such a price is never
+    /// sent.
     pub fn apply(&self, money: Money) -> Option<Money> {
+        // Checked: a rule like `+1e27%` would overflow the decimal, and must refuse the
+        // price, not panic.
         let exact = match *self {
-            PriceAdjust::Percent(share) => {
-                money.amount * (Decimal::ONE_HUNDRED + share) / Decimal::ONE_HUNDRED
-            }
-            PriceAdjust::Amount(amount) => money.amount + amount,
+            PriceAdjust::Percent(share) => money
+                .amount
+                .checked_mul(Decimal::ONE_HUNDRED.checked_add(share)?)?
+                .checked_div(Decimal::ONE_HUNDRED)?,
+            PriceAdjust::Amount(amount) => money.amount.checked_add(amount)?,
         };
         let places = money
             .currency
@@ -210,5 +214,21 @@ mod tests {
         );
         // 10.09 gives 10.59 and 10.10 gives 10.61: a +5% feed can never send 10.60.
         assert!(rule.sources_of(money("10.60", "EUR")).is_empty());
+    }
+
+    #[test]
+    fn a_rule_too_large_to_compute_refuses_the_price_instead_of_panicking() {
+        assert_eq!(
+            adjusted("+70000000000000000000000000000%", "19.99", "EUR"),
+            None
+        );
+        assert_eq!(
+            adjusted(
+                "+70000000000000000000000000000",
+                "79228162514264337593543950335",
+                "EUR"
+            ),
+            None
+        );
     }
 }

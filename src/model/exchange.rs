@@ -93,31 +93,37 @@ impl Rates {
         self.by_pair.get(&(from, to)).copied()
     }
 
-    /// `price` (and its sale) in `to`, or None without a rate for the pair.
+    /// `price` (and its sale) in `to`, or None without a rate for the pair (or for an
+    /// amount too large to convert).
     pub fn convert(&self, price: &Price, to: Currency) -> Option<Price> {
         let rate = self.rate(price.regular.currency, to)?;
-        Some(Price {
-            regular: convert(&price.regular, rate, to),
-            sale: price.sale.map(|sale| Sale {
-                price: convert(&sale.price, rate, to),
+        let sale = match price.sale {
+            Some(sale) => Some(Sale {
+                price: convert(&sale.price, rate, to)?,
                 ..sale
             }),
+            None => None,
+        };
+        Some(Price {
+            regular: convert(&price.regular, rate, to)?,
+            sale,
         })
     }
 }
 
 /// `money * rate` in `to`, rounded half-even to `to`'s minor units (kept as computed for
-/// the few codes without minor units, such as XAU).
-pub fn convert(money: &Money, rate: Decimal, to: Currency) -> Money {
-    let exact = money.amount * rate;
+/// the few codes without minor units, such as XAU). None when the product overflows the
+/// decimal (a huge rate or amount): never a panic.
+pub fn convert(money: &Money, rate: Decimal, to: Currency) -> Option<Money> {
+    let exact = money.amount.checked_mul(rate)?;
     let amount = match to.minor_units() {
         Some(places) => exact.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven),
         None => exact,
     };
-    Money {
+    Some(Money {
         amount,
         currency: to,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -140,34 +146,46 @@ mod tests {
         // 10.00 EUR * 0.12345 = 1.2345: the half goes to the even cent below.
         let rate: Decimal = "0.12345".parse().unwrap();
         assert_eq!(
-            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            convert(&money("10.00", "EUR"), rate, cur("CHF"))
+                .expect("converts")
+                .to_string(),
             "1.23 CHF"
         );
         // 10.00 * 0.12355 = 1.2355: to the even cent above.
         let rate: Decimal = "0.12355".parse().unwrap();
         assert_eq!(
-            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            convert(&money("10.00", "EUR"), rate, cur("CHF"))
+                .expect("converts")
+                .to_string(),
             "1.24 CHF"
         );
         // Not a half: nearest.
         let rate: Decimal = "0.123451".parse().unwrap();
         assert_eq!(
-            convert(&money("10.00", "EUR"), rate, cur("CHF")).to_string(),
+            convert(&money("10.00", "EUR"), rate, cur("CHF"))
+                .expect("converts")
+                .to_string(),
             "1.23 CHF"
         );
         // JPY has no minor unit, BHD three.
         let rate: Decimal = "162.5".parse().unwrap();
         assert_eq!(
-            convert(&money("0.01", "EUR"), rate, cur("JPY")).to_string(),
+            convert(&money("0.01", "EUR"), rate, cur("JPY"))
+                .expect("converts")
+                .to_string(),
             "2 JPY"
         );
         assert_eq!(
-            convert(&money("0.03", "EUR"), rate, cur("JPY")).to_string(),
+            convert(&money("0.03", "EUR"), rate, cur("JPY"))
+                .expect("converts")
+                .to_string(),
             "5 JPY"
         );
         let rate: Decimal = "0.41235".parse().unwrap();
         assert_eq!(
-            convert(&money("1.00", "EUR"), rate, cur("BHD")).to_string(),
+            convert(&money("1.00", "EUR"), rate, cur("BHD"))
+                .expect("converts")
+                .to_string(),
             "0.412 BHD"
         );
     }

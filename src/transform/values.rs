@@ -181,28 +181,37 @@ impl<'c: 'a, 'a> ItemValues<'c, '_, 'a> {
                     .map(|s| s.pickup_sla)
                     .filter(|text| !text.is_empty())
                     .and_then(text),
+                // `self.price` already has the feed's `price_adjust` and the sale as it
+                // stands now; a store's own amounts get the same rule and the same window.
                 Derived::StorePrice => {
                     let regular = self.price.regular;
-                    let amount = store
+                    let own = store
                         .and_then(|s| s.own_price)
                         .filter(|own| own.currency == regular.currency)
-                        .map_or(regular.amount, |own| own.price);
-                    owned(money(
-                        field,
-                        &Money {
-                            amount,
+                        .map(|own| Money {
+                            amount: own.price,
                             currency: regular.currency,
-                        },
-                    ))
+                        });
+                    match own {
+                        Some(own) => adjusted(feed, own),
+                        None => Some(regular),
+                    }
+                    .and_then(|amount| owned(money(field, &amount)))
                 }
                 Derived::StoreSalePrice => {
                     let currency = self.price.regular.currency;
-                    let own = store
-                        .and_then(|s| s.own_price)
-                        .filter(|own| own.currency == currency)
-                        .and_then(|own| own.sale_price);
-                    own.or(self.price.sale.map(|sale| sale.price.amount))
-                        .and_then(|amount| owned(money(field, &Money { amount, currency })))
+                    // No sale on now (or none at all): no store sale either.
+                    self.price.sale.and_then(|sale| {
+                        let own = store
+                            .and_then(|s| s.own_price)
+                            .filter(|own| own.currency == currency)
+                            .and_then(|own| own.sale_price);
+                        match own {
+                            Some(amount) => adjusted(feed, Money { amount, currency }),
+                            None => Some(sale.price),
+                        }
+                        .and_then(|amount| owned(money(field, &amount)))
+                    })
                 }
                 Derived::StoreAvailability => {
                     store.and_then(|s| map_value(field, s.availability.as_str()))
@@ -738,6 +747,15 @@ pub(super) fn category<'a>(context: &FeedContext<'_>, item: &CatalogItem<'a>) ->
             Cow::Borrowed(item.variant.google_product_category),
             |(_, id)| Cow::Owned(id.clone()),
         )
+}
+
+/// A store's own amount with the feed's `price_adjust`, as the online price has it; None
+/// when the rule leaves nothing to send.
+fn adjusted(feed: &crate::feed::Feed, amount: Money) -> Option<Money> {
+    match &feed.price_adjust {
+        Some(rule) => rule.apply(amount),
+        None => Some(amount),
+    }
 }
 
 #[cfg(test)]

@@ -103,8 +103,8 @@ fn a_store_price_replaces_the_online_price_in_that_store_only() {
         "sku,location_id,currency,price,sale_price\nS1,B,EUR,18.50,\nS2,A,EUR,5.50,4.50\n",
     );
     env.run(&["export", "local"]).expect_code(0);
-    let rows = rows(&env.read("out/local.tsv"));
-    let prices: Vec<(&str, &str, &str, &str)> = rows
+    let online = rows(&env.read("out/local.tsv"));
+    let prices: Vec<(&str, &str, &str, &str)> = online
         .iter()
         .map(|r| {
             (
@@ -124,6 +124,34 @@ fn a_store_price_replaces_the_online_price_in_that_store_only() {
             ("store-a", "S2", "5.50 EUR", "4.50 EUR"),
             // No row for B: the online price and sale.
             ("store-b", "S2", "5.00 EUR", "4.00 EUR"),
+        ]
+    );
+    // The feed's price rule applies to a store's own prices as to the online ones.
+    env.write(
+        "feeds/local.toml",
+        dir_feed("google-local-inventory", "tsv", "price_adjust = \"+10%\""),
+    );
+    env.run(&["export", "local"]).expect_code(0);
+    let adjusted = rows(&env.read("out/local.tsv"));
+    let prices: Vec<(&str, &str, &str, &str)> = adjusted
+        .iter()
+        .map(|r| {
+            (
+                r["store_code"].as_str(),
+                r["id"].as_str(),
+                r["price"].as_str(),
+                r["sale_price"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        [
+            ("store-a", "S1", "22.00 EUR", ""),
+            ("store-b", "S1", "20.35 EUR", ""),
+            ("store-c", "S1", "22.00 EUR", ""),
+            ("store-a", "S2", "6.05 EUR", "4.95 EUR"),
+            ("store-b", "S2", "5.50 EUR", "4.40 EUR"),
         ]
     );
 }

@@ -302,4 +302,21 @@ fn allocation_mistakes_are_configuration_errors_naming_the_feed() {
         "{}",
         run.stderr()
     );
+    // A feed fanned out to markets would publish its whole part once per market.
+    env.write(
+        "feeds/a.toml",
+        format!(
+            "markets = [\"DE\", \"AT\"]\n{}",
+            dir_feed("meta-catalog", "csv", "")
+        ),
+    );
+    let run = env.run(&["export"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("a.toml")
+            && run.stderr().contains("`markets`")
+            && run.stderr().contains("[allocation] partition"),
+        "{}",
+        run.stderr()
+    );
 }

@@ -35,6 +35,9 @@ use super::{Delivery, PushError, Transport};
 use crate::feed::Feed;
 use crate::report::progress::Progress;
 
+/// Amazon warnings printed per document when no log is set up (outside `sync`).
+const WARNINGS_SHOWN: usize = 20;
+
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Amazon processes a large listings feed in tens of minutes; several in a row take hours.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(4 * 3600);
@@ -349,16 +352,34 @@ impl Session<'_> {
             ))),
             Ok(Ok(report)) => {
                 let (verdicts, warnings) = report.verdicts(document.operations.len());
-                for warning in warnings {
+                // Outside `sync` no log is set up: the warnings go to stderr, the first
+                // few per document, so that a push shows them too.
+                let logged = tracing::dispatcher::has_been_set();
+                let total = warnings.len();
+                for (shown, warning) in warnings.into_iter().enumerate() {
                     let key = document
                         .operations
                         .get(warning.message)
                         .map_or("", |index| batch[*index].key.as_str());
-                    tracing::warn!(
-                        feed = self.feed.id,
-                        key,
-                        "Amazon accepted `{key}` with a warning: {}",
-                        warning.text
+                    if logged {
+                        tracing::warn!(
+                            feed = self.feed.id,
+                            key,
+                            "Amazon accepted `{key}` with a warning: {}",
+                            warning.text
+                        );
+                    } else if shown < WARNINGS_SHOWN {
+                        eprintln!(
+                            "warning: {}: Amazon accepted `{key}` with a warning: {}",
+                            self.feed.id, warning.text
+                        );
+                    }
+                }
+                if !logged && total > WARNINGS_SHOWN {
+                    eprintln!(
+                        "warning: {}: and {} more Amazon warnings in this document",
+                        self.feed.id,
+                        total - WARNINGS_SHOWN
                     );
                 }
                 verdicts

@@ -39,6 +39,9 @@ enum Severity {
 #[serde(rename_all = "camelCase")]
 struct Summary {
     messages_accepted: u64,
+    /// Absent in a report that processed every message.
+    #[serde(default)]
+    messages_processed: Option<u64>,
 }
 
 /// A message's warnings, for the log.
@@ -80,11 +83,23 @@ impl Report {
         // An error not tied to a message (the document's form) with no message accepted
         // refuses them all; with some accepted it tells nothing about any one message.
         let all_refused = !whole_feed.is_empty() && self.summary.messages_accepted == 0;
+        // Amazon stopped before the end of the document: a message without issues may
+        // never have been read, so it is not recorded and goes again (UPDATE and DELETE
+        // are safe to repeat).
+        let processed = self.summary.messages_processed;
+        let unprocessed = processed.filter(|&n| n < messages as u64).map(|n| {
+            format!(
+                "Amazon processed {n} of the document's {messages} messages; sent again next push"
+            )
+        });
         let verdicts = (0..messages)
             .map(|index| match errors.remove(&index) {
                 Some(reasons) => ItemVerdict::Rejected(reasons.join("; ")),
                 None if all_refused => ItemVerdict::Rejected(whole_feed.join("; ")),
-                None => ItemVerdict::Accepted,
+                None => match &unprocessed {
+                    Some(reason) => ItemVerdict::NotSent(reason.clone()),
+                    None => ItemVerdict::Accepted,
+                },
             })
             .collect();
         (verdicts, warnings)
@@ -158,5 +173,26 @@ mod tests {
                 .iter()
                 .all(|v| *v == ItemVerdict::Rejected("4000003: bad document".into()))
         );
+    }
+
+    #[test]
+    fn messages_amazon_did_not_process_are_not_recorded() {
+        let report = Report::parse(
+            br#"{"header":{"sellerId":"A1","version":"2.0","feedId":"7"},
+                "issues":[{"messageId":1,"code":"90220","severity":"ERROR","message":"'brand' is required"}],
+                "summary":{"errors":1,"warnings":0,"messagesProcessed":2,"messagesAccepted":1,"messagesInvalid":1}}"#,
+        )
+        .unwrap();
+        let (verdicts, _) = report.verdicts(3);
+        assert_eq!(
+            verdicts[0],
+            ItemVerdict::Rejected("90220: 'brand' is required".into())
+        );
+        for verdict in &verdicts[1..] {
+            assert!(
+                matches!(verdict, ItemVerdict::NotSent(reason) if reason.contains("processed 2 of")),
+                "{verdict:?}"
+            );
+        }
     }
 }

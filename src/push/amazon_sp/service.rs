@@ -222,10 +222,12 @@ impl FeedsApi {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|err| Failure::retry(format!("{method} {path}: {}", error_chain(&err))))?;
+            let response = request.send().await.map_err(|err| {
+                Failure::retry(format!(
+                    "{method} {path}: {}",
+                    error_chain(&err.without_url())
+                ))
+            })?;
             let status = response.status();
             // Amazon answers an expired or revoked token with 403 (sometimes 401): one
             // fresh token, then the refusal stands.
@@ -237,7 +239,7 @@ impl FeedsApi {
             let bytes = response.bytes().await.map_err(|err| {
                 Failure::retry(format!(
                     "{method} {path}: the answer was cut off: {}",
-                    error_chain(&err)
+                    error_chain(&err.without_url())
                 ))
             })?;
             if status.is_success() {
@@ -292,7 +294,7 @@ impl FeedsApi {
                         .map_err(|err| {
                             Failure::retry(format!(
                                 "uploading the feed document: {}",
-                                error_chain(&err)
+                                error_chain(&err.without_url())
                             ))
                         })?;
                     let status = response.status();
@@ -361,14 +363,14 @@ impl FeedsApi {
                     let response = self.client.get(url).send().await.map_err(|err| {
                         Failure::retry(format!(
                             "downloading the processing report: {}",
-                            error_chain(&err)
+                            error_chain(&err.without_url())
                         ))
                     })?;
                     let status = response.status();
                     let bytes = response.bytes().await.map_err(|err| {
                         Failure::retry(format!(
                             "downloading the processing report: cut off: {}",
-                            error_chain(&err)
+                            error_chain(&err.without_url())
                         ))
                     })?;
                     if !status.is_success() {

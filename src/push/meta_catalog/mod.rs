@@ -187,6 +187,17 @@ impl ItemTransport for MetaCatalogTransport {
             .unwrap_or(DEFAULT_HOLD_BACK_AFTER)
     }
 
+    /// Whole `items_batch` calls for every connection: an engine batch of any other size
+    /// ends in a short call, which costs a request against Meta's rate limit.
+    fn batch_size(&self) -> usize {
+        self.config.batch_size()
+            * self
+                .config
+                .concurrency
+                .unwrap_or(DEFAULT_CONCURRENCY)
+                .max(1)
+    }
+
     /// The item's `{method, data}` request, against the `items_batch` call that carries it
     /// (the token and proof, added when sending, are not shown).
     fn preview(
