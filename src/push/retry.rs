@@ -45,7 +45,51 @@ impl Default for RetryPolicy {
     }
 }
 
+/// A failed call to a channel API: what to say, and whether to retry it. Shared by the
+/// item-level transports whose failures carry nothing else.
+#[derive(Debug, Clone)]
+pub struct ApiFailure {
+    pub message: String,
+    pub verdict: Verdict,
+}
+
+impl Transient for ApiFailure {
+    fn verdict(&self) -> Verdict {
+        self.verdict
+    }
+}
+
+impl ApiFailure {
+    pub fn retry(message: String) -> ApiFailure {
+        ApiFailure {
+            message,
+            verdict: Verdict::Retry,
+        }
+    }
+
+    pub fn fatal(message: String) -> ApiFailure {
+        ApiFailure {
+            message,
+            verdict: Verdict::Fatal,
+        }
+    }
+
+    /// Fatal for the whole feed, not just this call.
+    pub fn is_fatal(&self) -> bool {
+        self.verdict == Verdict::Fatal
+    }
+}
+
 impl RetryPolicy {
+    /// The default policy with a destination's own `retries`, when it sets one.
+    pub fn with_retries(retries: Option<usize>) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            retries: retries.unwrap_or(default.retries),
+            ..default
+        }
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent; the
     /// last error is returned. `on_retry` hears each error that is retried and the wait.
     pub async fn run<T, E, Fut>(

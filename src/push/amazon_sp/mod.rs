@@ -257,13 +257,7 @@ impl AmazonSpTransport {
             .user_agent(concat!("omnifeed/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|err| config_error(format!("cannot build the HTTP client: {err}")))?;
-        let retry = RetryPolicy {
-            retries: self
-                .config
-                .retries
-                .unwrap_or(RetryPolicy::default().retries),
-            ..RetryPolicy::default()
-        };
+        let retry = RetryPolicy::with_retries(self.config.retries);
         let api = FeedsApi::new(
             client.clone(),
             Tokens::new(credentials, client),

@@ -15,43 +15,13 @@ use serde_json::{Value, json};
 use super::auth::Tokens;
 use super::config::{RateLimit, RateLimits};
 use crate::push::error_chain;
-use crate::push::retry::{RetryPolicy, Transient, Verdict, parse_retry_after};
+use crate::push::retry::{RetryPolicy, Verdict, parse_retry_after};
 use crate::push::secret::Secret;
 
 const FEEDS: &str = "/feeds/2021-06-30";
 
 /// A failed attempt.
-#[derive(Debug, Clone)]
-pub(super) struct Failure {
-    pub(super) message: String,
-    pub(super) verdict: Verdict,
-}
-
-impl Transient for Failure {
-    fn verdict(&self) -> Verdict {
-        self.verdict
-    }
-}
-
-impl Failure {
-    fn retry(message: String) -> Failure {
-        Failure {
-            message,
-            verdict: Verdict::Retry,
-        }
-    }
-
-    fn fatal(message: String) -> Failure {
-        Failure {
-            message,
-            verdict: Verdict::Fatal,
-        }
-    }
-
-    pub(super) fn is_fatal(&self) -> bool {
-        self.verdict == Verdict::Fatal
-    }
-}
+pub(super) use crate::push::retry::ApiFailure as Failure;
 
 /// The model's default usage plans ("Usage Plan" of each operation in
 /// feeds_2021-06-30.json).

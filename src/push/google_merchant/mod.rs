@@ -232,13 +232,7 @@ impl ItemTransport for GoogleMerchantTransport {
                         .or(spec_api.requests_per_minute),
                     Quota::per_minute,
                 ),
-                retry: RetryPolicy {
-                    retries: self
-                        .config
-                        .retries
-                        .unwrap_or(RetryPolicy::default().retries),
-                    ..RetryPolicy::default()
-                },
+                retry: RetryPolicy::with_retries(self.config.retries),
                 fatal: OnceLock::new(),
             }),
             concurrency,

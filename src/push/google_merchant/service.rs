@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::auth::{Tokens, err_chain, short};
-use crate::push::retry::{Transient, Verdict, parse_retry_after};
+use crate::push::retry::{Verdict, parse_retry_after};
 use crate::push::secret::Secret;
 
 /// One HTTP request for one item.
@@ -33,38 +33,7 @@ pub(super) enum Answer {
 }
 
 /// A failed attempt.
-#[derive(Debug, Clone)]
-pub(super) struct Failure {
-    pub(super) message: String,
-    pub(super) verdict: Verdict,
-}
-
-impl Transient for Failure {
-    fn verdict(&self) -> Verdict {
-        self.verdict
-    }
-}
-
-impl Failure {
-    fn retry(message: String) -> Failure {
-        Failure {
-            message,
-            verdict: Verdict::Retry,
-        }
-    }
-
-    fn fatal(message: String) -> Failure {
-        Failure {
-            message,
-            verdict: Verdict::Fatal,
-        }
-    }
-
-    /// Fatal for the whole feed, not just this item.
-    pub(super) fn is_fatal(&self) -> bool {
-        self.verdict == Verdict::Fatal
-    }
-}
+pub(super) use crate::push::retry::ApiFailure as Failure;
 
 /// Google's error body: `{"error": {"code", "message", "status"}}`.
 #[derive(Deserialize)]

@@ -260,13 +260,7 @@ impl ItemTransport for MetaCatalogTransport {
                     .or(spec_api.requests_per_minute),
                 Quota::per_minute,
             ),
-            retry: RetryPolicy {
-                retries: self
-                    .config
-                    .retries
-                    .unwrap_or(RetryPolicy::default().retries),
-                ..RetryPolicy::default()
-            },
+            retry: RetryPolicy::with_retries(self.config.retries),
             poll_interval: self
                 .config
                 .poll_interval_ms
