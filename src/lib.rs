@@ -23,6 +23,7 @@ pub mod rules;
 pub mod run;
 pub mod serialize;
 pub mod spec;
+mod spill;
 pub mod state;
 pub mod transform;
 mod unique_keys;

@@ -107,7 +107,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
             .and_then(|every| now.checked_add(every).ok()),
     };
     let options = PlanOptions {
-        added_fields: true,
+        item_fields: true,
         now,
         next_run,
     };

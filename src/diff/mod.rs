@@ -2,8 +2,9 @@
 //!
 //! Two steps keep memory flat for a million items: [`DiffBuilder::push`] sees every current
 //! item's key and hash but asks for its field values only when the item is new or its hash
-//! differs; [`DiffBuilder::finish`] then takes the last accepted values of just the changed
-//! and removed keys ([`DiffBuilder::keys_needing_before`]).
+//! differs, and spills a changed item's fields to a file; [`DiffBuilder::finish`] then
+//! takes the last accepted values of just the changed and removed keys
+//! ([`DiffBuilder::keys_needing_before`]), a chunk at a time.
 //!
 //! # JSON schema
 //!
@@ -31,12 +32,12 @@ mod hash;
 pub mod rank;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde::Serialize;
 
 pub use accepted::{Accepted, AcceptedBuilder, Compared, Found, IndexSet};
-pub use build::{CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
+pub use build::{BEFORE_CHUNK, BeforeLookup, CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
 pub use hash::{HashInput, LIST_SEPARATOR, STORED_VALUE_CHARS, content_hash, stored_value};
 pub use rank::Ranking;
 

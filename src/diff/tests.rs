@@ -40,7 +40,27 @@ fn diff(previous: &[(&str, Fields)], current: &[(&str, Fields)]) -> FeedDiff {
         .filter(|(k, _)| builder.keys_needing_before().contains(k))
         .map(|(k, fields)| ((*k).to_owned(), fields.clone()))
         .collect();
-    builder.finish(&before, &Ranking::new(&roles()))
+    builder
+        .finish(&mut lookup(&before), &Ranking::new(&roles()))
+        .expect("diff")
+}
+
+/// A lookup of accepted values from `before`, as a store answers: only the keys asked for,
+/// never more than a chunk of them at once.
+pub(crate) fn lookup(
+    before: &HashMap<String, Fields>,
+) -> impl FnMut(&[&str]) -> Result<HashMap<String, Fields>, DiffError> + '_ {
+    |keys| {
+        assert!(
+            keys.len() <= BEFORE_CHUNK,
+            "{} keys in one lookup",
+            keys.len()
+        );
+        Ok(keys
+            .iter()
+            .filter_map(|&key| Some((key.to_owned(), before.get(key)?.clone())))
+            .collect())
+    }
 }
 
 #[test]
@@ -162,7 +182,9 @@ fn ranking_follows_the_roles_of_any_spec() {
             .expect("unique keys");
     }
     let before: HashMap<String, Fields> = previous.into_iter().collect();
-    let d = builder.finish(&before, &Ranking::new(&amazon));
+    let d = builder
+        .finish(&mut lookup(&before), &Ranking::new(&amazon))
+        .expect("diff");
     let order: Vec<&str> = d.changed.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(order, ["empty", "pricey", "cheap"]);
     // Without roles, nothing is read: the count of changed fields, then the key.
@@ -276,7 +298,9 @@ fn a_shared_set_names_only_what_the_caller_looks_up() {
     assert_eq!(unnamed, expected);
     builder.name(accepted.get("B").expect("in").index, "B".into());
     assert_eq!(builder.keys_needing_before(), vec!["B"]);
-    let d = builder.finish(&HashMap::new(), &Ranking::default());
+    let d = builder
+        .finish(&mut lookup(&HashMap::new()), &Ranking::default())
+        .expect("diff");
     // C was deleted from the state before it could be named: no longer accepted.
     assert_eq!(d.totals.previous, 2);
     assert_eq!(keys_of(&d.removed), vec!["B"]);
@@ -287,3 +311,117 @@ fn keys_of(items: &[ItemChange]) -> Vec<&str> {
 }
 
 mod hash;
+
+/// More changed items than one lookup takes: every one comes back from the spill file
+/// paired with its own accepted values, and each key is looked up once.
+#[test]
+fn changed_items_spill_and_pair_with_their_accepted_values_chunk_by_chunk() {
+    let n = 2 * BEFORE_CHUNK + 5;
+    let previous: Vec<(String, Fields)> = (0..n)
+        .map(|i| {
+            (
+                format!("K{i:06}"),
+                f(&[("price", &format!("{i}.00 EUR")), ("title", "T")]),
+            )
+        })
+        .collect();
+    let accepted: HashMap<String, u128> = previous
+        .iter()
+        .map(|(k, fields)| (k.clone(), content_hash(fields)))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut builder = DiffBuilder::new(accepted).spill_in(dir.path().to_owned());
+    // Odd items change their price; even ones stay.
+    for (i, (key, fields)) in previous.iter().enumerate() {
+        let mut fields = fields.clone();
+        if i % 2 == 1 {
+            fields.insert("price".into(), format!("{i}.50 EUR"));
+        }
+        builder
+            .push(CurrentItem {
+                key: key.clone(),
+                hash: content_hash(&fields),
+                fields,
+            })
+            .expect("unique");
+    }
+    let before: HashMap<String, Fields> = previous.into_iter().collect();
+    let mut asked: Vec<String> = Vec::new();
+    let mut answer = lookup(&before);
+    let d = builder
+        .finish(
+            &mut |keys: &[&str]| {
+                asked.extend(keys.iter().map(|k| (*k).to_owned()));
+                answer(keys)
+            },
+            &Ranking::default(),
+        )
+        .expect("diff");
+    assert_eq!(d.totals.changed, (n / 2) as u64);
+    assert_eq!(d.changed.len(), n / 2);
+    for item in &d.changed {
+        let i: usize = item.key[1..].parse().expect("number");
+        assert_eq!(
+            item.fields,
+            vec![FieldChange {
+                field: "price".into(),
+                before: Some(format!("{i}.00 EUR")),
+                after: Some(format!("{i}.50 EUR")),
+            }],
+            "{}",
+            item.key
+        );
+    }
+    asked.sort();
+    let before_len = asked.len();
+    asked.dedup();
+    assert_eq!((before_len, asked.len()), (n / 2, n / 2));
+}
+
+/// A push needs removed items' keys only: their accepted values are never looked up.
+#[test]
+fn without_removed_fields_removed_items_are_keys_only() {
+    let a = f(&[("price", "1.00 EUR")]);
+    let accepted: HashMap<String, u128> = [("A".to_owned(), content_hash(&a))].into();
+    let builder = DiffBuilder::new(accepted).without_removed_fields();
+    assert!(builder.keys_needing_before().is_empty());
+    let d = builder
+        .finish(
+            &mut |keys: &[&str]| -> Result<HashMap<String, Fields>, DiffError> {
+                panic!("looked up {keys:?}")
+            },
+            &Ranking::default(),
+        )
+        .expect("diff");
+    assert_eq!(d.totals.removed, 1);
+    assert_eq!(d.removed[0].key, "A");
+    assert!(d.removed[0].fields.is_empty());
+}
+
+/// A spill file that cannot be made fails the diff, naming the folder; it never drops
+/// the changed items silently.
+#[test]
+fn a_spill_folder_that_is_missing_fails_the_diff_naming_it() {
+    let a = f(&[("price", "1.00 EUR")]);
+    let accepted: HashMap<String, u128> = [("A".to_owned(), content_hash(&a))].into();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("gone");
+    let mut builder = DiffBuilder::new(accepted).spill_in(missing.clone());
+    let changed = f(&[("price", "2.00 EUR")]);
+    builder
+        .push(CurrentItem {
+            key: "A".into(),
+            hash: content_hash(&changed),
+            fields: changed,
+        })
+        .expect("unique");
+    let err = builder
+        .finish(&mut lookup(&HashMap::new()), &Ranking::default())
+        .expect_err("no spill folder");
+    assert_eq!(err.class(), crate::exit::ErrorClass::Output);
+    let message = err.to_string();
+    assert!(
+        message.contains(&missing.display().to_string()),
+        "{message}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The sink of the planning pass: on the worker threads it compares each record with the
 //! accepted set; the field map is built only for new or changed records.
 
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use crate::diff::{Accepted, DiffBuilder, Duplicate, Seen};
@@ -12,7 +13,11 @@ pub(super) struct DiffSink<'f> {
     feeds: &'f [Feed],
     /// Per feed, set once the state is read (see [`super::analyze`]).
     accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-    pub(super) added_fields: bool,
+    /// Whether added and removed items list their fields (see
+    /// [`super::plan::PlanOptions::item_fields`]).
+    pub(super) item_fields: bool,
+    /// Where the builders spill changed items' fields.
+    spill_dir: Option<PathBuf>,
     /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
@@ -23,12 +28,14 @@ impl<'f> DiffSink<'f> {
     pub(super) fn new(
         feeds: &'f [Feed],
         accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-        added_fields: bool,
+        item_fields: bool,
+        spill_dir: Option<PathBuf>,
     ) -> DiffSink<'f> {
         DiffSink {
             feeds,
             accepted,
-            added_fields,
+            item_fields,
+            spill_dir,
             builders: Vec::new(),
             errors: feeds.iter().map(|_| None).collect(),
         }
@@ -45,7 +52,18 @@ impl<'f> DiffSink<'f> {
                 .accepted
                 .wait()
                 .iter()
-                .map(|accepted| DiffBuilder::shared(Arc::clone(accepted)))
+                .map(|accepted| {
+                    let builder = DiffBuilder::shared(Arc::clone(accepted));
+                    let builder = match &self.spill_dir {
+                        Some(dir) => builder.spill_in(dir.clone()),
+                        None => builder,
+                    };
+                    if self.item_fields {
+                        builder
+                    } else {
+                        builder.without_removed_fields()
+                    }
+                })
                 .collect();
         }
         &mut self.builders
@@ -60,7 +78,7 @@ impl RecordSink for DiffSink<'_> {
             &self.accepted.wait()[feed],
             &view.key,
             view.hash,
-            self.added_fields,
+            self.item_fields,
             || export::record_fields(&self.feeds[feed].spec, view.record),
         )
     }

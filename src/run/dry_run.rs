@@ -95,7 +95,7 @@ pub fn dry_run(
         .tempdir()
         .map_err(|err| anyhow::anyhow!("cannot create a temporary staging folder: {err}"))?;
     let plan_options = PlanOptions {
-        added_fields: false,
+        item_fields: false,
         now: options.now,
         next_run: None,
     };

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::plan::FeedPlan;
-use super::spill::Spill;
 use crate::feed::Feed;
 use crate::push::{ItemOperation, ItemTransport, Operation, PlannedRequest};
+use crate::spill::Spill;
 use crate::state::{SqliteStore, StateStore};
 
 /// What an item operation does at the channel.

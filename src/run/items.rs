@@ -21,10 +21,10 @@ use jiff::Timestamp;
 
 use super::plan::FeedPlan;
 use super::push::Rejection;
-use super::spill::{Spill, Spilled};
 use crate::feed::Feed;
 use crate::push::{ItemOperation, ItemSession, ItemTransport, ItemVerdict, Operation};
 use crate::report::progress::Progress;
+use crate::spill::{Spill, Spilled};
 use crate::state::{PushSummary, PushedItem, RunId, SourceError, SqliteStore, StateStore, Verdict};
 
 /// What item-level delivery did for one feed.

@@ -23,7 +23,6 @@ pub mod lock;
 pub mod plan;
 pub mod push;
 pub mod record;
-mod spill;
 pub mod stage;
 pub mod sync;
 

@@ -7,7 +7,7 @@
 //! read-only) and builds the field map only for new or changed records.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
@@ -55,9 +55,9 @@ pub struct Plan {
 
 /// What [`analyze`] computes beyond the counts.
 pub struct PlanOptions {
-    /// Build field maps for added items (shown by `diff`; `push` needs only their count,
-    /// and on a first push of a big catalog they would be most of the memory).
-    pub added_fields: bool,
+    /// List the fields of added and removed items (shown by `diff`; `push` needs only their
+    /// keys, and on a first push of a big catalog they would be most of the memory).
+    pub item_fields: bool,
     pub now: Timestamp,
     /// When the next run is due (`diff`): sales changing before it are listed.
     pub next_run: Option<Timestamp>,
@@ -110,6 +110,13 @@ pub fn analyze_and_stage(
     Ok((plan, staged.unwrap_or_default()))
 }
 
+/// Where a diff spills its changed items' fields: beside the state store, whose existence
+/// is what makes an item changed.
+fn spill_dir(config: &Config) -> Option<PathBuf> {
+    let dir = super::stage::staging_parent(config);
+    dir.is_dir().then_some(dir)
+}
+
 /// Per feed, the accepted items and the stale ones among them.
 type Loaded = Vec<(Arc<Accepted>, IndexSet)>;
 
@@ -123,7 +130,7 @@ fn analyze_with(
 ) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
     let stale_ready = OnceLock::new();
-    let diff_sink = DiffSink::new(feeds, &ready, options.added_fields);
+    let diff_sink = DiffSink::new(feeds, &ready, options.item_fields, spill_dir(config));
     let inputs = EngineInputs {
         config,
         feeds,
@@ -191,11 +198,15 @@ fn analyze_with(
             let unnamed = builder.unnamed_removed();
             name_accepted(store, &feed.id, &mut builder, &unnamed)?;
         }
-        let before = match store {
-            Some(store) => store.accepted_fields(&feed.id, &builder.keys_needing_before())?,
-            None => HashMap::new(),
-        };
-        let diff = builder.finish(&before, &Ranking::new(&feed.spec.roles));
+        let diff = builder
+            .finish(
+                &mut |keys| match store {
+                    Some(store) => Ok(store.accepted_fields(&feed.id, keys)?),
+                    None => Ok(HashMap::new()),
+                },
+                &Ranking::new(&feed.spec.roles),
+            )
+            .map_err(|err: anyhow::Error| err.context(format!("feed `{}`", feed.id)))?;
         let not_refreshed = diff
             .changed
             .iter()

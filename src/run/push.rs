@@ -143,7 +143,7 @@ pub fn push(
         });
     }
     let plan_options = PlanOptions {
-        added_fields: false,
+        item_fields: false,
         now,
         next_run: None,
     };

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use super::plan::FeedPlan;
 use super::push::{FeedOutcome, FeedResult};
-use super::spill::Spill;
 use crate::push::Delivery;
+use crate::spill::Spill;
 use crate::state::{
     FeedCounts, Outcome, PushSummary, PushedItem, RunId, SqliteStore, StateError, StateStore,
     Verdict,

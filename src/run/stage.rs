@@ -11,11 +11,11 @@ use anyhow::Context as _;
 
 use super::diff_sink::DiffSink;
 use super::lock::ProjectLock;
-use super::spill::{Spill, Spilled};
 use crate::config::Config;
 use crate::diff::{IndexSet, Seen};
 use crate::export::{self, RecordSink, RecordView};
 use crate::feed::Feed;
+use crate::spill::{Spill, Spilled};
 
 /// One feed after the staging pass.
 pub struct StagedFeed {
@@ -99,7 +99,7 @@ impl RecordSink for StageSink<'_> {
         };
         let record = match &seen {
             Seen::Changed { fields, .. } => spill(Some(fields)),
-            Seen::Added { fields, .. } if self.diff.added_fields => spill(Some(fields)),
+            Seen::Added { fields, .. } if self.diff.item_fields => spill(Some(fields)),
             Seen::Added { .. } => spill(Some(&export::record_fields(
                 &self.feeds[feed].spec,
                 view.record,
@@ -126,7 +126,7 @@ const STAGING_PREFIX: &str = "push-staging-";
 
 /// The folder staging folders go into: next to the state store, which is usually on the
 /// destination's filesystem, so delivery is a rename; `DirTransport` copies when it is not.
-fn staging_parent(config: &Config) -> PathBuf {
+pub(super) fn staging_parent(config: &Config) -> PathBuf {
     config
         .state_path
         .parent()

@@ -138,7 +138,12 @@ fn record_then_diff_round_trip() {
         availability: Some(crate::spec::RoleField::new("availability", &[])),
         ..crate::spec::Roles::default()
     };
-    let diff = builder.finish(&before, &Ranking::new(&roles));
+    let diff = builder
+        .finish(
+            &mut crate::diff::tests::lookup(&before),
+            &Ranking::new(&roles),
+        )
+        .expect("diff");
 
     assert_eq!(diff.totals.changed, (k + j) as u64);
     assert_eq!(diff.totals.removed, m as u64);

@@ -1,6 +1,7 @@
-//! The spill file: the records a push must record in the state, written during the engine
-//! pass and read back once the channel has answered, so memory stays flat for a million
-//! items.
+//! Spill files: records kept on disk between two stages so memory stays flat for a million
+//! items. A push spills the records it must record in the state during the engine pass and
+//! reads them back once the channel has answered; a diff spills its changed items' current
+//! fields until it reads their accepted values (see [`crate::diff`]).
 //!
 //! A record is length-prefixed binary (every length a u32, little-endian): its key, its
 //! 16-byte hash, then the number of fields (`u32::MAX` for none: an unchanged item being
@@ -20,7 +21,7 @@ use crate::state::SourceError;
 /// One record the state must learn. `fields` is `None` for an unchanged item being
 /// refreshed (the store keeps its values).
 #[derive(Debug)]
-pub(super) struct Spilled {
+pub(crate) struct Spilled {
     pub key: String,
     /// The engine's record hash.
     pub hash: u128,
@@ -33,7 +34,7 @@ const NO_FIELDS: u32 = u32::MAX;
 
 impl Spilled {
     /// The record's bytes, as [`Spill::push`] takes them.
-    pub(super) fn encode(
+    pub(crate) fn encode(
         key: &str,
         hash: u128,
         fields: Option<&Fields>,
@@ -144,24 +145,36 @@ fn take_text(bytes: &mut &[u8]) -> Result<String, SourceError> {
 }
 
 /// One feed's spill file: an anonymous temp file, gone when dropped.
-pub(super) struct Spill {
+pub(crate) struct Spill {
     writer: BufWriter<File>,
 }
 
 impl Spill {
-    pub(super) fn new_in(dir: &Path) -> io::Result<Spill> {
-        Ok(Spill {
-            writer: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
-        })
+    pub(crate) fn new_in(dir: &Path) -> io::Result<Spill> {
+        Ok(Spill::over(tempfile::tempfile_in(dir)?))
+    }
+
+    /// A spill in `dir`, or without one in the system's temp folder.
+    pub(crate) fn new_in_or_temp(dir: Option<&Path>) -> io::Result<Spill> {
+        match dir {
+            Some(dir) => Spill::new_in(dir),
+            None => Ok(Spill::over(tempfile::tempfile()?)),
+        }
+    }
+
+    fn over(file: File) -> Spill {
+        Spill {
+            writer: BufWriter::with_capacity(1 << 20, file),
+        }
     }
 
     /// Appends one record made by [`Spilled::encode`].
-    pub(super) fn push(&mut self, record: &[u8]) -> io::Result<()> {
+    pub(crate) fn push(&mut self, record: &[u8]) -> io::Result<()> {
         self.writer.write_all(record)
     }
 
     /// The spilled records from the start, in the order they were written.
-    pub(super) fn read(self) -> io::Result<impl Iterator<Item = Result<Spilled, SourceError>>> {
+    pub(crate) fn read(self) -> io::Result<impl Iterator<Item = Result<Spilled, SourceError>>> {
         let mut file = self.writer.into_inner().map_err(|err| err.into_error())?;
         file.rewind()?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
