@@ -16,122 +16,17 @@
 #[path = "../tests/cli/amazon_sp/server.rs"]
 mod server;
 
+mod harness;
+
+/// The server reads reference files through the tests' `support::shared`.
 mod support {
-    use std::path::{Path, PathBuf};
-
-    pub(crate) fn shared(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(relative)
-    }
+    pub(crate) use super::harness::shared;
 }
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use harness::{arg, catalog, copy_catalog, timed};
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| v.parse().expect("a number"))
-}
-
-/// Runs omnifeed in `dir` with the LWA credentials; returns (wall seconds, peak RSS MiB,
-/// exit code).
-// The child is reaped by `wait4`, which also gives its own peak RSS (std's `wait` cannot).
-#[allow(clippy::zombie_processes)]
-fn timed(dir: &Path, args: &[&str]) -> (f64, f64, i32) {
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_omnifeed"))
-        .current_dir(dir)
-        .args(args)
-        .env("SP_API_CLIENT_ID", server::CLIENT_ID)
-        .env("SP_API_CLIENT_SECRET", server::CLIENT_SECRET)
-        .env("SP_API_REFRESH_TOKEN", server::REFRESH_TOKEN)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start omnifeed");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child, status and usage point to live locals.
-    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed().as_secs_f64();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (wall, usage.ru_maxrss as f64 / 1024.0, code)
-}
-
-fn catalog(variants: u64, stores: u64) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/bench-data")
-        .join(format!("v{variants}-s{stores}"));
-    if !path.join("products.csv").exists() {
-        eprintln!(
-            "generating {variants} variants, {stores} stores into {} ...",
-            path.display()
-        );
-        let status = Command::new("python3")
-            .arg(support::shared("tools/gen_catalog.py"))
-            .arg(&path)
-            .args([
-                "--variants",
-                &variants.to_string(),
-                "--stores",
-                &stores.to_string(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("python3");
-        assert!(status.success(), "gen_catalog.py failed");
-    }
-    path
-}
-
-/// Copies the catalog into `to`, with the title of the first `changed` new EUR rows (the
-/// feed's items) changed.
-fn copy_catalog(from: &Path, to: &Path, changed: u64) {
-    std::fs::create_dir_all(to).expect("catalog dir");
-    for name in ["inventory.csv", "locations.csv"] {
-        if from.join(name).exists() {
-            std::fs::copy(from.join(name), to.join(name)).expect("copy");
-        }
-    }
-    let mut reader = csv::Reader::from_path(from.join("products.csv")).expect("products");
-    let header = reader.headers().expect("header").clone();
-    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
-    let (title, currency, condition) = (column("title"), column("currency"), column("condition"));
-    let mut writer = csv::Writer::from_path(to.join("products.csv")).expect("write");
-    writer.write_record(&header).expect("header");
-    let mut record = csv::StringRecord::new();
-    let mut left = changed;
-    while reader.read_record(&mut record).expect("row") {
-        if left > 0 && &record[currency] == "EUR" && &record[condition] == "new" {
-            left -= 1;
-            let edited: csv::StringRecord = record
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    if i == title {
-                        format!("{v} v2")
-                    } else {
-                        v.to_owned()
-                    }
-                })
-                .collect();
-            writer.write_record(&edited).expect("row");
-        } else {
-            writer.write_record(&record).expect("row");
-        }
-    }
-    writer.flush().expect("flush");
-}
+/// The feed's items: new EUR listings, the ones whose titles the delta changes.
+const FEED_ROWS: &[(&str, &str)] = &[("currency", "EUR"), ("condition", "new")];
 
 /// Messages the server has taken so far, over every feed.
 fn processed(server: &server::SpApiServer) -> usize {
@@ -166,28 +61,33 @@ fn main() {
         ),
     )
     .expect("feed");
-    copy_catalog(&source, &dir.join("cat"), 0);
+    copy_catalog(&source, &dir.join("cat"), 0, FEED_ROWS);
     println!(
         "catalog: {variants} variants ({stores} stores), delta: {changed} changed titles; {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let env = [
+        ("SP_API_CLIENT_ID", server::CLIENT_ID),
+        ("SP_API_CLIENT_SECRET", server::CLIENT_SECRET),
+        ("SP_API_REFRESH_TOKEN", server::REFRESH_TOKEN),
+    ];
     let push = ["push", "--no-progress", "--force"];
-    let (wall, rss, code) = timed(dir, &push);
+    let (wall, rss, code) = timed(dir, &push, &env);
     let sent = processed(&server);
     let feeds = server.state().feeds_created;
     println!(
         "first push (all items)       {wall:8.2} s  {:8.0} items/s  peak RSS {rss:6.0} MiB  exit {code}  ({sent} items, {feeds} feeds)",
         sent as f64 / wall
     );
-    copy_catalog(&source, &dir.join("cat"), changed);
-    let (diff_wall, diff_rss, _) = timed(dir, &["diff", "--no-progress", "--limit", "0"]);
+    copy_catalog(&source, &dir.join("cat"), changed, FEED_ROWS);
+    let (diff_wall, diff_rss, _) = timed(dir, &["diff", "--no-progress", "--limit", "0"], &env);
     println!(
         "diff of the change            {diff_wall:8.2} s  {:>8}          peak RSS {diff_rss:6.0} MiB",
         ""
     );
     let before = processed(&server);
     let feeds_before = server.state().feeds_created;
-    let (wall, rss, code) = timed(dir, &push);
+    let (wall, rss, code) = timed(dir, &push, &env);
     let sent = processed(&server) - before;
     let state = server.state();
     println!(
