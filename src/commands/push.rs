@@ -139,6 +139,24 @@ fn print_report(
         }
     }
     for result in results {
+        if !result.channel_warnings.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "warning: feed `{}`: the channel accepted {} items with warnings:",
+                result.feed,
+                result.channel_warnings.len()
+            );
+            for warned in result.channel_warnings.iter().take(SHOWN_REJECTIONS) {
+                let _ = writeln!(stderr, "    {}: {}", warned.key, warned.message);
+            }
+            if result.channel_warnings.len() > SHOWN_REJECTIONS {
+                let _ = writeln!(
+                    stderr,
+                    "    … and {} more (--format json lists them all)",
+                    result.channel_warnings.len() - SHOWN_REJECTIONS
+                );
+            }
+        }
         if !result.held_back.is_empty() {
             let _ = writeln!(
                 stderr,

@@ -38,6 +38,9 @@ pub struct ItemOperation {
 pub enum ItemVerdict {
     /// The channel took it.
     Accepted,
+    /// The channel took it and warned (its messages): shown in the push's report, recorded
+    /// as accepted.
+    AcceptedWithWarnings(String),
     /// The channel refused this item for a reason a retry cannot fix (its message).
     Rejected(String),
     /// It never got an answer: a timeout, a 5xx after the retries, a dropped connection, the

@@ -35,6 +35,8 @@ pub(super) struct ItemsDelivered {
     /// Operations the channel answered (accepted or rejected).
     pub answered: u64,
     pub rejected: Vec<Rejection>,
+    /// Items the channel accepted with warnings, and its messages.
+    pub warned: Vec<Rejection>,
     /// Items not sent again: refused too often for the same content and reason.
     pub held_back: Vec<Rejection>,
     /// Operations without an answer, and the first reason.
@@ -274,6 +276,14 @@ fn tally(out: &mut ItemsDelivered, key: &str, verdict: ItemVerdict) -> Option<Ve
     match verdict {
         ItemVerdict::Accepted => {
             out.answered += 1;
+            Some(Verdict::Accepted)
+        }
+        ItemVerdict::AcceptedWithWarnings(message) => {
+            out.answered += 1;
+            out.warned.push(Rejection {
+                key: key.to_owned(),
+                message,
+            });
             Some(Verdict::Accepted)
         }
         ItemVerdict::Rejected(reason) => {

@@ -58,6 +58,10 @@ pub struct FeedResult {
     /// The items the channel rejected, `(key, its message)`; they stay pending.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channel_rejections: Vec<Rejection>,
+    /// Item-level destinations: items the channel accepted with warnings, `(key, its
+    /// messages)`; recorded as accepted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channel_warnings: Vec<Rejection>,
     /// Item-level destinations: items not sent because the channel refused the same content
     /// for the same reason too many runs in a row; sent again once their content changes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -193,6 +197,7 @@ pub fn push(
             sent: summary.records,
             recorded: None,
             channel_rejections: Vec::new(),
+            channel_warnings: Vec::new(),
             held_back: Vec::new(),
             not_sent: 0,
             sending: false,
@@ -385,6 +390,7 @@ fn apply_items(result: &mut FeedResult, delivered: ItemsDelivered, target: &str)
         FeedOutcome::Ok
     };
     result.channel_rejections = delivered.rejected;
+    result.channel_warnings = delivered.warned;
     result.held_back = delivered.held_back;
 }
 

@@ -35,9 +35,6 @@ use super::{Delivery, PushError, Transport};
 use crate::feed::Feed;
 use crate::report::progress::Progress;
 
-/// Amazon warnings printed per document when no log is set up (outside `sync`).
-const WARNINGS_SHOWN: usize = 20;
-
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Amazon processes a large listings feed in tens of minutes; several in a row take hours.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(4 * 3600);
@@ -302,7 +299,7 @@ impl ItemSession for Session<'_> {
             let count = documents.len().max(1);
             futures::stream::iter(documents)
                 .map(|document| async move {
-                    let answers = this.deliver(&document, batch).await;
+                    let answers = this.deliver(&document).await;
                     this.progress.advance(document.operations.len() as u64);
                     (document.operations, answers)
                 })
@@ -334,7 +331,7 @@ impl Drop for Session<'_> {
 
 impl Session<'_> {
     /// One verdict per message of `document`.
-    async fn deliver(&self, document: &Document, batch: &[ItemOperation]) -> Vec<ItemVerdict> {
+    async fn deliver(&self, document: &Document) -> Vec<ItemVerdict> {
         let all = |verdict: ItemVerdict| vec![verdict; document.operations.len()];
         if let Some(fatal) = self.fatal.get() {
             return all(ItemVerdict::NotSent(fatal.clone()));
@@ -344,40 +341,8 @@ impl Session<'_> {
                 "the feed's deadline ({} s, deadline_seconds) passed",
                 self.deadline_after.as_secs()
             ))),
-            Ok(Ok(report)) => {
-                let (verdicts, warnings) = report.verdicts(document.operations.len());
-                // Outside `sync` no log is set up: the warnings go to stderr, the first
-                // few per document, so that a push shows them too.
-                let logged = tracing::dispatcher::has_been_set();
-                let total = warnings.len();
-                for (shown, warning) in warnings.into_iter().enumerate() {
-                    let key = document
-                        .operations
-                        .get(warning.message)
-                        .map_or("", |index| batch[*index].key.as_str());
-                    if logged {
-                        tracing::warn!(
-                            feed = self.feed.id,
-                            key,
-                            "Amazon accepted `{key}` with a warning: {}",
-                            warning.text
-                        );
-                    } else if shown < WARNINGS_SHOWN {
-                        eprintln!(
-                            "warning: {}: Amazon accepted `{key}` with a warning: {}",
-                            self.feed.id, warning.text
-                        );
-                    }
-                }
-                if !logged && total > WARNINGS_SHOWN {
-                    eprintln!(
-                        "warning: {}: and {} more Amazon warnings in this document",
-                        self.feed.id,
-                        total - WARNINGS_SHOWN
-                    );
-                }
-                verdicts
-            }
+            // Warnings travel with their verdicts to the push's report.
+            Ok(Ok(report)) => report.verdicts(document.operations.len()),
             Ok(Err(failure)) => {
                 let message = match failure.fatal {
                     true => self.fatal.get_or_init(|| failure.message.clone()).clone(),

@@ -44,13 +44,6 @@ struct Summary {
     messages_processed: Option<u64>,
 }
 
-/// A message's warnings, for the log.
-pub(super) struct Warning {
-    /// Index of the message in its document (messageId - 1).
-    pub(super) message: usize,
-    pub(super) text: String,
-}
-
 impl Report {
     pub(super) fn parse(bytes: &[u8]) -> Result<Report, String> {
         serde_json::from_slice(bytes).map_err(|err| {
@@ -59,9 +52,9 @@ impl Report {
     }
 
     /// One verdict per message of a document of `messages` messages, and the warnings.
-    pub(super) fn verdicts(&self, messages: usize) -> (Vec<ItemVerdict>, Vec<Warning>) {
+    pub(super) fn verdicts(&self, messages: usize) -> Vec<ItemVerdict> {
         let mut errors: HashMap<usize, Vec<String>> = HashMap::new();
-        let mut warnings = Vec::new();
+        let mut warnings: HashMap<usize, Vec<String>> = HashMap::new();
         let mut whole_feed: Vec<String> = Vec::new();
         for issue in &self.issues {
             let text = issue.text();
@@ -72,10 +65,7 @@ impl Report {
                 .filter(|index| *index < messages);
             match (index, issue.severity) {
                 (Some(index), Severity::Error) => errors.entry(index).or_default().push(text),
-                (Some(index), _) => warnings.push(Warning {
-                    message: index,
-                    text,
-                }),
+                (Some(index), _) => warnings.entry(index).or_default().push(text),
                 (None, Severity::Error) => whole_feed.push(text),
                 (None, _) => {}
             }
@@ -92,17 +82,17 @@ impl Report {
                 "Amazon processed {n} of the document's {messages} messages; sent again next push"
             )
         });
-        let verdicts = (0..messages)
+        (0..messages)
             .map(|index| match errors.remove(&index) {
                 Some(reasons) => ItemVerdict::Rejected(reasons.join("; ")),
                 None if all_refused => ItemVerdict::Rejected(whole_feed.join("; ")),
-                None => match &unprocessed {
-                    Some(reason) => ItemVerdict::NotSent(reason.clone()),
-                    None => ItemVerdict::Accepted,
+                None => match (&unprocessed, warnings.remove(&index)) {
+                    (Some(reason), _) => ItemVerdict::NotSent(reason.clone()),
+                    (None, Some(warned)) => ItemVerdict::AcceptedWithWarnings(warned.join("; ")),
+                    (None, None) => ItemVerdict::Accepted,
                 },
             })
-            .collect();
-        (verdicts, warnings)
+            .collect()
     }
 
     /// The errors not tied to a message, for a FATAL feed's reason.
@@ -146,7 +136,7 @@ mod tests {
                 "summary":{"errors":2,"warnings":1,"messagesProcessed":3,"messagesAccepted":2,"messagesInvalid":1}}"#,
         )
         .unwrap();
-        let (verdicts, warnings) = report.verdicts(3);
+        let verdicts = report.verdicts(3);
         assert_eq!(verdicts[0], ItemVerdict::Accepted);
         assert_eq!(
             verdicts[1],
@@ -154,9 +144,10 @@ mod tests {
                 "90220: 'brand' is required; 99022: too few (attribute purchasable_offer)".into()
             )
         );
-        assert_eq!(verdicts[2], ItemVerdict::Accepted);
-        assert_eq!(warnings.len(), 1);
-        assert_eq!(warnings[0].message, 2);
+        assert_eq!(
+            verdicts[2],
+            ItemVerdict::AcceptedWithWarnings("18027: image small".into())
+        );
     }
 
     #[test]
@@ -167,7 +158,7 @@ mod tests {
                 "summary":{"errors":1,"warnings":0,"messagesProcessed":0,"messagesAccepted":0,"messagesInvalid":0}}"#,
         )
         .unwrap();
-        let (verdicts, _) = report.verdicts(2);
+        let verdicts = report.verdicts(2);
         assert!(
             verdicts
                 .iter()
@@ -183,7 +174,7 @@ mod tests {
                 "summary":{"errors":1,"warnings":0,"messagesProcessed":2,"messagesAccepted":1,"messagesInvalid":1}}"#,
         )
         .unwrap();
-        let (verdicts, _) = report.verdicts(3);
+        let verdicts = report.verdicts(3);
         assert_eq!(
             verdicts[0],
             ItemVerdict::Rejected("90220: 'brand' is required".into())

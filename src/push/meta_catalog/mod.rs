@@ -4,7 +4,7 @@
 //! requests per `POST /{version}/{catalog_id}/items_batch`. Each item's verdict comes from
 //! the call's `validation_status` (errors: rejected, not ingested) and then from
 //! `check_batch_request_status`, polled per handle with a growing wait until Meta has
-//! processed the batch (errors: rejected; warnings: accepted, and shown).
+//! processed the batch (errors: rejected; warnings: accepted, listed in the push's report).
 //!
 //! Where each field goes in `data` is the channel spec's `api` (see
 //! [`crate::push::api_body`]). Calls run on the process's one runtime, at most
@@ -294,7 +294,8 @@ struct Shared {
     poll_interval: Duration,
     /// Set by the first failure no item can get past; later calls are not made.
     fatal: OnceLock<String>,
-    /// `(retailer id, message)` of every warning Meta gave, shown when the session ends.
+    /// `(retailer id, message)` of the warnings Meta gave that name no item it was sent,
+    /// shown when the session ends (the others go with their items' verdicts).
     warnings: Mutex<Vec<(String, String)>>,
     deadline: tokio::time::Instant,
     deadline_after: Duration,
@@ -371,17 +372,15 @@ impl Drop for Session<'_> {
     }
 }
 
-/// Meta's warnings (the items were accepted): on stderr, through the log when `sync` set
-/// one up.
+/// Meta's warnings that name no item it was sent (an item's own go with its verdict): on
+/// stderr, through the log when `sync` set one up.
 fn show_warnings(feed: &str, warnings: &[(String, String)]) {
     if warnings.is_empty() {
         return;
     }
-    let items: std::collections::HashSet<&str> =
-        warnings.iter().map(|(key, _)| key.as_str()).collect();
     let mut lines = vec![format!(
-        "feed `{feed}`: Meta accepted {} item(s) with warnings:",
-        items.len()
+        "feed `{feed}`: Meta gave {} warning(s) naming no item it was sent:",
+        warnings.len()
     )];
     for (key, message) in warnings.iter().take(WARNINGS_SHOWN) {
         lines.push(format!("  {key}: {message}"));
@@ -537,20 +536,32 @@ impl Session<'_> {
         // Meta may repeat a warning in the validation status and in the batch status.
         warnings.sort();
         warnings.dedup();
-        if !warnings.is_empty() {
+        // A warning travels with its item's verdict; one naming no item of this call is
+        // shown when the session ends.
+        let mut warned: Vec<Vec<String>> = vec![Vec::new(); call.len()];
+        let mut unmatched = Vec::new();
+        for (key, message) in warnings {
+            match by_key.get(key.as_str()) {
+                Some(&position) => warned[position].push(message),
+                None => unmatched.push((key, message)),
+            }
+        }
+        if !unmatched.is_empty() {
             shared
                 .warnings
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .extend(warnings);
+                .extend(unmatched);
         }
         Ok(call
             .iter()
             .zip(errors)
-            .map(|(entry, errors)| {
+            .zip(warned)
+            .map(|((entry, errors), warned)| {
                 let verdict = match (errors.is_empty(), &outcome) {
                     (false, _) => ItemVerdict::Rejected(errors.join("; ")),
-                    (true, None) => ItemVerdict::Accepted,
+                    (true, None) if warned.is_empty() => ItemVerdict::Accepted,
+                    (true, None) => ItemVerdict::AcceptedWithWarnings(warned.join("; ")),
                     (true, Some(why)) => ItemVerdict::NotSent(why.clone()),
                 };
                 (entry.index, verdict)

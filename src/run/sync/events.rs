@@ -64,6 +64,18 @@ fn log_feed(result: &FeedResult) {
             first.message
         );
     }
+    if !result.channel_warnings.is_empty() {
+        let first = &result.channel_warnings[0];
+        tracing::warn!(
+            feed,
+            warned = result.channel_warnings.len(),
+            "feed `{feed}`: the channel accepted {} items with warnings (first: {}: {}); the \
+             run report lists them all",
+            result.channel_warnings.len(),
+            first.key,
+            first.message
+        );
+    }
     for (rule, count) in &result.rejected {
         tracing::error!(
             feed,

@@ -201,6 +201,19 @@ fn listings_reach_amazon_in_paced_documents_and_the_state_follows_each_report() 
         feed["channel_rejections"][0]["message"],
         "90220: 'brand' is required but not supplied."
     );
+    // Amazon's warning comes back in the report with its listing, which counts as accepted.
+    assert_eq!(
+        feed["channel_warnings"],
+        serde_json::json!([{ "key": warned, "message": "18027: The image is small." }]),
+        "{report}"
+    );
+    assert!(
+        first
+            .stderr()
+            .contains("the channel accepted 1 items with warnings"),
+        "{}",
+        first.stderr()
+    );
     {
         let state = project.server.state();
         // Seven messages a document, so several feeds, paced by createFeed's usage plan

@@ -315,9 +315,15 @@ fn rejections_warnings_slow_handles_split_calls_removals_and_cleared_fields() {
     let rejection = &report["feeds"][0]["channel_rejections"][0];
     assert_eq!(rejection["key"], ids[0].as_str());
     assert_eq!(rejection["message"], reason);
+    // The warned item is accepted, and its warning is in the report next to it.
+    assert_eq!(
+        report["feeds"][0]["channel_warnings"],
+        serde_json::json!([{ "key": ids[2], "message": "Missing recommended field: gtin" }]),
+        "{report}"
+    );
     let stderr = first.stderr();
     assert!(
-        stderr.contains("Meta accepted 1 item(s) with warnings")
+        stderr.contains("the channel accepted 1 items with warnings")
             && stderr.contains(&format!("{}: Missing recommended field: gtin", ids[2])),
         "{stderr}"
     );
