@@ -185,7 +185,8 @@ impl DiffBuilder {
     }
 
     /// Puts the spill file of changed items' fields in `dir`: next to the state, rather
-    /// than in a temp folder that may be memory (tmpfs).
+    /// than in a temp folder that may be memory (tmpfs). Where `dir` takes no file, the
+    /// temp folder does.
     pub fn spill_in(mut self, dir: PathBuf) -> DiffBuilder {
         self.spill_dir = Some(dir);
         self
@@ -243,10 +244,14 @@ impl DiffBuilder {
         if self.spill_error.is_none() {
             let written = match &mut self.changed_fields {
                 Some(spill) => spill.push(&Spilled::encode(&key, 0, Some(fields), None)),
-                None => Spill::new_in_or_temp(self.spill_dir.as_deref()).and_then(|spill| {
-                    let spill = self.changed_fields.insert(spill);
-                    spill.push(&Spilled::encode(&key, 0, Some(fields), None))
-                }),
+                // `diff` only reads the state: a state folder it may not write to falls
+                // back to the temp folder.
+                None => Spill::new_in_or_temp(self.spill_dir.as_deref())
+                    .or_else(|beside_state| Spill::new_in_or_temp(None).map_err(|_| beside_state))
+                    .and_then(|spill| {
+                        let spill = self.changed_fields.insert(spill);
+                        spill.push(&Spilled::encode(&key, 0, Some(fields), None))
+                    }),
             };
             if let Err(err) = written {
                 self.spill_error = Some(err.to_string());
