@@ -468,13 +468,21 @@ impl<'f> FeedContext<'f> {
         let window = price.sale.and_then(|sale| {
             sale::window_in(&sale, &self.feed.catalog_time_zone, &self.feed.time_zone)
         });
-        if let Some(next_run) = self.next_run
-            && let Some(change) =
-                sale::change_before(item.variant.sku, &price, window, self.now, next_run)
-        {
-            match self.sale_changes.lock() {
-                Ok(mut changes) => changes.push(change),
-                Err(poisoned) => poisoned.into_inner().push(change),
+        if let Some(next_run) = self.next_run {
+            // The prices the feed will send then: after its `price_adjust`. A price the
+            // rule refuses is not sent at all, so it changes nothing.
+            let sent = match &self.feed.price_adjust {
+                None => Some(price),
+                Some(rule) => rule.apply_price(&price).ok(),
+            };
+            let changes = sent.map_or_else(Vec::new, |sent| {
+                sale::changes_before(item.variant.sku, &sent, window, self.now, next_run)
+            });
+            if !changes.is_empty() {
+                match self.sale_changes.lock() {
+                    Ok(mut all) => all.extend(changes),
+                    Err(poisoned) => poisoned.into_inner().extend(changes),
+                }
             }
         }
         let schedules = self.feed.spec.sale_effective_dates;

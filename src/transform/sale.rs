@@ -100,31 +100,44 @@ pub enum SaleChangeKind {
     SaleEnds,
 }
 
-/// The change of `price`'s sale in `(now, next_run]`, if any.
-pub fn change_before(
+/// The changes of `price`'s sale in `(now, next_run]`, by time: its start, its end, or
+/// both for a sale that opens and closes before the next run.
+pub fn changes_before(
     sku: &str,
     price: &Price,
     window: Option<(Timestamp, Timestamp)>,
     now: Timestamp,
     next_run: Timestamp,
-) -> Option<SaleChange> {
-    let sale = price.sale?;
-    let (start, end) = window?;
-    let within = |at: Timestamp| now < at && at <= next_run;
-    let (change, at, before, after) = if within(start) {
-        (SaleChangeKind::SaleStarts, start, price.regular, sale.price)
-    } else if within(end) {
-        (SaleChangeKind::SaleEnds, end, sale.price, price.regular)
-    } else {
-        return None;
+) -> Vec<SaleChange> {
+    let (Some(sale), Some((start, end))) = (price.sale, window) else {
+        return Vec::new();
     };
-    Some(SaleChange {
+    let within = |at: Timestamp| now < at && at <= next_run;
+    let change = |change, at, before: crate::model::Money, after: crate::model::Money| SaleChange {
         sku: sku.to_owned(),
         change,
         at,
         before: before.to_string(),
         after: after.to_string(),
-    })
+    };
+    let mut changes = Vec::new();
+    if within(start) {
+        changes.push(change(
+            SaleChangeKind::SaleStarts,
+            start,
+            price.regular,
+            sale.price,
+        ));
+    }
+    if within(end) {
+        changes.push(change(
+            SaleChangeKind::SaleEnds,
+            end,
+            sale.price,
+            price.regular,
+        ));
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -256,17 +269,40 @@ mod tests {
     fn changes_before_the_next_run_are_named() {
         let price = on_sale("2026-11-27T00:00:00Z", "2026-11-30T00:00:00Z", false);
         let window = price.sale.unwrap().window;
-        let change = |now, next| change_before("A", &price, window, at(now), at(next));
-        let ends = change("2026-11-29T23:30:00Z", "2026-11-30T00:00:00Z").unwrap();
-        assert_eq!(ends.change, SaleChangeKind::SaleEnds);
+        let changes = |now, next| changes_before("A", &price, window, at(now), at(next));
+        let ends = changes("2026-11-29T23:30:00Z", "2026-11-30T00:00:00Z");
+        assert_eq!(ends.len(), 1);
+        assert_eq!(ends[0].change, SaleChangeKind::SaleEnds);
         assert_eq!(
-            (ends.before.as_str(), ends.after.as_str()),
+            (ends[0].before.as_str(), ends[0].after.as_str()),
             ("15.00 EUR", "20.00 EUR")
         );
-        let starts = change("2026-11-26T23:30:00Z", "2026-11-27T01:00:00Z").unwrap();
-        assert_eq!(starts.change, SaleChangeKind::SaleStarts);
+        let starts = changes("2026-11-26T23:30:00Z", "2026-11-27T01:00:00Z");
+        assert_eq!(starts.len(), 1);
+        assert_eq!(starts[0].change, SaleChangeKind::SaleStarts);
         // A change exactly at `now` has happened: this run sends it.
-        assert!(change("2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z").is_none());
-        assert!(change("2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z").is_none());
+        assert!(changes("2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z").is_empty());
+        assert!(changes("2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z").is_empty());
+        // A sale that opens and closes before the next run: both, in order.
+        let both = changes("2026-11-26T00:00:00Z", "2026-12-01T00:00:00Z");
+        assert_eq!(
+            both.iter()
+                .map(|c| (c.change, c.at, c.before.as_str(), c.after.as_str()))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    SaleChangeKind::SaleStarts,
+                    at("2026-11-27T00:00:00Z"),
+                    "20.00 EUR",
+                    "15.00 EUR"
+                ),
+                (
+                    SaleChangeKind::SaleEnds,
+                    at("2026-11-30T00:00:00Z"),
+                    "15.00 EUR",
+                    "20.00 EUR"
+                ),
+            ]
+        );
     }
 }

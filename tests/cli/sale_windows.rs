@@ -346,3 +346,86 @@ fn now_is_global_and_checked() {
         "{text}"
     );
 }
+
+/// The future changes are the prices the feed will send: after its `price_adjust`. A flash
+/// sale that opens and closes before the next run shows both changes.
+#[test]
+fn future_changes_carry_the_feeds_price_rule_and_a_short_sale_shows_start_and_end() {
+    let env = project(&[
+        row("FLASH", "2026-11-29T23:10", "2026-11-29T23:20"),
+        row("ENDS", "2026-11-27T00:00", "2026-11-30T00:00"),
+    ]);
+    env.write(
+        "feeds/pinterest.toml",
+        dir_feed(
+            "pinterest",
+            "csv",
+            "file = \"pin\"\nprice_adjust = \"+10%\"\n",
+        ),
+    );
+    // 23:00 Berlin on 29 November; the next run at 00:30.
+    let report = env
+        .run(&[
+            "diff",
+            "pinterest",
+            "--now",
+            "2026-11-29T22:00:00Z",
+            "--next-run",
+            "2026-11-29T23:30:00Z",
+            "--format",
+            "json",
+        ])
+        .json();
+    let changes: Vec<(String, String, String, String, String)> =
+        report["feeds"][0]["future_changes"]
+            .as_array()
+            .expect("future_changes")
+            .iter()
+            .map(|c| {
+                let text = |name: &str| c[name].as_str().expect(name).to_owned();
+                (
+                    text("sku"),
+                    text("change"),
+                    text("at"),
+                    text("before"),
+                    text("after"),
+                )
+            })
+            .collect();
+    let change = |sku: &str, kind: &str, at: &str, before: &str, after: &str| {
+        (
+            sku.to_owned(),
+            kind.to_owned(),
+            at.to_owned(),
+            before.to_owned(),
+            after.to_owned(),
+        )
+    };
+    // 20.00 and 15.00 EUR in the catalog, +10 % in this feed.
+    assert_eq!(
+        changes,
+        vec![
+            change(
+                "FLASH",
+                "sale_starts",
+                "2026-11-29T22:10:00Z",
+                "22.00 EUR",
+                "16.50 EUR"
+            ),
+            change(
+                "FLASH",
+                "sale_ends",
+                "2026-11-29T22:20:00Z",
+                "16.50 EUR",
+                "22.00 EUR"
+            ),
+            change(
+                "ENDS",
+                "sale_ends",
+                "2026-11-29T23:00:00Z",
+                "16.50 EUR",
+                "22.00 EUR"
+            ),
+        ]
+    );
+}
