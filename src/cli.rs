@@ -196,6 +196,11 @@ pub struct CheckArgs {
     /// JSON output lists them all.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// A feed that leaves a SKU out by one of its `[filters]` (conditions, brands,
+    /// in_stock_only, …) is not a mismatch: it declared it does not carry such items. They
+    /// are counted (`filtered_allowed`), not compared.
+    #[arg(long)]
+    pub allow_filtered: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,25 @@ pub struct Tally {
     pub skus_with_mismatches: u64,
     /// Mismatches by kind (`price`, `missing`, …).
     pub mismatches: std::collections::BTreeMap<&'static str, u64>,
+    /// With `allow_filtered`: items a feed left out by one of its `[filters]`, not compared.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub filtered_allowed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What a check keeps and how strict it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions {
+    /// Reports kept in memory for printing.
+    pub keep: usize,
+    /// Every report goes to a temporary file for [`CheckResult::write_all`].
+    pub list_all: bool,
+    /// A feed that leaves an item out by one of its `[filters]` is left out of that item's
+    /// comparison: the feed declared it does not carry such items.
+    pub allow_filtered: bool,
 }
 
 pub struct CheckResult {
@@ -65,16 +84,19 @@ impl CheckResult {
     }
 }
 
-/// Runs the check over `feeds`; `keep` reports are kept in memory for printing, and with
-/// `list_all` every report goes to a temporary file for [`CheckResult::write_all`].
+/// Runs the check over `feeds` (see [`CheckOptions`]).
 pub fn run(
     config: &Config,
     feeds: &[Feed],
     now: jiff::Timestamp,
-    keep: usize,
-    list_all: bool,
+    options: CheckOptions,
     progress: &Progress,
 ) -> anyhow::Result<CheckResult> {
+    let CheckOptions {
+        keep,
+        list_all,
+        allow_filtered,
+    } = options;
     let spill = if list_all {
         Some(tempfile::tempfile().map_err(|err| {
             crate::exit::ClassedError::new(
@@ -97,6 +119,7 @@ pub fn run(
         out,
         failed: None,
         keep,
+        allow_filtered,
         first: Vec::new(),
         tally: Tally::default(),
     };
@@ -141,6 +164,7 @@ struct CheckSink<'f> {
     /// The first write error; the run reports it at the end.
     failed: Option<std::io::Error>,
     keep: usize,
+    allow_filtered: bool,
     first: Vec<SkuReport>,
     tally: Tally,
 }
@@ -228,6 +252,14 @@ impl CheckSink<'_> {
                 What::Elsewhere => What::Elsewhere,
             };
             outcomes[*feed].add(what);
+        }
+        if self.allow_filtered {
+            for outcome in &mut outcomes {
+                if matches!(outcome, Outcome::LeftOut(Reason::Filtered { .. })) {
+                    *outcome = Outcome::Unseen;
+                    self.tally.filtered_allowed += 1;
+                }
+            }
         }
         if outcomes.iter().any(|o| matches!(o, Outcome::Sent(_))) {
             self.tally.checked += 1;

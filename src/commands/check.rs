@@ -14,6 +14,7 @@
 //!   "checked": 300,                 // catalog items at least one feed sends
 //!   "skus_with_mismatches": 2,      // SKU and country pairs below
 //!   "mismatches": { "missing": 1, "price": 1 },   // by kind
+//!   "filtered_allowed": 0,          // with --allow-filtered: items left out by [filters], not compared
 //!   "skus": [
 //!     { "sku": "SKU-1", "line": 12, "country": "DE", "mismatches": [
 //!       { "kind": "price", "agreed": "10.00 EUR", "differs": ["meta-catalog"],
@@ -69,7 +70,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit> {
         _ => args.limit.unwrap_or(HUMAN_LIMIT),
     };
     let list_all = global.format == OutputFormat::Json;
-    let mut result = check::run(&config, &feeds, now, keep, list_all, &progress)?;
+    let options = check::CheckOptions {
+        keep,
+        list_all,
+        allow_filtered: args.allow_filtered,
+    };
+    let mut result = check::run(&config, &feeds, now, options, &progress)?;
     progress.finish();
     report_catalog_rows(&result.engine.catalog.counts)?;
     let mut out = crate::report::stdout::stdout();
@@ -89,12 +95,13 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit> {
                 })
                 .collect();
             let head = format!(
-                "{{\n  \"clean\": {},\n  \"feeds\": {},\n  \"checked\": {},\n  \"skus_with_mismatches\": {},\n  \"mismatches\": {},\n  \"skus\": [\n",
+                "{{\n  \"clean\": {},\n  \"feeds\": {},\n  \"checked\": {},\n  \"skus_with_mismatches\": {},\n  \"mismatches\": {},\n  \"filtered_allowed\": {},\n  \"skus\": [\n",
                 tally.skus_with_mismatches == 0,
                 serde_json::to_string(&lines)?,
                 tally.checked,
                 tally.skus_with_mismatches,
                 serde_json::to_string(&tally.mismatches)?,
+                tally.filtered_allowed,
             );
             out.write_all(head.as_bytes())?;
             let tally_clean = tally.skus_with_mismatches == 0;

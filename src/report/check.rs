@@ -33,10 +33,14 @@ pub fn print_human(
             tally.skus_with_mismatches - shown
         )?;
     }
+    let allowed = match tally.filtered_allowed {
+        0 => String::new(),
+        n => format!(" ({n} left out by a feed's [filters], not compared: --allow-filtered)"),
+    };
     if tally.skus_with_mismatches == 0 {
         writeln!(
             out,
-            "check: {} SKUs agree across {feeds} feeds",
+            "check: {} SKUs agree across {feeds} feeds{allowed}",
             tally.checked
         )?;
         return Ok(());
@@ -48,7 +52,7 @@ pub fn print_human(
         .collect();
     writeln!(
         out,
-        "check: {} SKUs differ across {feeds} feeds, of {} checked ({})",
+        "check: {} SKUs differ across {feeds} feeds, of {} checked ({}){allowed}",
         tally.skus_with_mismatches,
         tally.checked,
         kinds.join(", ")
@@ -56,7 +60,12 @@ pub fn print_human(
     writeln!(
         out,
         "  hint: a price a channel is meant to differ by is declared in its feed (`price_adjust = \"+5%\"`); \
-         fix the others in the catalog or the feed's [fields] and [filters]"
+         fix the others in the catalog or the feed's [fields] and [filters]{}",
+        if tally.filtered_allowed == 0 && tally.mismatches.contains_key("missing") {
+            "; --allow-filtered accepts what a feed's [filters] leave out"
+        } else {
+            ""
+        }
     )
 }
 

@@ -359,6 +359,25 @@ fn a_sku_missing_from_a_feed_names_the_filter_the_rule_or_the_missing_mapping() 
         lines[2].contains("line=5,") && lines[2].contains("no EUR price"),
         "{lines:?}"
     );
+
+    // --allow-filtered: Meta declared it keeps Contoso only, so MUG-2 is not a mismatch;
+    // the rejected GTIN and the missing EUR price still are.
+    let allowed = env.run(&["check", "--allow-filtered", "--format", "json"]);
+    allowed.expect_code(1);
+    let report = allowed.json();
+    let skus: Vec<&str> = report["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sku| sku["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, ["MUG-3", "MUG-4"], "{report}");
+    assert_eq!(report["filtered_allowed"], 1, "{report}");
+    let text = env.run(&["check", "--allow-filtered"]).stdout();
+    assert!(
+        text.contains("check: 2 SKUs differ across 3 feeds, of 4 checked (missing 2) (1 left out by a feed's [filters], not compared: --allow-filtered)"),
+        "{text}"
+    );
 }
 
 #[test]
