@@ -48,7 +48,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{DiffArgs, GlobalArgs};
-use crate::diff::{FeedDiff, ItemChange};
+use crate::diff::{FeedDiff, ItemChange, Listing, Shown};
 use crate::exit::Exit;
 use crate::guards::GuardTrip;
 use crate::report::OutputFormat;
@@ -75,7 +75,7 @@ struct FeedReport<'a> {
     refreshed: u64,
     /// Items left out of the feed for an error, by rule (named on stderr).
     rejected: &'a std::collections::BTreeMap<&'static str, u64>,
-    guards: &'a [GuardTrip],
+    guards: Vec<GuardTrip>,
     /// Items whose last sent content the channel refused, with its reason.
     channel_rejected: Vec<PendingRejection>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,21 +106,27 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
             .every
             .and_then(|every| now.checked_add(every).ok()),
     };
+    let limit = match (args.limit, global.format) {
+        (Some(n), _) => Some(n),
+        (None, OutputFormat::Json) => None,
+        (None, _) => Some(HUMAN_LIMIT),
+    };
+    // Only the added and removed items shown get their fields built and read.
+    let shown = Shown {
+        skus: args.skus.clone(),
+        limit,
+    };
     let options = PlanOptions {
-        item_fields: true,
+        listing: Listing::Shown(shown.clone()),
         now,
         next_run,
     };
     let plan = run::analyze(&config, &feeds, store.as_ref(), &progress, &options)?;
     super::report_rejected_items(&plan.engine.findings)?;
     let has_changes = plan.feeds.iter().any(|p| !p.diff.is_empty());
-    let limit = match (args.limit, global.format) {
-        (Some(n), _) => Some(n),
-        (None, OutputFormat::Json) => None,
-        (None, _) => Some(HUMAN_LIMIT),
-    };
+    let summaries = &plan.engine.summaries;
     let mut reports: Vec<FeedReport<'_>> = Vec::with_capacity(feeds.len());
-    for ((feed, p), summary) in feeds.iter().zip(&plan.feeds).zip(&plan.engine.summaries) {
+    for ((feed, p), summary) in feeds.iter().zip(plan.feeds).zip(summaries) {
         let channel_rejected = match &store {
             Some(store) => store.pending_rejections(&feed.id)?,
             None => Vec::new(),
@@ -128,10 +134,10 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
         reports.push(FeedReport {
             feed: &feed.id,
             channel: &feed.spec.id,
-            diff: narrow(p.diff.clone(), args, limit),
+            diff: narrow(p.diff, &shown, &args.fields),
             refreshed: p.refreshed,
             rejected: &summary.rejected,
-            guards: &p.trips,
+            guards: p.trips,
             channel_rejected,
             next_run,
             future_changes: next_run.map(|_| summary.sale_changes.as_slice()),
@@ -164,30 +170,22 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
 }
 
 /// Applies `--sku`, `--field` and the limit. A SKU also matches per-store keys `STORE/SKU`.
-fn narrow(mut diff: FeedDiff, args: &DiffArgs, limit: Option<usize>) -> FeedDiff {
-    if !args.skus.is_empty() {
-        let matches = |key: &str| {
-            args.skus.iter().any(|sku| {
-                key == sku
-                    || key
-                        .rsplit_once('/')
-                        .is_some_and(|(_, item)| item == sku.as_str())
-            })
-        };
+fn narrow(mut diff: FeedDiff, shown: &Shown, fields: &[String]) -> FeedDiff {
+    if !shown.skus.is_empty() {
         let keys: Vec<String> = [&diff.added, &diff.changed, &diff.removed]
             .into_iter()
             .flatten()
-            .filter(|item| matches(&item.key))
+            .filter(|item| shown.matches(&item.key))
             .map(|item| item.key.clone())
             .collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         diff = diff.retain_keys(&keys);
     }
-    if !args.fields.is_empty() {
-        let fields: Vec<&str> = args.fields.iter().map(String::as_str).collect();
+    if !fields.is_empty() {
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         diff = diff.retain_fields(&fields);
     }
-    match limit {
+    match shown.limit {
         Some(n) => diff.limit(n),
         None => diff,
     }
@@ -226,7 +224,7 @@ fn print_human(out: &mut impl Write, report: &FeedReport<'_>) -> std::io::Result
     if let (Some(next_run), Some(changes)) = (report.next_run, report.future_changes) {
         print_future_changes(out, report, next_run, changes)?;
     }
-    for trip in report.guards {
+    for trip in &report.guards {
         writeln!(
             out,
             "  guard {}: {} (a push would stop; override with {} or --force)",

@@ -4,7 +4,7 @@
 //! then keeps only the fields that differ. Held in memory, the full field maps of both
 //! sides cost about 5.7 KB per changed Amazon listing, 1.7 GB for 300,000.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use crate::load::keys::{KeyMap, sku_key};
 use crate::spill::{Spill, Spilled};
 
 use super::accepted::{Accepted, Compared, IndexSet};
+use super::listing::Listing;
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
 
@@ -139,7 +140,11 @@ pub struct DiffBuilder {
     seen_added: KeyMap<u128, ()>,
     current: u64,
     unchanged: u64,
+    /// Added items as listed (see [`Listing`]); with a limit, the first ones by key are in
+    /// `added_first` instead.
     added: Vec<(String, Fields)>,
+    added_first: BTreeMap<String, Fields>,
+    added_total: u64,
     /// Keys of the changed items, in the order their fields were spilled.
     changed: Vec<String>,
     /// The changed items' current fields, made at the first one.
@@ -148,8 +153,8 @@ pub struct DiffBuilder {
     spill_dir: Option<PathBuf>,
     /// The first error writing the spill file, returned by [`DiffBuilder::finish`].
     spill_error: Option<String>,
-    /// Whether removed items list their accepted fields (a push needs only their keys).
-    removed_fields: bool,
+    /// Which added and removed items are listed with their fields.
+    listing: Listing,
 }
 
 impl DiffBuilder {
@@ -176,11 +181,13 @@ impl DiffBuilder {
             current: 0,
             unchanged: 0,
             added: Vec::new(),
+            added_first: BTreeMap::new(),
+            added_total: 0,
             changed: Vec::new(),
             changed_fields: None,
             spill_dir: None,
             spill_error: None,
-            removed_fields: true,
+            listing: Listing::All,
         }
     }
 
@@ -192,9 +199,9 @@ impl DiffBuilder {
         self
     }
 
-    /// Removed items list no fields, and [`DiffBuilder::finish`] looks none up.
-    pub fn without_removed_fields(mut self) -> DiffBuilder {
-        self.removed_fields = false;
+    /// Lists added and removed items as `listing` says (default: all, with their fields).
+    pub fn listing(mut self, listing: Listing) -> DiffBuilder {
+        self.listing = listing;
         self
     }
 
@@ -235,9 +242,29 @@ impl DiffBuilder {
         match seen {
             Seen::Unchanged { .. } => self.unchanged += 1,
             Seen::Changed { key, fields, .. } => self.spill_changed(key, &fields),
-            Seen::Added { key, fields, .. } => self.added.push((key, fields)),
+            Seen::Added { key, fields, .. } => self.add(key, fields),
         }
         Ok(())
+    }
+
+    fn add(&mut self, key: String, fields: Fields) {
+        self.added_total += 1;
+        let Listing::Shown(shown) = &self.listing else {
+            self.added.push((key, fields));
+            return;
+        };
+        if !shown.matches(&key) {
+            return;
+        }
+        match shown.limit {
+            None => self.added.push((key, fields)),
+            Some(limit) => {
+                self.added_first.insert(key, fields);
+                if self.added_first.len() > limit {
+                    self.added_first.pop_last();
+                }
+            }
+        }
     }
 
     fn spill_changed(&mut self, key: String, fields: &Fields) {
@@ -274,12 +301,12 @@ impl DiffBuilder {
     }
 
     /// Keys whose last accepted field values [`DiffBuilder::finish`] asks for: the changed
-    /// and (unless [`DiffBuilder::without_removed_fields`]) the removed ones, sorted.
+    /// and the removed ones the [`Listing`] lists with fields, sorted.
     pub fn keys_needing_before(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.changed.iter().map(String::as_str).collect();
-        if self.removed_fields {
-            keys.extend(self.removed_keys());
-        }
+        let mut removed: Vec<&str> = self.removed_keys().collect();
+        removed.sort_unstable();
+        keys.extend(self.listing.removed_with_fields(&removed));
         keys.sort_unstable();
         keys
     }
@@ -332,23 +359,34 @@ impl DiffBuilder {
         }
         let unnamed = self.unnamed_removed().len();
         let empty = Fields::new();
-        let removed_keys: Vec<&str> = self.removed_keys().collect();
+        let mut removed_keys: Vec<&str> = self.removed_keys().collect();
+        removed_keys.sort_unstable();
+        let with_fields: HashSet<&str> = self
+            .listing
+            .removed_with_fields(&removed_keys)
+            .into_iter()
+            .collect();
         let mut removed: Vec<ItemChange> = Vec::with_capacity(removed_keys.len());
         for chunk in removed_keys.chunks(BEFORE_CHUNK) {
-            let values = if self.removed_fields {
-                before(chunk)?
-            } else {
+            let asked: Vec<&str> = chunk
+                .iter()
+                .copied()
+                .filter(|key| with_fields.contains(key))
+                .collect();
+            let values = if asked.is_empty() {
                 HashMap::new()
+            } else {
+                before(&asked)?
             };
             removed.extend(chunk.iter().map(|&key| ItemChange {
                 key: key.to_owned(),
                 fields: field_changes(values.get(key).unwrap_or(&empty), &empty),
             }));
         }
-        removed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let changed = self.changed_items(before)?;
         let mut added: Vec<ItemChange> = std::mem::take(&mut self.added)
             .into_iter()
+            .chain(std::mem::take(&mut self.added_first))
             .map(|(key, fields)| ItemChange {
                 fields: field_changes(&empty, &fields),
                 key,
@@ -361,7 +399,7 @@ impl DiffBuilder {
             totals: DiffTotals {
                 previous: (self.accepted.len() - unnamed) as u64,
                 current: self.current,
-                added: added.len() as u64,
+                added: self.added_total,
                 changed: changed.len() as u64,
                 removed: removed.len() as u64,
                 unchanged: self.unchanged,

@@ -20,7 +20,8 @@
 //! }
 //! ```
 //!
-//! `totals` always describe the whole feed; the lists may be shortened by the filters.
+//! `totals` always describe the whole feed; the lists may be shortened by the filters (and
+//! the builder lists only what a [`Listing`] asks for).
 //! `added` and `removed` are sorted by key, `changed` largest change first (see [`rank`]).
 //! Within an item, `fields` are sorted by field name. `before`/`after` are `null` where the
 //! field is absent on that side.
@@ -29,6 +30,7 @@ mod accepted;
 mod build;
 mod filter;
 mod hash;
+mod listing;
 pub mod rank;
 
 #[cfg(test)]
@@ -39,6 +41,7 @@ use serde::Serialize;
 pub use accepted::{Accepted, AcceptedBuilder, Compared, Found, IndexSet};
 pub use build::{BEFORE_CHUNK, BeforeLookup, CurrentItem, DiffBuilder, DiffError, Duplicate, Seen};
 pub use hash::{HashInput, LIST_SEPARATOR, STORED_VALUE_CHARS, content_hash, stored_value};
+pub use listing::{Listing, Shown};
 pub use rank::Ranking;
 
 /// Field name -> value.

@@ -383,7 +383,7 @@ fn changed_items_spill_and_pair_with_their_accepted_values_chunk_by_chunk() {
 fn without_removed_fields_removed_items_are_keys_only() {
     let a = f(&[("price", "1.00 EUR")]);
     let accepted: HashMap<String, u128> = [("A".to_owned(), content_hash(&a))].into();
-    let builder = DiffBuilder::new(accepted).without_removed_fields();
+    let builder = DiffBuilder::new(accepted).listing(Listing::KeysOnly);
     assert!(builder.keys_needing_before().is_empty());
     let d = builder
         .finish(
@@ -426,4 +426,77 @@ fn a_spill_folder_that_takes_no_file_falls_back_to_the_temp_folder() {
             after: Some("2.00 EUR".into()),
         }]
     );
+}
+
+/// `diff` builds and reads fields only for the added and removed items it shows: the first
+/// `limit` by key among those `--sku` names, while the totals and the removed keys stay
+/// whole.
+#[test]
+fn a_shown_listing_keeps_fields_for_the_items_shown_only() {
+    let old = |i: usize| f(&[("price", &format!("{i}.00 EUR"))]);
+    // R00..R09 were accepted and are gone; A00..A09 are new, pushed in reverse order.
+    let accepted: HashMap<String, u128> = (0..10)
+        .map(|i| (format!("R{i:02}"), content_hash(&old(i))))
+        .collect();
+    let before: HashMap<String, Fields> = (0..10).map(|i| (format!("R{i:02}"), old(i))).collect();
+    let shown = |skus: &[&str], limit| {
+        Listing::Shown(Shown {
+            skus: skus.iter().map(|s| (*s).to_owned()).collect(),
+            limit,
+        })
+    };
+    let run = |listing: Listing| {
+        let mut builder = DiffBuilder::new(accepted.clone()).listing(listing);
+        for i in (0..10).rev() {
+            let fields = f(&[("price", &format!("1{i}.00 EUR"))]);
+            builder
+                .push(CurrentItem {
+                    key: format!("A{i:02}"),
+                    hash: content_hash(&fields),
+                    fields,
+                })
+                .expect("unique");
+        }
+        let mut asked = Vec::new();
+        let mut answer = lookup(&before);
+        let d = builder
+            .finish(
+                &mut |keys: &[&str]| {
+                    asked.extend(keys.iter().map(|k| (*k).to_owned()));
+                    answer(keys)
+                },
+                &Ranking::default(),
+            )
+            .expect("diff");
+        (d, asked)
+    };
+    let with_fields = |items: &[ItemChange]| -> Vec<String> {
+        items
+            .iter()
+            .filter(|i| !i.fields.is_empty())
+            .map(|i| i.key.clone())
+            .collect()
+    };
+
+    let (d, asked) = run(shown(&[], Some(3)));
+    assert_eq!((d.totals.added, d.totals.removed), (10, 10));
+    let added: Vec<&str> = d.added.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(added, ["A00", "A01", "A02"]);
+    assert_eq!(d.added[0].fields[0].after.as_deref(), Some("10.00 EUR"));
+    assert_eq!(d.removed.len(), 10, "every removed key is listed");
+    assert_eq!(with_fields(&d.removed), ["R00", "R01", "R02"]);
+    assert_eq!(asked, ["R00", "R01", "R02"]);
+
+    let (d, asked) = run(shown(&["A07", "R05"], None));
+    assert_eq!(d.totals.added, 10);
+    let added: Vec<&str> = d.added.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(added, ["A07"]);
+    assert_eq!(with_fields(&d.removed), ["R05"]);
+    assert_eq!(asked, ["R05"]);
+
+    // All lists everything, with fields.
+    let (d, asked) = run(Listing::All);
+    assert_eq!(d.added.len(), 10);
+    assert_eq!(with_fields(&d.removed).len(), 10);
+    assert_eq!(asked.len(), 10);
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use crate::diff::{Accepted, DiffBuilder, Duplicate, Seen};
+use crate::diff::{Accepted, DiffBuilder, Duplicate, Listing, Seen};
 use crate::export::{self, RecordSink, RecordView};
 use crate::feed::Feed;
 
@@ -13,9 +13,8 @@ pub(super) struct DiffSink<'f> {
     feeds: &'f [Feed],
     /// Per feed, set once the state is read (see [`super::analyze`]).
     accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-    /// Whether added and removed items list their fields (see
-    /// [`super::plan::PlanOptions::item_fields`]).
-    pub(super) item_fields: bool,
+    /// Which added and removed items are listed with their fields.
+    pub(super) listing: Listing,
     /// Where the builders spill changed items' fields.
     spill_dir: Option<PathBuf>,
     /// Made at the first collected record, when `accepted` is ready.
@@ -28,13 +27,13 @@ impl<'f> DiffSink<'f> {
     pub(super) fn new(
         feeds: &'f [Feed],
         accepted: &'f OnceLock<Vec<Arc<Accepted>>>,
-        item_fields: bool,
+        listing: Listing,
         spill_dir: Option<PathBuf>,
     ) -> DiffSink<'f> {
         DiffSink {
             feeds,
             accepted,
-            item_fields,
+            listing,
             spill_dir,
             builders: Vec::new(),
             errors: feeds.iter().map(|_| None).collect(),
@@ -58,11 +57,7 @@ impl<'f> DiffSink<'f> {
                         Some(dir) => builder.spill_in(dir.clone()),
                         None => builder,
                     };
-                    if self.item_fields {
-                        builder
-                    } else {
-                        builder.without_removed_fields()
-                    }
+                    builder.listing(self.listing.clone())
                 })
                 .collect();
         }
@@ -78,7 +73,7 @@ impl RecordSink for DiffSink<'_> {
             &self.accepted.wait()[feed],
             &view.key,
             view.hash,
-            self.item_fields,
+            self.listing.lists_fields_of(&view.key),
             || export::record_fields(&self.feeds[feed].spec, view.record),
         )
     }

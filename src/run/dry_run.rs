@@ -95,7 +95,7 @@ pub fn dry_run(
         .tempdir()
         .map_err(|err| anyhow::anyhow!("cannot create a temporary staging folder: {err}"))?;
     let plan_options = PlanOptions {
-        item_fields: false,
+        listing: crate::diff::Listing::KeysOnly,
         now: options.now,
         next_run: None,
     };

@@ -17,7 +17,8 @@ use super::diff_sink::DiffSink;
 use super::stage::{StageSink, StagedFeed};
 use crate::config::Config;
 use crate::diff::{
-    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Ranking,
+    Accepted, AcceptedBuilder, DiffBuilder, DiffError, Duplicate, FeedDiff, IndexSet, Listing,
+    Ranking,
 };
 use crate::exit::{ClassedError, ErrorClass};
 use crate::export::{self, EngineOptions, EngineResult, RecordSink};
@@ -55,9 +56,10 @@ pub struct Plan {
 
 /// What [`analyze`] computes beyond the counts.
 pub struct PlanOptions {
-    /// List the fields of added and removed items (shown by `diff`; `push` needs only their
-    /// keys, and on a first push of a big catalog they would be most of the memory).
-    pub item_fields: bool,
+    /// Which added and removed items the diff lists with their fields: those `diff` shows;
+    /// none for `push`, which needs only their keys (on a first push of a big catalog the
+    /// fields would be most of the memory).
+    pub listing: Listing,
     pub now: Timestamp,
     /// When the next run is due (`diff`): sales changing before it are listed.
     pub next_run: Option<Timestamp>,
@@ -130,7 +132,7 @@ fn analyze_with(
 ) -> anyhow::Result<(Plan, Option<Vec<StagedFeed>>)> {
     let ready = OnceLock::new();
     let stale_ready = OnceLock::new();
-    let diff_sink = DiffSink::new(feeds, &ready, options.item_fields, spill_dir(config));
+    let diff_sink = DiffSink::new(feeds, &ready, options.listing.clone(), spill_dir(config));
     let inputs = EngineInputs {
         config,
         feeds,

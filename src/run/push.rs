@@ -147,7 +147,7 @@ pub fn push(
         });
     }
     let plan_options = PlanOptions {
-        item_fields: false,
+        listing: crate::diff::Listing::KeysOnly,
         now,
         next_run: None,
     };

@@ -99,7 +99,9 @@ impl RecordSink for StageSink<'_> {
         };
         let record = match &seen {
             Seen::Changed { fields, .. } => spill(Some(fields)),
-            Seen::Added { fields, .. } if self.diff.item_fields => spill(Some(fields)),
+            Seen::Added { fields, .. } if self.diff.listing.lists_fields_of(&view.key) => {
+                spill(Some(fields))
+            }
             Seen::Added { .. } => spill(Some(&export::record_fields(
                 &self.feeds[feed].spec,
                 view.record,

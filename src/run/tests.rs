@@ -106,7 +106,7 @@ impl Project {
     fn plan(&self) -> FeedPlan {
         let store = open_existing_store(&self.config).expect("state");
         let options = PlanOptions {
-            item_fields: true,
+            listing: crate::diff::Listing::All,
             now: Timestamp::now(),
             next_run: None,
         };
