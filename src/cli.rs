@@ -44,7 +44,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Catalog folder in the canonical layout (products.csv, inventory.csv, locations.csv);
-    /// overrides the config's [catalog] dir.
+    /// overrides the config's `[catalog] dir`.
     #[arg(long, global = true, value_name = "DIR")]
     pub catalog: Option<PathBuf>,
     /// Report format on stdout.

@@ -3,7 +3,7 @@
 //! (connect, credentials, host keys, the target folder) without writing anything there.
 //!
 //! For a destination that takes single items, it lists the item operations instead of
-//! files: counts per kind, then the first few with their requests ([`super::dry_run_items`]).
+//! files: counts per kind, then the first few with their requests (`dry_run_items`).
 //!
 //! A dry run records nothing: no run in `omnifeed runs`, no item in the state. It reads the
 //! state as one read-only snapshot and does not take the project lock (a push going on

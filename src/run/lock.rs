@@ -46,7 +46,7 @@ impl ProjectLock {
 
     /// Takes the lock of the project whose state store is `state_path`, or says who holds
     /// it. Never waits for the holder's run: a second run must stop at once, not queue
-    /// behind a long push (it waits at most [`HOLDER_DETAILS_WAIT`] for the holder's name).
+    /// behind a long push (it waits at most `HOLDER_DETAILS_WAIT` for the holder's name).
     pub fn acquire(state_path: &Path, command: &str) -> Result<ProjectLock, LockError> {
         let path = Self::path_for(state_path);
         let io_err = |source| LockError::Io {

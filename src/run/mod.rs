@@ -8,7 +8,7 @@
 //!   [`Transport`](crate::push::Transport).
 //! - [`record`]: what the channel accepted is recorded in the state, one transaction per
 //!   feed, and the run's end with its per-feed counts.
-//! - [`items`]: a destination that takes single items is sent the diff item by item, and
+//! - `items`: a destination that takes single items is sent the diff item by item, and
 //!   each answered batch is recorded from the per-item verdicts.
 //!
 //! [`push::push`] runs the three in order. The commands in `commands/` only parse flags,

@@ -2,7 +2,7 @@
 //! its channel last accepted, counts the items due for an expiry refresh, and evaluates the
 //! guards.
 //!
-//! Speed and memory for a million items come from [`DiffSink`]: on the worker threads it
+//! Speed and memory for a million items come from `DiffSink`: on the worker threads it
 //! compares each record's hash with the accepted hash (the compact accepted set is shared
 //! read-only) and builds the field map only for new or changed records.
 

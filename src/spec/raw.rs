@@ -1,6 +1,6 @@
 //! The channel spec file format (`channel-specs/*.toml`), exactly as serde reads it.
 //! These doc comments are the reference for spec authors; `channel-specs/README.md`
-//! explains the format with examples. [`super::compile`] turns a `RawSpec` into a checked
+//! explains the format with examples. `compile` turns a `RawSpec` into a checked
 //! [`super::ChannelSpec`].
 
 use std::collections::BTreeMap;

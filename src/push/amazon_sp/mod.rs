@@ -1,9 +1,9 @@
 //! `[destination] kind = "amazon-sp-api"`: items go to Amazon as JSON_LISTINGS_FEED
 //! documents through the Selling Partner API's Feeds API 2021-06-30. Per batch of the run
-//! engine: the messages are built from the channel spec ([`document`]), split under the
+//! engine: the messages are built from the channel spec (`document`), split under the
 //! document limits, and each document is declared (`createFeedDocument`), uploaded with
 //! the declared Content-Type, submitted (`createFeed`), polled (`getFeed`) with a growing
-//! wait until Amazon is done, and its processing report fetched and read ([`report`]):
+//! wait until Amazon is done, and its processing report fetched and read (`report`):
 //! each message's issues are its item's verdict. A FATAL or CANCELLED feed leaves its
 //! items not sent, so the next push sends them again.
 //!
