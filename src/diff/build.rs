@@ -12,7 +12,7 @@ use crate::load::keys::{KeyMap, sku_key};
 use crate::spill::{Spill, Spilled};
 
 use super::accepted::{Accepted, Compared, IndexSet};
-use super::listing::Listing;
+use super::listing::{Listing, Shown};
 use super::rank::{Ranking, sort_changed};
 use super::{DiffTotals, FeedDiff, FieldChange, Fields, ItemChange};
 
@@ -245,6 +245,21 @@ impl DiffBuilder {
             Seen::Added { key, fields, .. } => self.add(key, fields),
         }
         Ok(())
+    }
+
+    /// With a [`Listing::Shown`] limit: the largest key among the first ones by key once
+    /// that many are kept. An added item whose key is not below it is not listed, so its
+    /// fields need not be built.
+    pub fn added_cutoff(&self) -> Option<&str> {
+        match &self.listing {
+            Listing::Shown(Shown {
+                limit: Some(limit), ..
+            }) if self.added_first.len() == *limit => self
+                .added_first
+                .last_key_value()
+                .map(|(key, _)| key.as_str()),
+            _ => None,
+        }
     }
 
     fn add(&mut self, key: String, fields: Fields) {

@@ -500,3 +500,40 @@ fn a_shown_listing_keeps_fields_for_the_items_shown_only() {
     assert_eq!(with_fields(&d.removed).len(), 10);
     assert_eq!(asked.len(), 10);
 }
+
+/// The cutoff the workers read: once `limit` added items are kept, the largest of them;
+/// it only falls, and an item at or past it (its fields never built) is not listed.
+#[test]
+fn the_added_cutoff_is_the_largest_kept_key_and_only_falls() {
+    let mut builder = DiffBuilder::new(HashMap::new()).listing(Listing::Shown(Shown {
+        skus: Vec::new(),
+        limit: Some(2),
+    }));
+    let mut push = |key: &str, fields: Fields| {
+        builder
+            .push(CurrentItem {
+                key: key.to_owned(),
+                hash: content_hash(&fields),
+                fields,
+            })
+            .expect("unique");
+        builder.added_cutoff().map(str::to_owned)
+    };
+    let built = || f(&[("title", "built")]);
+    assert_eq!(push("K5", built()), None);
+    assert_eq!(push("K3", built()), Some("K5".into()));
+    // Past the cutoff: a worker would not build its fields.
+    assert_eq!(push("K7", Fields::new()), Some("K5".into()));
+    assert_eq!(push("K1", built()), Some("K3".into()));
+    assert_eq!(push("K4", Fields::new()), Some("K3".into()));
+    let d = builder
+        .finish(&mut lookup(&HashMap::new()), &Ranking::default())
+        .expect("diff");
+    assert_eq!(d.totals.added, 5);
+    let listed: Vec<(&str, usize)> = d
+        .added
+        .iter()
+        .map(|i| (i.key.as_str(), i.fields.len()))
+        .collect();
+    assert_eq!(listed, [("K1", 1), ("K3", 1)]);
+}

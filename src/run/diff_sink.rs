@@ -2,7 +2,7 @@
 //! accepted set; the field map is built only for new or changed records.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::diff::{Accepted, DiffBuilder, Duplicate, Listing, Seen};
 use crate::export::{self, RecordSink, RecordView};
@@ -17,6 +17,10 @@ pub(super) struct DiffSink<'f> {
     pub(super) listing: Listing,
     /// Where the builders spill changed items' fields.
     spill_dir: Option<PathBuf>,
+    /// Per feed, [`DiffBuilder::added_cutoff`] as the collector last saw it: the workers
+    /// skip building fields of added items at or past it. A first `diff` of a million
+    /// items lists 20 and, without it, built every one's fields.
+    cutoffs: Vec<RwLock<Option<String>>>,
     /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
@@ -35,6 +39,7 @@ impl<'f> DiffSink<'f> {
             accepted,
             listing,
             spill_dir,
+            cutoffs: feeds.iter().map(|_| RwLock::new(None)).collect(),
             builders: Vec::new(),
             errors: feeds.iter().map(|_| None).collect(),
         }
@@ -65,6 +70,18 @@ impl<'f> DiffSink<'f> {
     }
 }
 
+impl DiffSink<'_> {
+    /// Whether an added item of `feed` with this key gets its fields built.
+    fn lists_fields_of(&self, feed: usize, key: &str) -> bool {
+        self.listing.lists_fields_of(key)
+            && self.cutoffs[feed]
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_deref()
+                .is_none_or(|cutoff| key < cutoff)
+    }
+}
+
 impl RecordSink for DiffSink<'_> {
     type Item = Seen;
 
@@ -73,13 +90,26 @@ impl RecordSink for DiffSink<'_> {
             &self.accepted.wait()[feed],
             &view.key,
             view.hash,
-            self.listing.lists_fields_of(&view.key),
+            self.lists_fields_of(feed, &view.key),
             || export::record_fields(&self.feeds[feed].spec, view.record),
         )
     }
 
     fn collect(&mut self, feed: usize, seen: Seen) {
-        if let Err(err) = self.builders()[feed].push_seen(seen)
+        // Made at the first record; then borrowed beside the cutoffs.
+        self.builders();
+        let builder = &mut self.builders[feed];
+        let pushed = builder.push_seen(seen);
+        // Only ever lowered: a worker that read an older one builds a few fields too many.
+        if let Some(cutoff) = builder.added_cutoff() {
+            let mut shared = self.cutoffs[feed]
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if shared.as_deref() != Some(cutoff) {
+                *shared = Some(cutoff.to_owned());
+            }
+        }
+        if let Err(err) = pushed
             && self.errors[feed].is_none()
         {
             self.errors[feed] = Some(err);

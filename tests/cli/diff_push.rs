@@ -210,7 +210,8 @@ fn diff_reports_exactly_the_catalog_mutations_then_push_clears_them() {
         .collect();
     let template = products.rows[0].clone();
     let added: BTreeSet<String> = (0..n).map(|i| format!("NEW-{i:04}")).collect();
-    for new_sku in &added {
+    // Appended last key first: `--limit` must still list the first ones by key.
+    for new_sku in added.iter().rev() {
         let row = Table::set(&template, sku, new_sku);
         let row = Table::set(&row, gtin, "");
         let row = Table::set(&row, group, "");
@@ -283,6 +284,28 @@ fn diff_reports_exactly_the_catalog_mutations_then_push_clears_them() {
         feed0(&limited)["changed"].as_array().expect("list").len(),
         3
     );
+    // Added and removed items: the first three by key, each with its fields (the only
+    // ones whose fields were built or read).
+    for (list, expected) in [
+        (
+            "added",
+            added.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
+        ("removed", removed.iter().copied().collect()),
+    ] {
+        let items = feed0(&limited)[list].as_array().expect("list").clone();
+        let listed: Vec<&str> = items
+            .iter()
+            .map(|item| item["key"].as_str().expect("key"))
+            .collect();
+        assert_eq!(listed, expected[..3], "{list}");
+        assert!(
+            items
+                .iter()
+                .all(|item| item["fields"].as_array().is_some_and(|f| !f.is_empty())),
+            "{list}: {items:?}"
+        );
+    }
 
     // The same change in text: "field: before → after".
     let text = env.run(&["diff", "--no-progress", "--sku", some]);
