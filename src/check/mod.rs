@@ -35,7 +35,8 @@ pub struct Tally {
     pub skus_with_mismatches: u64,
     /// Mismatches by kind (`price`, `missing`, …).
     pub mismatches: std::collections::BTreeMap<&'static str, u64>,
-    /// With `allow_filtered`: items a feed left out by one of its `[filters]`, not compared.
+    /// With `allow_filtered`: (item, feed) pairs where the feed left the item out by one of
+    /// its `[filters]` while another feed of the market sends it; not compared.
     #[serde(skip_serializing_if = "is_zero")]
     pub filtered_allowed: u64,
 }
@@ -253,11 +254,15 @@ impl CheckSink<'_> {
             };
             outcomes[*feed].add(what);
         }
+        // Feeds that left the item out by one of their `[filters]`, when that is allowed:
+        // not compared. They are counted where another feed of the market sends it (where
+        // none does, nothing could differ).
+        let mut filtered = vec![false; outcomes.len()];
         if self.allow_filtered {
-            for outcome in &mut outcomes {
+            for (outcome, filtered) in outcomes.iter_mut().zip(&mut filtered) {
                 if matches!(outcome, Outcome::LeftOut(Reason::Filtered { .. })) {
                     *outcome = Outcome::Unseen;
-                    self.tally.filtered_allowed += 1;
+                    *filtered = true;
                 }
             }
         }
@@ -265,6 +270,14 @@ impl CheckSink<'_> {
             self.tally.checked += 1;
         }
         for market in &self.markets {
+            if market
+                .feeds
+                .iter()
+                .any(|&feed| matches!(outcomes[feed], Outcome::Sent(_)))
+            {
+                self.tally.filtered_allowed +=
+                    market.feeds.iter().filter(|&&feed| filtered[feed]).count() as u64;
+            }
             let Some(report) = compare::compare(self.feeds, market, sku, line, &outcomes) else {
                 continue;
             };

@@ -14,7 +14,8 @@
 //!   "checked": 300,                 // catalog items at least one feed sends
 //!   "skus_with_mismatches": 2,      // SKU and country pairs below
 //!   "mismatches": { "missing": 1, "price": 1 },   // by kind
-//!   "filtered_allowed": 0,          // with --allow-filtered: items left out by [filters], not compared
+//!   "filtered_allowed": 0,          // with --allow-filtered: feeds that left a SKU another sends
+//!                                   // out by their [filters], not compared (0 without the flag)
 //!   "skus": [
 //!     { "sku": "SKU-1", "line": 12, "country": "DE", "mismatches": [
 //!       { "kind": "price", "agreed": "10.00 EUR", "differs": ["meta-catalog"],

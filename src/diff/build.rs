@@ -264,9 +264,10 @@ impl DiffBuilder {
 
     fn add(&mut self, key: String, fields: Fields) {
         self.added_total += 1;
-        let Listing::Shown(shown) = &self.listing else {
-            self.added.push((key, fields));
-            return;
+        let shown = match &self.listing {
+            Listing::All => return self.added.push((key, fields)),
+            Listing::KeysOnly => return,
+            Listing::Shown(shown) => shown,
         };
         if !shown.matches(&key) {
             return;
@@ -286,20 +287,31 @@ impl DiffBuilder {
         if self.spill_error.is_none() {
             let written = match &mut self.changed_fields {
                 Some(spill) => spill.push(&Spilled::encode(&key, 0, Some(fields), None)),
-                // `diff` only reads the state: a state folder it may not write to falls
-                // back to the temp folder.
-                None => Spill::new_in_or_temp(self.spill_dir.as_deref())
-                    .or_else(|beside_state| Spill::new_in_or_temp(None).map_err(|_| beside_state))
-                    .and_then(|spill| {
-                        let spill = self.changed_fields.insert(spill);
-                        spill.push(&Spilled::encode(&key, 0, Some(fields), None))
-                    }),
+                None => self
+                    .start_spill()
+                    .and_then(|spill| spill.push(&Spilled::encode(&key, 0, Some(fields), None))),
             };
             if let Err(err) = written {
                 self.spill_error = Some(err.to_string());
             }
         }
         self.changed.push(key);
+    }
+
+    /// Makes the spill file. `diff` only reads the state: a state folder it may not write
+    /// to falls back to the temp folder, which later errors then name.
+    fn start_spill(&mut self) -> std::io::Result<&mut Spill> {
+        let spill = match Spill::new_in_or_temp(self.spill_dir.as_deref()) {
+            Ok(spill) => spill,
+            Err(beside_state) => match Spill::new_in_or_temp(None) {
+                Ok(spill) => {
+                    self.spill_dir = None;
+                    spill
+                }
+                Err(_) => return Err(beside_state),
+            },
+        };
+        Ok(self.changed_fields.insert(spill))
     }
 
     fn spill_failed(&self, reason: impl std::fmt::Display) -> DiffError {

@@ -9,7 +9,8 @@ pub enum Listing {
     /// Every one with its fields.
     #[default]
     All,
-    /// Their keys only (a push needs no more). Added items are not listed at all.
+    /// Removed items by key only; added items counted, not listed (a push needs no more:
+    /// it sends from its spill file).
     KeysOnly,
     /// The ones a reader asked to see, with their fields; see [`Shown`].
     Shown(Shown),
@@ -45,7 +46,8 @@ impl Listing {
         match self {
             Listing::All => true,
             Listing::KeysOnly => false,
-            Listing::Shown(shown) => shown.matches(key),
+            // `--limit 0` lists none: only the totals are shown.
+            Listing::Shown(shown) => shown.limit != Some(0) && shown.matches(key),
         }
     }
 

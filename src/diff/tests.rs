@@ -378,12 +378,20 @@ fn changed_items_spill_and_pair_with_their_accepted_values_chunk_by_chunk() {
     assert_eq!((before_len, asked.len()), (n / 2, n / 2));
 }
 
-/// A push needs removed items' keys only: their accepted values are never looked up.
+/// A push needs removed items' keys only (their accepted values are never looked up),
+/// and counts added items without listing them.
 #[test]
-fn without_removed_fields_removed_items_are_keys_only() {
+fn keys_only_lists_removed_items_by_key_and_counts_added_ones() {
     let a = f(&[("price", "1.00 EUR")]);
     let accepted: HashMap<String, u128> = [("A".to_owned(), content_hash(&a))].into();
-    let builder = DiffBuilder::new(accepted).listing(Listing::KeysOnly);
+    let mut builder = DiffBuilder::new(accepted).listing(Listing::KeysOnly);
+    builder
+        .push(CurrentItem {
+            key: "B".into(),
+            hash: 7,
+            fields: Fields::new(),
+        })
+        .expect("unique");
     assert!(builder.keys_needing_before().is_empty());
     let d = builder
         .finish(
@@ -396,6 +404,17 @@ fn without_removed_fields_removed_items_are_keys_only() {
     assert_eq!(d.totals.removed, 1);
     assert_eq!(d.removed[0].key, "A");
     assert!(d.removed[0].fields.is_empty());
+    assert_eq!(d.totals.added, 1);
+    assert!(
+        d.added.is_empty(),
+        "a push sends added items from its spill file"
+    );
+    // `--limit 0` shows totals only: no added item's fields are built.
+    let totals_only = Listing::Shown(Shown {
+        skus: Vec::new(),
+        limit: Some(0),
+    });
+    assert!(!totals_only.lists_fields_of("B"));
 }
 
 /// A spill folder that takes no file (`diff` on a state folder it may only read) falls

@@ -62,7 +62,7 @@ pub fn print_human(
         "  hint: a price a channel is meant to differ by is declared in its feed (`price_adjust = \"+5%\"`); \
          fix the others in the catalog or the feed's [fields] and [filters]{}",
         if tally.filtered_allowed == 0 && tally.mismatches.contains_key("missing") {
-            "; --allow-filtered accepts what a feed's [filters] leave out"
+            "; if a feed's [filters] leave SKUs out on purpose, --allow-filtered accepts that"
         } else {
             ""
         }

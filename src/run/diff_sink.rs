@@ -21,6 +21,8 @@ pub(super) struct DiffSink<'f> {
     /// skip building fields of added items at or past it. A first `diff` of a million
     /// items lists 20 and, without it, built every one's fields.
     cutoffs: Vec<RwLock<Option<String>>>,
+    /// The cutoffs as last published, so the collector locks only when one falls.
+    published: Vec<Option<String>>,
     /// Made at the first collected record, when `accepted` is ready.
     builders: Vec<DiffBuilder>,
     /// The first duplicate key per feed; reported after the pass, since `collect` can't fail.
@@ -40,6 +42,7 @@ impl<'f> DiffSink<'f> {
             listing,
             spill_dir,
             cutoffs: feeds.iter().map(|_| RwLock::new(None)).collect(),
+            published: feeds.iter().map(|_| None).collect(),
             builders: Vec::new(),
             errors: feeds.iter().map(|_| None).collect(),
         }
@@ -71,8 +74,9 @@ impl<'f> DiffSink<'f> {
 }
 
 impl DiffSink<'_> {
-    /// Whether an added item of `feed` with this key gets its fields built.
-    fn lists_fields_of(&self, feed: usize, key: &str) -> bool {
+    /// Whether an added item of `feed` with this key gets its fields built (and so carries
+    /// them in its [`Seen::Added`]).
+    pub(super) fn lists_fields_of(&self, feed: usize, key: &str) -> bool {
         self.listing.lists_fields_of(key)
             && self.cutoffs[feed]
                 .read()
@@ -101,13 +105,13 @@ impl RecordSink for DiffSink<'_> {
         let builder = &mut self.builders[feed];
         let pushed = builder.push_seen(seen);
         // Only ever lowered: a worker that read an older one builds a few fields too many.
-        if let Some(cutoff) = builder.added_cutoff() {
-            let mut shared = self.cutoffs[feed]
+        if let Some(cutoff) = builder.added_cutoff()
+            && self.published[feed].as_deref() != Some(cutoff)
+        {
+            self.published[feed] = Some(cutoff.to_owned());
+            *self.cutoffs[feed]
                 .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if shared.as_deref() != Some(cutoff) {
-                *shared = Some(cutoff.to_owned());
-            }
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cutoff.to_owned());
         }
         if let Err(err) = pushed
             && self.errors[feed].is_none()

@@ -99,7 +99,9 @@ impl RecordSink for StageSink<'_> {
         };
         let record = match &seen {
             Seen::Changed { fields, .. } => spill(Some(fields)),
-            Seen::Added { fields, .. } if self.diff.listing.lists_fields_of(&view.key) => {
+            // The cutoff only falls: asked again, the sink never claims fields it did not
+            // build (it may deny ones it did, which are then built again).
+            Seen::Added { fields, .. } if self.diff.lists_fields_of(feed, &view.key) => {
                 spill(Some(fields))
             }
             Seen::Added { .. } => spill(Some(&export::record_fields(

@@ -469,8 +469,9 @@ impl<'f> FeedContext<'f> {
             sale::window_in(&sale, &self.feed.catalog_time_zone, &self.feed.time_zone)
         });
         if let Some(next_run) = self.next_run {
-            // The prices the feed will send then: after its `price_adjust`. A price the
-            // rule refuses is not sent at all, so it changes nothing.
+            // The prices the feed will send then: after its `price_adjust`. Where the rule
+            // refuses one (takes it to zero or below) no change is listed: the item is left
+            // out of the feed while that price holds, and the export then names it.
             let sent = match &self.feed.price_adjust {
                 None => Some(price),
                 Some(rule) => rule.apply_price(&price).ok(),

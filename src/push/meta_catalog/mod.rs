@@ -294,7 +294,7 @@ struct Shared {
     poll_interval: Duration,
     /// Set by the first failure no item can get past; later calls are not made.
     fatal: OnceLock<String>,
-    /// `(retailer id, message)` of the warnings Meta gave that name no item it was sent,
+    /// `(retailer id, message)` of the warnings Meta gave that name no item it accepted,
     /// shown when the session ends (the others go with their items' verdicts).
     warnings: Mutex<Vec<(String, String)>>,
     deadline: tokio::time::Instant,
@@ -372,14 +372,14 @@ impl Drop for Session<'_> {
     }
 }
 
-/// Meta's warnings that name no item it was sent (an item's own go with its verdict): on
-/// stderr, through the log when `sync` set one up.
+/// Meta's warnings that name no item it accepted (an accepted item's own go with its
+/// verdict): on stderr, through the log when `sync` set one up.
 fn show_warnings(feed: &str, warnings: &[(String, String)]) {
     if warnings.is_empty() {
         return;
     }
     let mut lines = vec![format!(
-        "feed `{feed}`: Meta gave {} warning(s) naming no item it was sent:",
+        "feed `{feed}`: Meta gave {} warning(s) for items it did not accept, or naming none:",
         warnings.len()
     )];
     for (key, message) in warnings.iter().take(WARNINGS_SHOWN) {
@@ -546,6 +546,29 @@ impl Session<'_> {
                 None => unmatched.push((key, message)),
             }
         }
+        let mut verdicts = Vec::with_capacity(call.len());
+        for ((entry, errors), warned) in call.iter().zip(errors).zip(warned) {
+            let verdict = match (errors.is_empty(), &outcome) {
+                (false, _) => ItemVerdict::Rejected(errors.join("; ")),
+                (true, None) if warned.is_empty() => ItemVerdict::Accepted,
+                (true, None) => {
+                    verdicts.push((
+                        entry.index,
+                        ItemVerdict::AcceptedWithWarnings(warned.join("; ")),
+                    ));
+                    continue;
+                }
+                (true, Some(why)) => ItemVerdict::NotSent(why.clone()),
+            };
+            // A rejected or unanswered item's warnings have no verdict to go with: they are
+            // shown with the others that name no accepted item.
+            unmatched.extend(
+                warned
+                    .into_iter()
+                    .map(|message| (entry.key.clone(), message)),
+            );
+            verdicts.push((entry.index, verdict));
+        }
         if !unmatched.is_empty() {
             shared
                 .warnings
@@ -553,20 +576,7 @@ impl Session<'_> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .extend(unmatched);
         }
-        Ok(call
-            .iter()
-            .zip(errors)
-            .zip(warned)
-            .map(|((entry, errors), warned)| {
-                let verdict = match (errors.is_empty(), &outcome) {
-                    (false, _) => ItemVerdict::Rejected(errors.join("; ")),
-                    (true, None) if warned.is_empty() => ItemVerdict::Accepted,
-                    (true, None) => ItemVerdict::AcceptedWithWarnings(warned.join("; ")),
-                    (true, Some(why)) => ItemVerdict::NotSent(why.clone()),
-                };
-                (entry.index, verdict)
-            })
-            .collect())
+        Ok(verdicts)
     }
 
     /// Polls `handle` with a doubling wait until Meta has processed it.
