@@ -92,17 +92,17 @@ impl Seen {
         hash: u128,
         fields: impl FnOnce() -> Fields,
     ) -> Seen {
-        Seen::classify_lazily(accepted, key, hash, true, fields)
+        Seen::classify_lazily(accepted, key, hash, || true, fields)
     }
 
     /// [`Seen::classify`], building the field map of an added item only if `added_fields`
-    /// (a first push needs only their count; for a big catalog they would be most of the
-    /// memory).
+    /// says so (a first push needs only their count; for a big catalog they would be most
+    /// of the memory). It is asked for added items only: most items of a run are not.
     pub fn classify_lazily(
         accepted: &Accepted,
         key: &str,
         hash: u128,
-        added_fields: bool,
+        added_fields: impl FnOnce() -> bool,
         fields: impl FnOnce() -> Fields,
     ) -> Seen {
         let key_hash = sku_key(key);
@@ -116,7 +116,7 @@ impl Seen {
             Compared::Added => Seen::Added {
                 key_hash,
                 key: key.to_owned(),
-                fields: if added_fields {
+                fields: if added_fields() {
                     fields()
                 } else {
                     Fields::new()

@@ -94,7 +94,7 @@ impl RecordSink for DiffSink<'_> {
             &self.accepted.wait()[feed],
             &view.key,
             view.hash,
-            self.lists_fields_of(feed, &view.key),
+            || self.lists_fields_of(feed, &view.key),
             || export::record_fields(&self.feeds[feed].spec, view.record),
         )
     }
