@@ -11,7 +11,7 @@ use crate::guards::{GuardCode, Overrides};
 use crate::push::{NetRuntime, Transport, transport_for};
 use crate::report::OutputFormat;
 use crate::report::progress::Progress;
-use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions};
+use crate::run::{FeedOutcome, FeedResult, ProjectLock, PushOptions, Rejection};
 use crate::state::{Outcome, RunId, SqliteStore};
 
 /// Rejected items listed on stderr per feed; the JSON report has them all.
@@ -118,64 +118,28 @@ fn print_report(
             };
             let _ = writeln!(stderr, "error: feed `{}` {what}: {error}", result.feed);
         }
-        if !result.channel_rejections.is_empty() {
-            let _ = writeln!(
-                stderr,
-                "error: feed `{}`: the channel rejected {} items; they stay pending (fix them and \
-                 push again):",
-                result.feed,
-                result.channel_rejections.len()
-            );
-            for rejection in result.channel_rejections.iter().take(SHOWN_REJECTIONS) {
-                let _ = writeln!(stderr, "    {}: {}", rejection.key, rejection.message);
-            }
-            if result.channel_rejections.len() > SHOWN_REJECTIONS {
-                let _ = writeln!(
-                    stderr,
-                    "    … and {} more (--format json lists them all)",
-                    result.channel_rejections.len() - SHOWN_REJECTIONS
-                );
-            }
-        }
+        let rejected = format!(
+            "error: feed `{}`: the channel rejected {} items; they stay pending (fix them and \
+             push again):",
+            result.feed,
+            result.channel_rejections.len()
+        );
+        print_items(&mut stderr, &rejected, &result.channel_rejections);
     }
     for result in results {
-        if !result.channel_warnings.is_empty() {
-            let _ = writeln!(
-                stderr,
-                "warning: feed `{}`: the channel accepted {} items with warnings:",
-                result.feed,
-                result.channel_warnings.len()
-            );
-            for warned in result.channel_warnings.iter().take(SHOWN_REJECTIONS) {
-                let _ = writeln!(stderr, "    {}: {}", warned.key, warned.message);
-            }
-            if result.channel_warnings.len() > SHOWN_REJECTIONS {
-                let _ = writeln!(
-                    stderr,
-                    "    … and {} more (--format json lists them all)",
-                    result.channel_warnings.len() - SHOWN_REJECTIONS
-                );
-            }
-        }
-        if !result.held_back.is_empty() {
-            let _ = writeln!(
-                stderr,
-                "error: feed `{}`: {} items held back, refused again and again for the same \
-                 content; they are sent once their content changes:",
-                result.feed,
-                result.held_back.len()
-            );
-            for held in result.held_back.iter().take(SHOWN_REJECTIONS) {
-                let _ = writeln!(stderr, "    {}: {}", held.key, held.message);
-            }
-            if result.held_back.len() > SHOWN_REJECTIONS {
-                let _ = writeln!(
-                    stderr,
-                    "    … and {} more (--format json lists them all)",
-                    result.held_back.len() - SHOWN_REJECTIONS
-                );
-            }
-        }
+        let warned = format!(
+            "warning: feed `{}`: the channel accepted {} items with warnings:",
+            result.feed,
+            result.channel_warnings.len()
+        );
+        print_items(&mut stderr, &warned, &result.channel_warnings);
+        let held = format!(
+            "error: feed `{}`: {} items held back, refused again and again for the same \
+             content; they are sent once their content changes:",
+            result.feed,
+            result.held_back.len()
+        );
+        print_items(&mut stderr, &held, &result.held_back);
     }
     let mut out = crate::report::stdout::stdout();
     match format {
@@ -228,4 +192,23 @@ fn print_report(
     }
     out.flush()?;
     Ok(())
+}
+
+/// `heading`, then the first [`SHOWN_REJECTIONS`] items with their channel's message and how
+/// many more; nothing for no items. stderr may be closed: the exit code still tells.
+fn print_items(stderr: &mut impl Write, heading: &str, items: &[Rejection]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(stderr, "{heading}");
+    for item in items.iter().take(SHOWN_REJECTIONS) {
+        let _ = writeln!(stderr, "    {}: {}", item.key, item.message);
+    }
+    if items.len() > SHOWN_REJECTIONS {
+        let _ = writeln!(
+            stderr,
+            "    … and {} more (--format json lists them all)",
+            items.len() - SHOWN_REJECTIONS
+        );
+    }
 }

@@ -52,6 +52,17 @@ impl AmazonSpTransport {
         AmazonSpTransport { config, runtime }
     }
 
+    /// How `feed`'s messages are laid out in documents, within this destination's limits.
+    fn layout(&self, feed: &Feed) -> Result<Layout, String> {
+        Layout::new(
+            feed,
+            self.max_messages(),
+            self.config
+                .max_document_bytes
+                .unwrap_or(config::DEFAULT_MAX_DOCUMENT_BYTES),
+        )
+    }
+
     fn max_messages(&self) -> usize {
         self.config
             .max_messages
@@ -123,14 +134,7 @@ impl ItemTransport for AmazonSpTransport {
             feed: feed.id.clone(),
             message,
         };
-        let layout = Layout::new(
-            feed,
-            self.max_messages(),
-            self.config
-                .max_document_bytes
-                .unwrap_or(config::DEFAULT_MAX_DOCUMENT_BYTES),
-        )
-        .map_err(config_error)?;
+        let layout = self.layout(feed).map_err(config_error)?;
         let base = self
             .config
             .base_url()
@@ -160,14 +164,7 @@ impl ItemTransport for AmazonSpTransport {
                 feed.spec.id
             )));
         };
-        let layout = Layout::new(
-            feed,
-            self.max_messages(),
-            self.config
-                .max_document_bytes
-                .unwrap_or(config::DEFAULT_MAX_DOCUMENT_BYTES),
-        )
-        .map_err(config_error)?;
+        let layout = self.layout(feed).map_err(config_error)?;
         let api = self.connect(feed)?;
         let deadline_after = self
             .config
