@@ -18,6 +18,10 @@ mod server;
 
 mod harness;
 
+// The servers' shared listener, runtime and shutdown.
+#[path = "../tests/cli/local_server.rs"]
+mod local_server;
+
 /// The server reads reference files through the tests' `support::shared`.
 mod support {
     pub(crate) use super::harness::shared;

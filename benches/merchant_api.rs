@@ -24,6 +24,10 @@ mod meta_server;
 
 mod harness;
 
+// The servers' shared listener, runtime and shutdown.
+#[path = "../tests/cli/local_server.rs"]
+mod local_server;
+
 /// The servers read reference files through the tests' `support::shared`.
 mod support {
     pub(crate) use super::harness::shared;

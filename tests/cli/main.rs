@@ -28,6 +28,7 @@ mod loader_fuzz;
 mod loader_quirks;
 mod loader_stock;
 mod local_inventory;
+mod local_server;
 mod markets;
 mod merchant_api;
 mod meta_api;

@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::local_server::LocalServer;
 use crate::support::shared;
 
 pub(crate) const CLIENT_ID: &str = "amzn1.application-oa2-client.omnifeedtest";
@@ -139,92 +140,57 @@ pub(crate) struct State {
     feed_schema: jsonschema::Validator,
 }
 
-pub(crate) struct SpApiServer {
-    pub(crate) addr: SocketAddr,
-    pub(crate) state: Arc<Mutex<State>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub(crate) type SpApiServer = LocalServer<State>;
 
 fn read_json(relative: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(shared(relative)).expect("read reference"))
         .expect("reference is JSON")
 }
 
-impl SpApiServer {
+impl LocalServer<State> {
     pub(crate) fn start() -> SpApiServer {
         let feeds_model = read_json("reference/channel-apis/amazon-sp-api/feeds_2021-06-30.json");
         let feed_schema =
             read_json("reference/amazon-listings-feed-schema/listings-feed-schema-v2.json");
         let feed_schema = jsonschema::draft7::new(&feed_schema).expect("schema compiles");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
-        let state = Arc::new(Mutex::new(State {
-            tokens: HashMap::new(),
-            tokens_issued: 0,
-            documents: HashMap::new(),
-            feeds: HashMap::new(),
-            reports: HashMap::new(),
-            next_id: 1000,
-            listings: BTreeMap::new(),
-            rejections: HashMap::new(),
-            warnings: HashMap::new(),
-            faults: HashMap::new(),
-            fatal_feed: None,
-            polls_before_done: 2,
-            gzip_reports: true,
-            plans: HashMap::new(),
-            calls: HashMap::new(),
-            refusals: Vec::new(),
-            throttled: 0,
-            feeds_created: 0,
-            largest_document: 0,
-            messages_processed: 0,
-            most_messages: 0,
-            validate_documents: true,
-            feeds_model,
-            feed_schema,
-        }));
-        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let shared_state = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new()
+        LocalServer::serve(
+            |_| State {
+                tokens: HashMap::new(),
+                tokens_issued: 0,
+                documents: HashMap::new(),
+                feeds: HashMap::new(),
+                reports: HashMap::new(),
+                next_id: 1000,
+                listings: BTreeMap::new(),
+                rejections: HashMap::new(),
+                warnings: HashMap::new(),
+                faults: HashMap::new(),
+                fatal_feed: None,
+                polls_before_done: 2,
+                gzip_reports: true,
+                plans: HashMap::new(),
+                calls: HashMap::new(),
+                refusals: Vec::new(),
+                throttled: 0,
+                feeds_created: 0,
+                largest_document: 0,
+                messages_processed: 0,
+                most_messages: 0,
+                validate_documents: true,
+                feeds_model,
+                feed_schema,
+            },
+            |shared, addr| {
+                axum::Router::new()
                     .fallback(
                         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                            let state = Arc::clone(&shared_state);
+                            let state = Arc::clone(&shared);
                             async move { handle(&state, addr, method, uri, headers, body) }
                         },
                     )
-                    .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop.await;
-                    })
-                    .await;
-            });
-        });
-        SpApiServer {
-            addr,
-            state,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("server state")
+                    .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+            },
+        )
     }
 
     /// Enforces `plan` on `op` from now on.
@@ -237,17 +203,6 @@ impl SpApiServer {
                 at: Instant::now(),
             },
         );
-    }
-}
-
-impl Drop for SpApiServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

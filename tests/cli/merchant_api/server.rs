@@ -15,7 +15,6 @@
 //! the schema without the state's lock, which is held only to look at tokens and to store.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +24,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use crate::local_server::LocalServer;
 use crate::support::shared;
 
 /// Injected once for an offer id, in order, before the request is handled normally.
@@ -80,14 +80,9 @@ pub(crate) struct State {
     schemas: Arc<Value>,
 }
 
-pub(crate) struct MerchantServer {
-    pub(crate) addr: SocketAddr,
-    pub(crate) state: Arc<Mutex<State>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub(crate) type MerchantServer = LocalServer<State>;
 
-impl MerchantServer {
+impl LocalServer<State> {
     /// Starts a server that trusts `public_key_pem` for `client_email`.
     pub(crate) fn start(public_key_pem: &str, client_email: &str) -> MerchantServer {
         let discovery: Value = serde_json::from_str(
@@ -97,44 +92,33 @@ impl MerchantServer {
             .expect("read the discovery document"),
         )
         .expect("discovery document is JSON");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
-        let state = Arc::new(Mutex::new(State {
-            account: "123456".into(),
-            data_source: "accounts/123456/dataSources/777".into(),
-            client_email: client_email.into(),
-            token_url: format!("http://{addr}/token"),
-            public_key: jsonwebtoken::DecodingKey::from_rsa_pem(public_key_pem.as_bytes())
-                .expect("public key"),
-            tokens: HashMap::new(),
-            token_lifetime: Duration::from_secs(3600),
-            tokens_issued: 0,
-            products: BTreeMap::new(),
-            inventories: BTreeMap::new(),
-            faults: HashMap::new(),
-            rejections: HashMap::new(),
-            applied: Vec::new(),
-            requests: 0,
-            api_calls_between: None,
-            revoke_at_request: None,
-            delay: Duration::ZERO,
-            keep_bodies: true,
-            schemas: Arc::new(discovery["schemas"].clone()),
-        }));
-        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let shared_state = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().fallback(
+        LocalServer::serve(
+            |addr| State {
+                account: "123456".into(),
+                data_source: "accounts/123456/dataSources/777".into(),
+                client_email: client_email.into(),
+                token_url: format!("http://{addr}/token"),
+                public_key: jsonwebtoken::DecodingKey::from_rsa_pem(public_key_pem.as_bytes())
+                    .expect("public key"),
+                tokens: HashMap::new(),
+                token_lifetime: Duration::from_secs(3600),
+                tokens_issued: 0,
+                products: BTreeMap::new(),
+                inventories: BTreeMap::new(),
+                faults: HashMap::new(),
+                rejections: HashMap::new(),
+                applied: Vec::new(),
+                requests: 0,
+                api_calls_between: None,
+                revoke_at_request: None,
+                delay: Duration::ZERO,
+                keep_bodies: true,
+                schemas: Arc::new(discovery["schemas"].clone()),
+            },
+            |shared, _| {
+                axum::Router::new().fallback(
                     move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                        let state = Arc::clone(&shared_state);
+                        let state = Arc::clone(&shared);
                         async move {
                             let delay = state.lock().expect("server state").delay;
                             if !delay.is_zero() {
@@ -143,39 +127,9 @@ impl MerchantServer {
                             handle(&state, method, uri, headers, body)
                         }
                     },
-                );
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop.await;
-                    })
-                    .await;
-            });
-        });
-        MerchantServer {
-            addr,
-            state,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("server state")
-    }
-}
-
-impl Drop for MerchantServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+                )
+            },
+        )
     }
 }
 

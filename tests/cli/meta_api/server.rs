@@ -16,7 +16,6 @@
 //! connection dropped after the call was applied; and the token can expire at a given call.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
@@ -25,6 +24,7 @@ use axum::response::Response;
 use hmac::{KeyInit, Mac};
 use serde_json::{Map, Value, json};
 
+use crate::local_server::LocalServer;
 use crate::support::shared;
 
 pub(crate) const CATALOG: &str = "4242";
@@ -117,14 +117,9 @@ pub(crate) struct State {
     known_fields: HashSet<String>,
 }
 
-pub(crate) struct GraphServer {
-    pub(crate) addr: SocketAddr,
-    pub(crate) state: Arc<Mutex<State>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub(crate) type GraphServer = LocalServer<State>;
 
-impl GraphServer {
+impl LocalServer<State> {
     /// Starts a server that accepts `token`, and requires `appsecret_proof` when
     /// `app_secret` is given.
     pub(crate) fn start(token: &str, app_secret: Option<&str>) -> GraphServer {
@@ -142,79 +137,38 @@ impl GraphServer {
             .map(|f| f["name"].as_str().expect("name").to_owned())
             .collect();
         known_fields.extend(FEED_FIELDS.iter().map(|f| (*f).to_owned()));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
-        let state = Arc::new(Mutex::new(State {
-            tokens: HashSet::from([token.to_owned()]),
-            expired: HashSet::new(),
-            app_secret: app_secret.map(str::to_owned),
-            items: BTreeMap::new(),
-            applied: Vec::new(),
-            rejections: HashMap::new(),
-            late_rejections: HashMap::new(),
-            warnings: HashMap::new(),
-            in_progress_polls: 0,
-            faults: VecDeque::new(),
-            expire_at_call: None,
-            calls: 0,
-            polls: 0,
-            largest_call: 0,
-            keep_fields: true,
-            refuse_writes: false,
-            handles: HashMap::new(),
-            known_fields,
-        }));
-        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let shared_state = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new()
+        LocalServer::serve(
+            |_| State {
+                tokens: HashSet::from([token.to_owned()]),
+                expired: HashSet::new(),
+                app_secret: app_secret.map(str::to_owned),
+                items: BTreeMap::new(),
+                applied: Vec::new(),
+                rejections: HashMap::new(),
+                late_rejections: HashMap::new(),
+                warnings: HashMap::new(),
+                in_progress_polls: 0,
+                faults: VecDeque::new(),
+                expire_at_call: None,
+                calls: 0,
+                polls: 0,
+                largest_call: 0,
+                keep_fields: true,
+                refuse_writes: false,
+                handles: HashMap::new(),
+                known_fields,
+            },
+            |shared, _| {
+                axum::Router::new()
                     .fallback(
                         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                            let state = Arc::clone(&shared_state);
+                            let state = Arc::clone(&shared);
                             async move { handle(&state, method, uri, headers, body) }
                         },
                     )
-                    .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop.await;
-                    })
-                    .await;
-            });
-        });
-        GraphServer {
-            addr,
-            state,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("server state")
-    }
-}
-
-impl Drop for GraphServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+                    .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+            },
+        )
     }
 }
 
