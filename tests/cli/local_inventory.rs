@@ -49,22 +49,30 @@ fn local_env() -> TestEnv {
     env
 }
 
+/// Per row: store code, id and the two named columns.
+fn per_store<'r>(
+    rows: &'r [std::collections::BTreeMap<String, String>],
+    first: &str,
+    second: &str,
+) -> Vec<(&'r str, &'r str, &'r str, &'r str)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r["store_code"].as_str(),
+                r["id"].as_str(),
+                r[first].as_str(),
+                r[second].as_str(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn pickup_settings_come_from_each_stores_row() {
     let env = local_env();
     env.run(&["export", "local"]).expect_code(0);
     let rows = rows(&env.read("out/local.tsv"));
-    let pickup: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["store_code"].as_str(),
-                r["id"].as_str(),
-                r["pickup_method"].as_str(),
-                r["pickup_sla"].as_str(),
-            )
-        })
-        .collect();
+    let pickup = per_store(&rows, "pickup_method", "pickup_sla");
     assert_eq!(
         pickup,
         [
@@ -104,17 +112,7 @@ fn a_store_price_replaces_the_online_price_in_that_store_only() {
     );
     env.run(&["export", "local"]).expect_code(0);
     let online = rows(&env.read("out/local.tsv"));
-    let prices: Vec<(&str, &str, &str, &str)> = online
-        .iter()
-        .map(|r| {
-            (
-                r["store_code"].as_str(),
-                r["id"].as_str(),
-                r["price"].as_str(),
-                r["sale_price"].as_str(),
-            )
-        })
-        .collect();
+    let prices = per_store(&online, "price", "sale_price");
     assert_eq!(
         prices,
         [
@@ -133,17 +131,7 @@ fn a_store_price_replaces_the_online_price_in_that_store_only() {
     );
     env.run(&["export", "local"]).expect_code(0);
     let adjusted = rows(&env.read("out/local.tsv"));
-    let prices: Vec<(&str, &str, &str, &str)> = adjusted
-        .iter()
-        .map(|r| {
-            (
-                r["store_code"].as_str(),
-                r["id"].as_str(),
-                r["price"].as_str(),
-                r["sale_price"].as_str(),
-            )
-        })
-        .collect();
+    let prices = per_store(&adjusted, "price", "sale_price");
     assert_eq!(
         prices,
         [
