@@ -78,6 +78,19 @@ impl TestEnv {
 
     /// Runs the shared catalog generator (`shared/tools/gen_catalog.py`) into `relative` and
     /// returns its defect counts.
+    /// A project reading a generated catalog of `variants` variants in `cat/` (one store,
+    /// seed 12), as the item-API tests use.
+    pub(crate) fn with_generated_catalog(variants: u32) -> TestEnv {
+        let env = TestEnv::new();
+        env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+        let variants = variants.to_string();
+        env.generate(
+            "cat",
+            &["--variants", &variants, "--stores", "1", "--seed", "12"],
+        );
+        env
+    }
+
     pub(crate) fn generate(&self, relative: &str, args: &[&str]) -> serde_json::Value {
         let out = self.dir.path().join(relative);
         let status = std::process::Command::new("python3")

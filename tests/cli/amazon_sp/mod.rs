@@ -58,20 +58,8 @@ impl Project {
     fn new(variants: u32) -> Project {
         let server = SpApiServer::start();
         server.limit(Op::CreateFeed, CREATE_FEED);
-        let env = TestEnv::new();
-        env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+        let env = TestEnv::with_generated_catalog(variants);
         env.write("feeds/amazon.toml", feed(&server, ""));
-        env.generate(
-            "cat",
-            &[
-                "--variants",
-                &variants.to_string(),
-                "--stores",
-                "1",
-                "--seed",
-                "12",
-            ],
-        );
         Project { env, server }
     }
 

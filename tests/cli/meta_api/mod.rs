@@ -32,20 +32,8 @@ fn feed(server: &GraphServer, extra: &str) -> String {
 impl Project {
     fn new(variants: u32, extra: &str) -> Project {
         let server = GraphServer::start(TOKEN, Some(APP_SECRET));
-        let env = TestEnv::new();
-        env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
+        let env = TestEnv::with_generated_catalog(variants);
         env.write("feeds/meta.toml", feed(&server, extra));
-        env.generate(
-            "cat",
-            &[
-                "--variants",
-                &variants.to_string(),
-                "--stores",
-                "1",
-                "--seed",
-                "12",
-            ],
-        );
         Project { env, server }
     }
 
