@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::support::{TestEnv, dir_feed};
+use crate::support::{TestEnv, dir_feed, table};
 
 /// Every catalog column these tests use; a row gives the ones it needs.
 const COLUMNS: &[&str] = &[
@@ -72,26 +72,6 @@ fn project(rows: &[&[(&str, &str)]]) -> TestEnv {
     env.write("omnifeed.toml", "[catalog]\ndir = \"cat\"\n");
     env.write("cat/products.csv", products(rows));
     env
-}
-
-/// (key column value -> column -> value) of a delimited feed, read with the csv crate.
-fn table(text: &str, delimiter: u8, key: &str) -> HashMap<String, HashMap<String, String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("record");
-            let row: HashMap<String, String> = header
-                .iter()
-                .zip(record.iter())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-            (row[key].clone(), row)
-        })
-        .collect()
 }
 
 /// (sku, field, severity, message) of the findings with `rule`.

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, table};
 
 const HEADER: &str = "sku,title,title_de,title_fr,description,description_fr,brand,condition,price_eur,sale_eur,price_chf,link,image_link\n";
 
@@ -53,24 +53,9 @@ fn project(markets: &str, rates: Option<&str>) -> TestEnv {
 
 type Rows = HashMap<String, HashMap<String, String>>;
 
-/// (id -> column -> value) of a TSV feed, read with the csv crate.
+/// (id -> column -> value) of a TSV feed.
 fn tsv(text: &str) -> Rows {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b'\t')
-        .from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("record");
-            let row: HashMap<String, String> = header
-                .iter()
-                .zip(record.iter())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-            (row["id"].clone(), row)
-        })
-        .collect()
+    table(text, b'\t', "id")
 }
 
 const THREE: &str = r#"markets = ["DE", "AT", { country = "CH", language = "fr", id = "ch-fr" }]"#;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::support::{TestEnv, dir_feed};
+use crate::support::{TestEnv, dir_feed, table};
 
 const HEADER: &str = "sku,title,description,brand,gtin,condition,price,currency,sale_price,sale_start,sale_end,link,image_link\n";
 
@@ -32,33 +32,13 @@ fn project(rows: &[String]) -> TestEnv {
     env
 }
 
-/// (id -> column -> value) of a delimited feed, read with the csv crate.
-fn table(text: &str, delimiter: u8) -> HashMap<String, HashMap<String, String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("record");
-            let row: HashMap<String, String> = header
-                .iter()
-                .zip(record.iter())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-            (row["id"].clone(), row)
-        })
-        .collect()
-}
-
 /// Exports at `now` and returns (Google rows, Pinterest rows).
 type Rows = HashMap<String, HashMap<String, String>>;
 fn export_at(env: &TestEnv, now: &str) -> (Rows, Rows) {
     env.run(&["export", "--now", now]).expect_code(0);
     (
-        table(&env.read("out/google.tsv"), b'\t'),
-        table(&env.read("out/pin.csv"), b','),
+        table(&env.read("out/google.tsv"), b'\t', "id"),
+        table(&env.read("out/pin.csv"), b',', "id"),
     )
 }
 

@@ -3,9 +3,7 @@
 //! an item's own `shipping_price` wins over them, `shipping_weight` is read with its unit,
 //! and Microsoft refuses a German feed without shipping (help 51084) before anything runs.
 
-use std::collections::HashMap;
-
-use crate::support::{TestEnv, dir_feed};
+use crate::support::{TestEnv, dir_feed, table};
 
 const HEADER: &str = "sku,title,description,brand,condition,price,currency,link,image_link,shipping_price,shipping_weight,weight\n";
 
@@ -24,26 +22,6 @@ fn project(rows: &[String]) -> TestEnv {
     );
     env.write("cat/products.csv", format!("{HEADER}{}", rows.concat()));
     env
-}
-
-/// (id -> column -> value) of a delimited feed, read with the csv crate.
-fn table(text: &str, delimiter: u8) -> HashMap<String, HashMap<String, String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("record");
-            let row: HashMap<String, String> = header
-                .iter()
-                .zip(record.iter())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-            (row["id"].clone(), row)
-        })
-        .collect()
 }
 
 const DE_STANDARD: &str = "[[shipping.rules]]\ncountry = \"DE\"\nservice = \"Standard\"\nprice = \"4.95 EUR\"\nfree_above = \"50.00 EUR\"\n";
@@ -92,7 +70,7 @@ fn a_microsoft_feed_for_germany_needs_shipping_rules_and_then_every_item_carries
         dir_feed("microsoft-merchant", "tsv", "country = \"FR\"\n"),
     );
     env.run(&["export"]).expect_code(0);
-    let rows = table(&env.read("out/bing.tsv"), b'\t');
+    let rows = table(&env.read("out/bing.tsv"), b'\t', "id");
     assert!(rows.values().all(|row| row["shipping"].is_empty()));
 
     env.write(
@@ -104,7 +82,7 @@ fn a_microsoft_feed_for_germany_needs_shipping_rules_and_then_every_item_carries
         ),
     );
     env.run(&["export"]).expect_code(0);
-    let rows = table(&env.read("out/bing.tsv"), b'\t');
+    let rows = table(&env.read("out/bing.tsv"), b'\t', "id");
     assert_eq!(rows.len(), 4, "every item is written");
     assert_eq!(rows["CHEAP"]["shipping"], "DE::Standard:4.95 EUR");
     assert_eq!(rows["JUST-BELOW"]["shipping"], "DE::Standard:4.95 EUR");
@@ -133,7 +111,7 @@ fn google_text_form_and_an_items_own_shipping_price_winning_over_the_rules() {
         ),
     );
     env.run(&["export"]).expect_code(0);
-    let rows = table(&env.read("out/google.tsv"), b'\t');
+    let rows = table(&env.read("out/google.tsv"), b'\t', "id");
     let express = |price: &str| format!("DE:80*:Express:{price} EUR:::1:2");
     assert_eq!(
         rows["CHEAP"]["shipping"],
@@ -170,14 +148,14 @@ fn google_text_form_and_an_items_own_shipping_price_winning_over_the_rules() {
         "{message}"
     );
     assert_eq!(finding["line"], 5, "{finding}");
-    let rows = table(&env.read("out/google.tsv"), b'\t');
+    let rows = table(&env.read("out/google.tsv"), b'\t', "id");
     assert!(!rows.contains_key("DOLLAR") && rows.contains_key("CHEAP"));
 
     // No rules at all: only the item with its own price carries shipping, to the feed's
     // country (Meta's column: country, region, service, price).
     env.write("feeds/google.toml", dir_feed("meta-catalog", "csv", ""));
     env.run(&["export"]).expect_code(0);
-    let rows = table(&env.read("out/google.csv"), b',');
+    let rows = table(&env.read("out/google.csv"), b',', "id");
     assert_eq!(rows["OWN"]["shipping"], "DE:::12.50 EUR");
     assert_eq!(rows["CHEAP"]["shipping"], "");
 }
@@ -218,7 +196,7 @@ fn shipping_weight_units_are_read_and_a_bad_unit_is_named_with_sku_and_line() {
 
     env.write("feeds/google.toml", dir_feed("google-merchant", "tsv", ""));
     env.run(&["export"]).expect_code(1);
-    let rows = table(&env.read("out/google.tsv"), b'\t');
+    let rows = table(&env.read("out/google.tsv"), b'\t', "id");
     let weight = |sku: &str| rows[sku]["shipping_weight"].as_str();
     assert_eq!(
         [weight("KG"), weight("OZ"), weight("LB"), weight("GRAM")],
@@ -250,7 +228,7 @@ fn us_tax_rules_are_nested_in_rss_and_joined_in_tsv() {
         dir_feed("google-merchant", "tsv", &feed),
     );
     env.run(&["export"]).expect_code(0);
-    let rows = table(&env.read("out/google-tsv.tsv"), b'\t');
+    let rows = table(&env.read("out/google-tsv.tsv"), b'\t', "id");
     assert_eq!(rows["MUG"]["tax"], "US:CA:8.75:yes,US:10*:4:no");
 
     let xml = env.read("out/google-xml.xml");
@@ -361,6 +339,6 @@ fn rules_a_channel_cannot_carry_are_named_and_not_sent_as_the_whole_country() {
         "{}",
         run.stderr()
     );
-    let rows = table(&env.read("out/bing.tsv"), b'\t');
+    let rows = table(&env.read("out/bing.tsv"), b'\t', "id");
     assert_eq!(rows["MUG"]["shipping"], "DE::Standard:4.95 EUR");
 }

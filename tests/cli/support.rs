@@ -337,3 +337,27 @@ pub(crate) fn mode(path: &Path) -> String {
 pub(crate) fn is_parts_list(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".parts")
 }
+
+/// (key column value -> column -> value) of a delimited feed, read with the csv crate.
+pub(crate) fn table(
+    text: &str,
+    delimiter: u8,
+    key: &str,
+) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("record");
+            let row: std::collections::HashMap<String, String> = header
+                .iter()
+                .zip(record.iter())
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            (row[key].clone(), row)
+        })
+        .collect()
+}
