@@ -23,6 +23,7 @@ pub mod retry;
 pub mod runtime;
 pub mod secret;
 pub mod sftp;
+mod token_cache;
 pub mod webhook;
 
 use std::path::PathBuf;

@@ -7,14 +7,10 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 use crate::push::secret::Secret;
-
-/// A token is replaced this long before Amazon says it expires (one hour), so no request
-/// goes out with one about to lapse.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+pub(super) use crate::push::token_cache::TokenError;
+use crate::push::token_cache::{Fetched, TokenCache};
 
 /// The LWA app's credentials and the seller's authorization.
 pub(super) struct Credentials {
@@ -37,24 +33,11 @@ struct TokenRefusal {
     error_description: Option<String>,
 }
 
-struct Cached {
-    token: Secret,
-    replace_at: Instant,
-}
-
-/// Why no token could be had. `transient` failures (LWA unreachable, 429, 5xx) are worth
-/// a retry; a refusal is not.
-#[derive(Debug)]
-pub(super) struct TokenError {
-    pub(super) message: String,
-    pub(super) transient: bool,
-}
-
 /// Access tokens for one seller, fetched when needed and shared by every request.
 pub(super) struct Tokens {
     credentials: Credentials,
     client: reqwest::Client,
-    cached: Mutex<Option<Cached>>,
+    cache: TokenCache,
 }
 
 impl Tokens {
@@ -62,27 +45,17 @@ impl Tokens {
         Tokens {
             credentials,
             client,
-            cached: Mutex::new(None),
+            cache: TokenCache::default(),
         }
     }
 
     /// A valid token: the cached one, or a new one. `stale` is a token the API refused: it
     /// is replaced unless another request has replaced it already.
     pub(super) async fn get(&self, stale: Option<&Secret>) -> Result<Secret, TokenError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(current) = cached.as_ref()
-            && Instant::now() < current.replace_at
-            && stale != Some(&current.token)
-        {
-            return Ok(current.token.clone());
-        }
-        let fetched = self.fetch().await?;
-        let token = fetched.token.clone();
-        *cached = Some(fetched);
-        Ok(token)
+        self.cache.get(stale, || self.fetch()).await
     }
 
-    async fn fetch(&self) -> Result<Cached, TokenError> {
+    async fn fetch(&self) -> Result<Fetched, TokenError> {
         let url = &self.credentials.token_url;
         let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "refresh_token")
@@ -148,10 +121,9 @@ impl Tokens {
             message: format!("the LWA token endpoint {url} answered without an access_token"),
             transient: false,
         })?;
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
-        Ok(Cached {
-            token: Secret::new(answer.access_token),
-            replace_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN.min(lifetime / 2)),
-        })
+        Ok(Fetched::new(
+            answer.access_token,
+            Duration::from_secs(answer.expires_in.unwrap_or(3600)),
+        ))
     }
 }

@@ -6,18 +6,13 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
-use tokio::time::Instant;
-
 use crate::push::secret::{Secret, from_file};
+pub(super) use crate::push::token_cache::TokenError;
+use crate::push::token_cache::{Fetched, TokenCache};
+use serde::{Deserialize, Serialize};
 
 /// The OAuth scope of the Merchant API.
 pub(super) const SCOPE: &str = "https://www.googleapis.com/auth/content";
-
-/// A token is replaced this long before Google says it expires, so no request goes out
-/// with one about to lapse.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
 
 /// The fields of a service-account JSON key that the exchange needs.
 #[derive(Deserialize)]
@@ -133,25 +128,11 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
-/// A token with the instant it must be replaced.
-struct Cached {
-    token: Secret,
-    replace_at: Instant,
-}
-
 /// Access tokens for one service account, fetched when needed and shared by every request.
 pub(super) struct Tokens {
     account: ServiceAccount,
     client: reqwest::Client,
-    cached: Mutex<Option<Cached>>,
-}
-
-/// Why no token could be had. `transient` failures (the endpoint unreachable, 5xx) are
-/// worth a retry; a refusal is not.
-#[derive(Debug)]
-pub(super) struct TokenError {
-    pub(super) message: String,
-    pub(super) transient: bool,
+    cache: TokenCache,
 }
 
 impl Tokens {
@@ -159,27 +140,17 @@ impl Tokens {
         Tokens {
             account,
             client,
-            cached: Mutex::new(None),
+            cache: TokenCache::default(),
         }
     }
 
     /// A valid token: the cached one, or a new one. `stale` is a token the API refused
     /// (401): it is replaced unless another request has replaced it already.
     pub(super) async fn get(&self, stale: Option<&Secret>) -> Result<Secret, TokenError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(current) = cached.as_ref()
-            && Instant::now() < current.replace_at
-            && stale != Some(&current.token)
-        {
-            return Ok(current.token.clone());
-        }
-        let fetched = self.fetch().await?;
-        let token = fetched.token.clone();
-        *cached = Some(fetched);
-        Ok(token)
+        self.cache.get(stale, || self.fetch()).await
     }
 
-    async fn fetch(&self) -> Result<Cached, TokenError> {
+    async fn fetch(&self) -> Result<Fetched, TokenError> {
         let refused = |message: String| TokenError {
             message,
             transient: false,
@@ -226,12 +197,10 @@ impl Tokens {
                 "the token endpoint {url} answered {status} without an access_token"
             ))
         })?;
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
-        Ok(Cached {
-            token: Secret::new(answer.access_token),
-            // A short-lived token (a test server's) is replaced at half its life.
-            replace_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN.min(lifetime / 2)),
-        })
+        Ok(Fetched::new(
+            answer.access_token,
+            Duration::from_secs(answer.expires_in.unwrap_or(3600)),
+        ))
     }
 }
 
