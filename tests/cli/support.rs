@@ -91,6 +91,24 @@ impl TestEnv {
         env
     }
 
+    /// Rewrites `cat/products.csv` through `edit`, which gets the rows and the header.
+    pub(crate) fn edit_products(
+        &self,
+        edit: impl FnOnce(&mut Vec<csv::StringRecord>, &csv::StringRecord),
+    ) {
+        let path = self.path("cat/products.csv");
+        let mut reader = csv::Reader::from_path(&path).expect("read products");
+        let header = reader.headers().expect("header").clone();
+        let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        edit(&mut rows, &header);
+        let mut writer = csv::Writer::from_path(&path).expect("write products");
+        writer.write_record(&header).expect("header");
+        for row in &rows {
+            writer.write_record(row).expect("row");
+        }
+        writer.flush().expect("flush");
+    }
+
     pub(crate) fn generate(&self, relative: &str, args: &[&str]) -> serde_json::Value {
         let out = self.dir.path().join(relative);
         let status = std::process::Command::new("python3")

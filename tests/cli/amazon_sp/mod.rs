@@ -106,20 +106,6 @@ impl Project {
             assert_eq!(&state.listings[sku], message, "listing {sku}");
         }
     }
-
-    fn edit_products(&self, edit: impl FnOnce(&mut Vec<csv::StringRecord>, &csv::StringRecord)) {
-        let path = self.env.path("cat/products.csv");
-        let mut reader = csv::Reader::from_path(&path).expect("read products");
-        let header = reader.headers().expect("header").clone();
-        let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-        edit(&mut rows, &header);
-        let mut writer = csv::Writer::from_path(&path).expect("write products");
-        writer.write_record(&header).expect("header");
-        for row in &rows {
-            writer.write_record(row).expect("row");
-        }
-        writer.flush().expect("flush");
-    }
 }
 
 /// Neither the LWA credentials nor any access token shows in any output.
@@ -241,7 +227,7 @@ fn listings_reach_amazon_in_paced_documents_and_the_state_follows_each_report() 
 
     // A price change goes as an UPDATE, a product gone as a DELETE.
     let (changed_sku, gone_sku) = (skus[0].clone(), skus[1].clone());
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku = header.iter().position(|h| h == "sku").expect("sku column");
         let price = header
             .iter()

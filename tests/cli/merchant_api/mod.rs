@@ -120,20 +120,6 @@ impl Project {
         }
         items
     }
-
-    fn edit_products(&self, edit: impl FnOnce(&mut Vec<csv::StringRecord>, &csv::StringRecord)) {
-        let path = self.env.path("cat/products.csv");
-        let mut reader = csv::Reader::from_path(&path).expect("read products");
-        let header = reader.headers().expect("header").clone();
-        let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-        edit(&mut rows, &header);
-        let mut writer = csv::Writer::from_path(&path).expect("write products");
-        writer.write_record(&header).expect("header");
-        for row in &rows {
-            writer.write_record(row).expect("row");
-        }
-        writer.flush().expect("flush");
-    }
 }
 
 fn set(
@@ -485,7 +471,7 @@ fn rejected_items_are_partial_listed_held_back_and_sent_again_once_changed() {
 
     // Its content changes: it is sent again (and now accepted).
     let sku = bad.split('/').next().expect("sku").to_owned();
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku_col = header.iter().position(|h| h == "sku").expect("sku");
         for row in rows.iter_mut() {
             if &row[sku_col] == sku.as_str() {
@@ -513,7 +499,7 @@ fn rejected_items_are_partial_listed_held_back_and_sent_again_once_changed() {
         .iter()
         .map(|id| id.split('/').next().expect("sku").to_owned())
         .collect();
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku_col = header.iter().position(|h| h == "sku").expect("sku");
         rows.retain(|row| !gone_skus.iter().any(|sku| sku == &row[sku_col]));
     });
@@ -701,7 +687,7 @@ fn pushes_killed_at_random_points_converge_to_the_feed() {
     for round in 0..6 {
         if round == 3 {
             // The catalog moves on between kills: some prices change.
-            project.edit_products(|rows, header| {
+            project.env.edit_products(|rows, header| {
                 let price = header.iter().position(|h| h == "price").expect("price");
                 for row in rows.iter_mut().step_by(7) {
                     let old: f64 = row[price].parse().expect("price");
@@ -887,7 +873,7 @@ fn dry_run_lists_item_operations_with_the_requests_a_push_sends() {
 
     // Two items change, one leaves, one is refused three runs in a row (held back).
     let (changed, gone, refused) = (&ids[0..2], &ids[2], &ids[3]);
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku = header.iter().position(|h| h == "sku").expect("sku");
         rows.retain(|row| &row[sku] != gone.as_str());
         for row in rows.iter_mut() {
@@ -910,7 +896,7 @@ fn dry_run_lists_item_operations_with_the_requests_a_push_sends() {
             .run(&["push", "--no-progress", "--allow-removals"])
             .expect_code(1);
     }
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku = header.iter().position(|h| h == "sku").expect("sku");
         for row in rows.iter_mut() {
             if changed.iter().any(|id| id == &row[sku]) {
@@ -919,7 +905,7 @@ fn dry_run_lists_item_operations_with_the_requests_a_push_sends() {
         }
     });
     let gone_sku = ids[4].clone();
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku = header.iter().position(|h| h == "sku").expect("sku");
         rows.retain(|row| row[sku] != *gone_sku);
     });

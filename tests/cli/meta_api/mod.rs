@@ -88,20 +88,6 @@ impl Project {
             .collect()
     }
 
-    fn edit_products(&self, edit: impl FnOnce(&mut Vec<csv::StringRecord>, &csv::StringRecord)) {
-        let path = self.env.path("cat/products.csv");
-        let mut reader = csv::Reader::from_path(&path).expect("read products");
-        let header = reader.headers().expect("header").clone();
-        let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-        edit(&mut rows, &header);
-        let mut writer = csv::Writer::from_path(&path).expect("write products");
-        writer.write_record(&header).expect("header");
-        for row in &rows {
-            writer.write_record(row).expect("row");
-        }
-        writer.flush().expect("flush");
-    }
-
     /// The server holds exactly the feed: the same ids, each with the feed's values.
     fn assert_server_holds(&self, expected: &BTreeMap<String, BTreeMap<String, String>>) {
         let state = self.server.state();
@@ -343,7 +329,7 @@ fn rejections_warnings_slow_handles_split_calls_removals_and_cleared_fields() {
     project.server.state().rejections.clear();
     let gone: Vec<String> = ids[3..6].to_vec();
     let faded = ids[6].clone();
-    project.edit_products(|rows, header| {
+    project.env.edit_products(|rows, header| {
         let sku = header.iter().position(|h| h == "sku").expect("sku");
         let color = header.iter().position(|h| h == "color").expect("color");
         rows.retain(|row| !gone.iter().any(|id| id == &row[sku]));
