@@ -12,6 +12,19 @@ use crate::feed::Feed;
 
 use super::PushError;
 
+/// Rejections in a row (same content, same reason) after which an item is held back, unless
+/// the destination sets `hold_back_after`.
+pub const DEFAULT_HOLD_BACK_AFTER: u32 = 3;
+
+/// `Transport::deliver` of a channel API that takes items (`api` names it): the engine
+/// sends them through `Transport::items`, so files never come here.
+pub fn files_refused(feed: &Feed, api: &str) -> Result<super::Delivery, PushError> {
+    Err(PushError::Destination {
+        feed: feed.id.clone(),
+        message: format!("{api} takes items, not files"),
+    })
+}
+
 /// An item's full rendered values by channel field name; a field that is not repeated has
 /// one value. (The state keeps long values shortened; the channel gets them whole.)
 pub type ItemValues = BTreeMap<String, Vec<String>>;

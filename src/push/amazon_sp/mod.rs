@@ -38,7 +38,6 @@ use crate::report::progress::Progress;
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Amazon processes a large listings feed in tens of minutes; several in a row take hours.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(4 * 3600);
-const DEFAULT_HOLD_BACK_AFTER: u32 = 3;
 const DEFAULT_POLL_FIRST: Duration = Duration::from_secs(15);
 const DEFAULT_POLL_MAX: Duration = Duration::from_secs(120);
 
@@ -80,11 +79,7 @@ impl Transport for AmazonSpTransport {
     }
 
     fn deliver(&self, feed: &Feed, _files: &[PathBuf]) -> Result<Delivery, PushError> {
-        // The engine sends items through `items()`; files never come here.
-        Err(PushError::Destination {
-            feed: feed.id.clone(),
-            message: "the SP-API destination takes items, not files".to_owned(),
-        })
+        super::items::files_refused(feed, "the SP-API destination")
     }
 
     fn holds_feed(&self, _feed: &Feed) -> Result<bool, PushError> {
@@ -114,7 +109,7 @@ impl ItemTransport for AmazonSpTransport {
     fn hold_back_after(&self) -> u32 {
         self.config
             .hold_back_after
-            .unwrap_or(DEFAULT_HOLD_BACK_AFTER)
+            .unwrap_or(super::items::DEFAULT_HOLD_BACK_AFTER)
     }
 
     /// One document's worth per batch: the engine records each batch as soon as Amazon has

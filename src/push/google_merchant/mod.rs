@@ -38,7 +38,6 @@ use crate::report::progress::Progress;
 const DEFAULT_CONCURRENCY: usize = 32;
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(3600);
-const DEFAULT_HOLD_BACK_AFTER: u32 = 3;
 
 /// The environment variable that names the key file when `credentials_file` is not set.
 pub const CREDENTIALS_VAR: &str = "GOOGLE_APPLICATION_CREDENTIALS";
@@ -110,11 +109,7 @@ impl Transport for GoogleMerchantTransport {
     }
 
     fn deliver(&self, feed: &Feed, _files: &[PathBuf]) -> Result<Delivery, PushError> {
-        // The engine sends items through `items()`; files never come here.
-        Err(PushError::Destination {
-            feed: feed.id.clone(),
-            message: "the Merchant API takes items, not files".to_owned(),
-        })
+        super::items::files_refused(feed, "the Merchant API")
     }
 
     fn holds_feed(&self, _feed: &Feed) -> Result<bool, PushError> {
@@ -136,7 +131,7 @@ impl ItemTransport for GoogleMerchantTransport {
     fn hold_back_after(&self) -> u32 {
         self.config
             .hold_back_after
-            .unwrap_or(DEFAULT_HOLD_BACK_AFTER)
+            .unwrap_or(super::items::DEFAULT_HOLD_BACK_AFTER)
     }
 
     fn preview(

@@ -41,7 +41,6 @@ use crate::report::progress::Progress;
 const DEFAULT_CONCURRENCY: usize = 2;
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(3600);
-const DEFAULT_HOLD_BACK_AFTER: u32 = 3;
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Warnings shown one by one; the rest are counted.
@@ -123,11 +122,7 @@ impl Transport for MetaCatalogTransport {
     }
 
     fn deliver(&self, feed: &Feed, _files: &[PathBuf]) -> Result<Delivery, PushError> {
-        // The engine sends items through `items()`; files never come here.
-        Err(PushError::Destination {
-            feed: feed.id.clone(),
-            message: "the Meta catalog API takes items, not files".to_owned(),
-        })
+        super::items::files_refused(feed, "the Meta catalog API")
     }
 
     fn holds_feed(&self, _feed: &Feed) -> Result<bool, PushError> {
@@ -184,7 +179,7 @@ impl ItemTransport for MetaCatalogTransport {
     fn hold_back_after(&self) -> u32 {
         self.config
             .hold_back_after
-            .unwrap_or(DEFAULT_HOLD_BACK_AFTER)
+            .unwrap_or(super::items::DEFAULT_HOLD_BACK_AFTER)
     }
 
     /// Whole `items_batch` calls for every connection: an engine batch of any other size
